@@ -1,0 +1,76 @@
+"""protlm command line.
+
+Commands are imported lazily (``protlm --help`` stays instant): each entry of
+``COMMANDS`` names the module and function that implement it.  Any
+:class:`protlm.errors.ProtlmError` becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from protlm import __version__
+from protlm.errors import ProtlmError
+
+# command name -> "module:attribute"; one line per command, kept sorted.
+COMMANDS = {
+    "inspect": "protlm.cli.inspect:inspect",
+}
+
+log = logging.getLogger("protlm")
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ProtlmError as exc:
+            click.echo(f"protlm: error: {exc}", err=True)
+            ctx.exit(2)
+        except (BrokenPipeError, KeyboardInterrupt):
+            ctx.exit(130)
+
+
+def _configure_logging(level: str, log_file: str | None) -> None:
+    root = logging.getLogger("protlm")
+    root.setLevel(logging.DEBUG)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(getattr(logging, level.upper()))
+    handler.setFormatter(fmt)
+    root.handlers[:] = [handler]
+    if log_file:
+        fh = logging.FileHandler(log_file)
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(fmt)
+        root.addHandler(fh)
+    root.propagate = False
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="protlm")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="Verbosity of messages on stderr.",
+)
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Also write a full debug log here.")
+def main(log_level, log_file):
+    """protlm: protein language models for paralog pairing and partial peptide sequencing."""
+    _configure_logging(log_level, log_file)

@@ -1,0 +1,98 @@
+"""Atomic output: write to a temporary file in the same folder, then rename.
+
+An interrupted or failed write never leaves a half-written file behind and
+never destroys what was there before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from protlm.errors import OutputExistsError
+
+__all__ = ["atomic_write", "prepare_outdir"]
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None):
+    """Open ``path`` for writing so that it appears only when complete.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file.
+    mode : {"w", "wb"}
+        Text or binary.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_write(os.path.join(d, "a.txt")) as fh:
+    ...     _ = fh.write("hello")
+    >>> open(os.path.join(d, "a.txt")).read()
+    'hello'
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if mode == "wb":
+            fh = os.fdopen(fd, "wb")
+        else:
+            fh = os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        with fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
+    """Create an output folder, refusing to clobber earlier results.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder.
+    overwrite : bool
+        Allow writing into a folder that already holds any of ``expected``.
+    expected : iterable of str
+        File names the command will write.
+
+    Raises
+    ------
+    OutputExistsError
+        If the folder holds one of ``expected`` and ``overwrite`` is false.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"{path}: exists and is not a folder")
+    if path.is_dir() and not overwrite:
+        clash = [name for name in expected if (path / name).exists()]
+        if clash:
+            raise OutputExistsError(
+                f"{path}: already holds {', '.join(clash)}; pass --overwrite to replace them"
+            )
+    path.mkdir(parents=True, exist_ok=True)
+    probe = path / ".protlm-write-test"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise OutputExistsError(f"{path}: not writable ({exc.strerror})") from None
+    return path
+
+
+def copy_atomic(src, dst) -> None:
+    """Copy ``src`` to ``dst`` atomically."""
+    with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
+        shutil.copyfileobj(fin, fout)
