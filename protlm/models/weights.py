@@ -1,0 +1,222 @@
+"""One resolver for model weights, with a documented search order.
+
+For a model name (e.g. ``esm_msa1b_t12_100M_UR50S``, ``esm2_t6_8M_UR50D``)
+the weights file is looked for, in this order:
+
+1. the path the caller names (``--weights PATH``; a folder is searched for
+   ``<name>.pt``).  A named path that does not exist is an error: protlm never
+   silently uses other weights than the ones asked for;
+2. the model's own environment variable (``PROTLM_MSA_WEIGHTS`` for the MSA
+   Transformer, ``PROTLM_ESM2_WEIGHTS`` for ESM-2 models): a file path.  When
+   set, it must exist;
+3. ``$PROTLM_WEIGHTS_DIR/<name>.pt``;
+4. fair-esm's torch hub cache, ``$TORCH_HOME/hub/checkpoints/<name>.pt``
+   (``~/.cache/torch/hub/checkpoints`` by default).  The contact-regression
+   file is not needed;
+5. a download through fair-esm into that cache, only when downloads are
+   allowed (not ``download=False`` and ``PROTLM_OFFLINE`` unset) and the
+   download server can be reached.
+
+When nothing is found, :class:`~protlm.errors.WeightsNotFoundError` lists every
+place searched and how to get the weights.  Resolution touches no model and
+allocates nothing, so callers run it before any work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from protlm.errors import WeightsNotFoundError
+
+__all__ = ["ModelSpec", "ResolvedWeights", "KNOWN_MODELS", "resolve_weights", "hub_checkpoint_dir", "MSA_MODEL_NAME"]
+
+log = logging.getLogger(__name__)
+
+_FAIR_ESM_URL = "https://dl.fbaipublicfiles.com/fair-esm/models/{name}.pt"
+_DOWNLOAD_HOST = ("dl.fbaipublicfiles.com", 443)
+
+#: The pretrained MSA Transformer used by DiffPALM.
+MSA_MODEL_NAME = "esm_msa1b_t12_100M_UR50S"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the resolver knows about a model name.
+
+    Parameters
+    ----------
+    name : str
+        fair-esm model name, also the checkpoint's file stem.
+    env_var : str
+        Environment variable that may hold the path of its weights file.
+    label : str
+        Human-readable name for messages.
+    """
+
+    name: str
+    env_var: str
+    label: str
+
+    @property
+    def url(self) -> str:
+        return _FAIR_ESM_URL.format(name=self.name)
+
+
+KNOWN_MODELS = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(MSA_MODEL_NAME, "PROTLM_MSA_WEIGHTS", "MSA Transformer (ESM-MSA-1b)"),
+        ModelSpec("esm2_t6_8M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 8M"),
+        ModelSpec("esm2_t12_35M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 35M"),
+        ModelSpec("esm2_t30_150M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 150M"),
+        ModelSpec("esm2_t33_650M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 650M"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    """A weights file found by :func:`resolve_weights`.
+
+    ``source`` says which step of the search order found it: ``"path"``,
+    ``"env:VAR"``, ``"env:PROTLM_WEIGHTS_DIR"``, ``"torch-hub-cache"`` or
+    ``"download"``.  Every source is either named by the user or fair-esm's own
+    cache, so the file may be unpickled with ``weights_only=False``.
+    """
+
+    model_name: str
+    path: Path
+    source: str
+
+
+def hub_checkpoint_dir() -> Path:
+    """fair-esm's download folder: ``torch.hub.get_dir()/checkpoints`` (honours ``TORCH_HOME``)."""
+    import torch.hub
+
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def _spec(model_name: str) -> ModelSpec:
+    if model_name in KNOWN_MODELS:
+        return KNOWN_MODELS[model_name]
+    env = "PROTLM_ESM2_WEIGHTS" if model_name.startswith("esm2") else "PROTLM_MSA_WEIGHTS"
+    return ModelSpec(model_name, env, model_name)
+
+
+def _online(timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection(_DOWNLOAD_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _in_folder(folder: Path, name: str) -> Path:
+    return folder / f"{name}.pt"
+
+
+def resolve_weights(model_name: str = MSA_MODEL_NAME, *, path=None, download=None) -> ResolvedWeights:
+    """Find the weights file of ``model_name`` (see the module docstring for the order).
+
+    Parameters
+    ----------
+    model_name : str
+        fair-esm model name; the file looked for is ``<model_name>.pt``.
+    path : str or os.PathLike, optional
+        A checkpoint file in fair-esm's format, or a folder holding ``<model_name>.pt``.
+    download : bool or None
+        ``False`` never downloads; ``None`` (default) and ``True`` download
+        through fair-esm when ``PROTLM_OFFLINE`` is unset and the server answers.
+
+    Returns
+    -------
+    ResolvedWeights
+
+    Raises
+    ------
+    WeightsNotFoundError
+        Listing every place searched and how to get the weights.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> open(os.path.join(d, "esm_msa1b_t12_100M_UR50S.pt"), "wb").close()
+    >>> resolve_weights(path=d).source
+    'path'
+    """
+    spec = _spec(model_name)
+    searched: list[str] = []
+
+    if path is not None:
+        p = Path(path).expanduser()
+        candidate = _in_folder(p, spec.name) if p.is_dir() else p
+        if candidate.is_file():
+            return _found(spec, candidate, "path")
+        searched.append(f"--weights {candidate} (does not exist)")
+        raise WeightsNotFoundError(_message(spec, searched, named=True))
+    searched.append("--weights (not given)")
+
+    env_value = os.environ.get(spec.env_var)
+    if env_value:
+        p = Path(env_value).expanduser()
+        candidate = _in_folder(p, spec.name) if p.is_dir() else p
+        if candidate.is_file():
+            return _found(spec, candidate, f"env:{spec.env_var}")
+        searched.append(f"${spec.env_var}={candidate} (does not exist)")
+        raise WeightsNotFoundError(_message(spec, searched, named=True))
+    searched.append(f"${spec.env_var} (not set)")
+
+    weights_dir = os.environ.get("PROTLM_WEIGHTS_DIR")
+    if weights_dir:
+        candidate = _in_folder(Path(weights_dir).expanduser(), spec.name)
+        if candidate.is_file():
+            return _found(spec, candidate, "env:PROTLM_WEIGHTS_DIR")
+        searched.append(f"$PROTLM_WEIGHTS_DIR: {candidate} (missing)")
+    else:
+        searched.append("$PROTLM_WEIGHTS_DIR (not set)")
+
+    cached = _in_folder(hub_checkpoint_dir(), spec.name)
+    if cached.is_file():
+        return _found(spec, cached, "torch-hub-cache")
+    searched.append(f"torch hub cache {cached} (missing)")
+
+    if download is False:
+        searched.append("download through fair-esm (disabled)")
+    elif os.environ.get("PROTLM_OFFLINE"):
+        searched.append("download through fair-esm (disabled by $PROTLM_OFFLINE)")
+    elif not _online():
+        searched.append(f"download through fair-esm from {spec.url} (server unreachable)")
+    else:
+        log.info("downloading %s through fair-esm into %s", spec.url, cached.parent)
+        import esm.pretrained
+
+        try:
+            esm.pretrained.load_hub_workaround(spec.url)
+        except Exception as exc:  # network errors of many kinds
+            searched.append(f"download through fair-esm from {spec.url} (failed: {exc})")
+        else:
+            if cached.is_file():
+                return _found(spec, cached, "download")
+            searched.append(f"download through fair-esm from {spec.url} (no file appeared at {cached})")
+    raise WeightsNotFoundError(_message(spec, searched, named=False))
+
+
+def _found(spec: ModelSpec, path: Path, source: str) -> ResolvedWeights:
+    log.info("%s weights: %s (from %s)", spec.label, path, source)
+    return ResolvedWeights(spec.name, path.resolve(), source)
+
+
+def _message(spec: ModelSpec, searched: list[str], *, named: bool) -> str:
+    how = (
+        f"to get them, download {spec.url} (or run `python -c \"import esm.pretrained as p; "
+        f"p.load_hub_workaround('{spec.url}')\"` on a machine with internet, which fills the torch hub cache) "
+        f"and pass --weights PATH, set ${spec.env_var}, or copy it to $PROTLM_WEIGHTS_DIR or the torch hub cache"
+    )
+    if named:
+        how = "check the path; " + how
+    return f"{spec.label} weights '{spec.name}' not found; searched: " + "; ".join(searched) + "; " + how
