@@ -1,0 +1,154 @@
+"""Open a path, a handle or ``-`` as text; gzip and bz2 are detected from magic bytes.
+
+Compression is sniffed from the first bytes, never from the file name, so
+``x.fasta`` that is really gzip-compressed reads correctly and ``x.gz`` that
+is plain text does too.  Decoding errors, truncated compressed streams and
+binary junk become :class:`~protlm.errors.FormatError` naming the file.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import os
+import sys
+import zlib
+
+from protlm.errors import FormatError
+
+__all__ = ["open_text", "display_name", "read_errors"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BZ2_MAGIC = b"BZh"
+
+
+def display_name(source) -> str:
+    """Name of ``source`` for messages: the path, ``<stdin>`` or ``<handle>``.
+
+    Examples
+    --------
+    >>> display_name("data/x.a3m")
+    'data/x.a3m'
+    >>> display_name("-")
+    '<stdin>'
+    >>> import io
+    >>> display_name(io.StringIO(">a\\nAC\\n"))
+    '<handle>'
+    """
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        return "<stdin>" if name == "-" else name
+    name = getattr(source, "name", None)
+    if isinstance(name, str) and name and not name.startswith("<"):
+        return name
+    if source is sys.stdin or source is getattr(sys.stdin, "buffer", None):
+        return "<stdin>"
+    return "<handle>"
+
+
+def _wrap_binary(raw, name: str):
+    """Wrap a binary stream, decompressing if its first bytes say so."""
+    peek = _peek(raw, 3)
+    if peek[:2] == _GZIP_MAGIC:
+        raw = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif peek[:3] == _BZ2_MAGIC:
+        raw = bz2.BZ2File(raw, mode="rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+
+
+def _peek(raw, n: int) -> bytes:
+    if hasattr(raw, "peek"):
+        return raw.peek(n)[:n]
+    if raw.seekable():
+        pos = raw.tell()
+        data = raw.read(n)
+        raw.seek(pos)
+        return data
+    raise TypeError("binary handle must be seekable or support peek()")
+
+
+@contextlib.contextmanager
+def read_errors(name: str):
+    """Turn low-level read failures (bad gzip, bad bytes) into :class:`FormatError`."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"not a text file (byte 0x{exc.object[exc.start]:02x} cannot be decoded as UTF-8)", path=name
+        ) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise FormatError(f"corrupt or truncated compressed file ({exc})", path=name) from None
+    except OSError as exc:
+        if "Invalid data stream" in str(exc) or "compressed" in str(exc).lower():
+            raise FormatError(f"corrupt or truncated compressed file ({exc})", path=name) from None
+        raise
+
+
+@contextlib.contextmanager
+def open_text(source, *, path_hint=None):
+    """Open ``source`` for reading text.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, text handle, binary handle or ``"-"``
+        A path (plain, gzip or bz2), an open handle, or ``"-"`` for stdin.
+        Handles are not closed on exit.
+    path_hint : str, optional
+        Name to use in messages instead of :func:`display_name`.
+
+    Yields
+    ------
+    io.TextIOBase
+        A text handle.  Lines keep their endings (``newline=""``), so readers
+        can report Windows line endings.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the path does not exist.
+    FormatError
+        If the file is compressed but corrupt, or is not UTF-8 text.
+
+    Examples
+    --------
+    >>> import gzip, io
+    >>> blob = gzip.compress(b">a\\nACDE\\n")
+    >>> with open_text(io.BytesIO(blob)) as fh:
+    ...     fh.read()
+    '>a\\nACDE\\n'
+    """
+    name = path_hint or display_name(source)
+    with read_errors(name):
+        if isinstance(source, (str, os.PathLike)):
+            if os.fspath(source) == "-":
+                fh = _wrap_binary(sys.stdin.buffer, name)
+                try:
+                    yield fh
+                finally:
+                    fh.detach()
+                return
+            raw = open(source, "rb")  # noqa: SIM115 - closed below
+            try:
+                fh = _wrap_binary(io.BufferedReader(raw) if not hasattr(raw, "peek") else raw, name)
+                with fh:
+                    yield fh
+            finally:
+                raw.close()
+            return
+        if isinstance(source, io.TextIOBase):
+            yield source
+            return
+        if hasattr(source, "read"):
+            probe = source.read(0)
+            if isinstance(probe, str):
+                yield source
+                return
+            fh = _wrap_binary(source, name)
+            try:
+                yield fh
+            finally:
+                fh.detach()
+            return
+        raise TypeError(f"cannot read from {type(source).__name__}: pass a path, a handle or '-'")

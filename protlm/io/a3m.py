@@ -1,0 +1,195 @@
+"""A3M (HHblits, ColabFold, AlphaFold/OpenFold MSAs).
+
+A3M rows are aligned to the first row's match columns: uppercase letters and
+``-`` are match columns, lowercase letters are insertions (``.`` and ``*`` are
+tolerated and treated like insertions).  Every row must have the same number
+of match columns.  ColabFold's first line ``#len1,len2\\tcard1,card2`` is kept
+in ``MSA.annotations["header"]``; HH-suite annotation rows (``>ss_dssp``,
+``>ss_pred``, ``>ss_conf``, ``>sa_dssp``, ``>Consensus``) are not sequences
+and are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import string
+from typing import Iterable, Iterator
+
+from protlm.errors import A3MFormatError
+from protlm.io._open import display_name
+from protlm.io.fasta import FastaRecord, iter_fasta_lines
+from protlm.io.msa import MSA
+
+__all__ = ["iter_a3m", "read_a3m", "write_a3m", "is_annotation_row"]
+
+log = logging.getLogger(__name__)
+
+_DELETE_INSERTIONS = str.maketrans("", "", string.ascii_lowercase + ".*")
+_MATCH_CHAR = re.compile(r"[A-Z\-]")
+_ANNOTATION_IDS = ("ss_dssp", "ss_pred", "ss_conf", "sa_dssp", "Consensus")
+
+
+def is_annotation_row(record_id: str) -> bool:
+    """True for HH-suite annotation rows (``ss_dssp``, ``ss_pred``, ...), which are not sequences.
+
+    Examples
+    --------
+    >>> is_annotation_row("ss_pred"), is_annotation_row("sp|P1|X")
+    (True, False)
+    """
+    return record_id in _ANNOTATION_IDS or record_id.startswith(("ss_", "sa_"))
+
+
+def _iter_a3m_lines(source, *, keep_insertions: bool, preamble=None):
+    name = display_name(source)
+    n_match = None
+    index = 0
+    skipped = 0
+    for rec, line in iter_fasta_lines(source, _error=A3MFormatError, preamble=preamble):
+        if is_annotation_row(rec.id):
+            skipped += 1
+            continue
+        match = rec.sequence.translate(_DELETE_INSERTIONS)
+        if n_match is None:
+            n_match = len(match)
+            if n_match == 0:
+                raise A3MFormatError("the first row has no match columns (all lowercase)", path=name, record=index, line=line)
+        elif len(match) != n_match:
+            raise A3MFormatError(
+                f"row {rec.id!r} has {len(match)} match columns (uppercase letters and '-'), expected {n_match} as in the first row",
+                path=name,
+                record=index,
+                line=line,
+            )
+        yield (rec if keep_insertions else FastaRecord(rec.id, rec.description, match)), line
+        index += 1
+    if skipped:
+        log.debug("%s: skipped %d annotation rows (ss_dssp/ss_pred/...)", name, skipped)
+
+
+def iter_a3m(source, *, keep_insertions: bool = True) -> Iterator[FastaRecord]:
+    """Stream A3M rows.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or ``"-"``
+    keep_insertions : bool
+        ``True`` yields rows as written (lowercase insertions included);
+        ``False`` yields match columns only.
+
+    Raises
+    ------
+    A3MFormatError
+        A row whose number of match columns differs from the first row's, or
+        any FASTA-level error.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "#5\\t1\\n>q\\nACDEF\\n>ss_pred\\nCCHHC\\n>h\\nAC-kkEF\\n"
+    >>> [r.sequence for r in iter_a3m(io.StringIO(text), keep_insertions=False)]
+    ['ACDEF', 'AC-EF']
+    """
+    for rec, _ in _iter_a3m_lines(source, keep_insertions=keep_insertions):
+        yield rec
+
+
+def _expand_insertions(rows: list) -> list:
+    """A2M-style expansion: every insertion slot padded with '.' to its widest row."""
+    segs = [_MATCH_CHAR.split(r.replace(".", "")) for r in rows]
+    matches = [_MATCH_CHAR.findall(r) for r in rows]
+    n_slots = len(segs[0]) if segs else 0
+    widths = [max(len(s[i]) for s in segs) for i in range(n_slots)]
+    out = []
+    for s, m in zip(segs, matches):
+        parts = []
+        for i, w in enumerate(widths):
+            if w:
+                parts.append(s[i].ljust(w, "."))
+            if i < len(m):
+                parts.append(m[i])
+        out.append("".join(parts))
+    return out
+
+
+def read_a3m(source, *, keep_insertions: bool = False, species_key=None) -> MSA:
+    """Read an A3M file into an :class:`~protlm.io.msa.MSA`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or ``"-"``
+    keep_insertions : bool
+        ``False`` (default): match columns only.  ``True``: insert columns are
+        added A2M style (lowercase letters, ``.`` padding).
+    species_key : str or callable, optional
+        See :func:`protlm.io.species.species_key`.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = ">q\\nACDEF\\n>h\\nAC-kkEF\\n"
+    >>> read_a3m(io.StringIO(text)).sequences
+    ['ACDEF', 'AC-EF']
+    >>> read_a3m(io.StringIO(text), keep_insertions=True).sequences
+    ['ACD..EF', 'AC-kkEF']
+    """
+    name = display_name(source)
+    preamble: list = []
+    records = [r for r, _ in _iter_a3m_lines(source, keep_insertions=keep_insertions, preamble=preamble)]
+    if not records:
+        raise A3MFormatError("no sequences", path=name)
+    annotations = {"header": preamble[0]} if preamble else {}
+    if keep_insertions:
+        rows = _expand_insertions([r.sequence for r in records])
+        records = [FastaRecord(r.id, r.description, s) for r, s in zip(records, rows)]
+    return MSA.from_records(records, species_key=species_key, annotations=annotations, source=name)
+
+
+def write_a3m(msa_or_records, dest, *, header: str | None = None) -> int:
+    """Write A3M.
+
+    Parameters
+    ----------
+    msa_or_records : MSA or iterable of FastaRecord
+        An MSA is written without its ``.`` padding, so an MSA read with
+        ``keep_insertions=True`` round-trips exactly.
+    dest : str, os.PathLike or text handle
+        A path is written atomically.
+    header : str, optional
+        First line, e.g. ColabFold's ``"#len1,len2\\tcard1,card2"`` (``#`` added
+        if missing).  Defaults to the MSA's ``annotations["header"]``.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> write_a3m(read_a3m(io.StringIO(">q\\nACD\\n>h\\nAcCD\\n"), keep_insertions=True), out, header="3\\t1")
+    2
+    >>> out.getvalue().splitlines()
+    ['#3\\t1', '>q', 'ACD', '>h', 'AcCD']
+    """
+    from protlm.io._write import open_dest
+
+    if isinstance(msa_or_records, MSA):
+        if header is None:
+            header = msa_or_records.annotations.get("header")
+        rows: Iterable = (
+            (d, s.replace(".", "")) for d, s in zip(msa_or_records.descriptions, msa_or_records.sequences)
+        )
+    else:
+        rows = ((r.description, r.sequence) for r in msa_or_records)
+    n = 0
+    with open_dest(dest) as fh:
+        if header:
+            fh.write(header if header.startswith("#") else "#" + header)
+            fh.write("\n")
+        for desc, seq in rows:
+            fh.write(f">{desc}\n{seq}\n")
+            n += 1
+    return n

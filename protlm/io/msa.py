@@ -1,0 +1,563 @@
+"""The :class:`MSA` object, format detection and :func:`read_msa`.
+
+An MSA holds identifiers, header lines and the aligned sequences as a
+``(n_sequences, n_columns)`` array of ASCII codes (``uint8``).  After reading
+with ``keep_insertions=False`` (the default) the columns are match columns
+only, letters are uppercase and gaps are ``-``.  With ``keep_insertions=True``
+insert columns are kept in A2M style: lowercase letters, padded with ``.``;
+:meth:`MSA.drop_insertions` removes them.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from protlm.errors import AlphabetError, FormatError
+
+__all__ = ["MSA", "detect_format", "read_msa", "MSA_FORMATS"]
+
+MSA_FORMATS = ("auto", "fasta", "a3m", "stockholm", "clustal")
+
+_EMPTY = types.MappingProxyType({})
+
+
+def _is_gap(arr: np.ndarray) -> np.ndarray:
+    return (arr == 45) | (arr == 46)
+
+
+def _is_lower(arr: np.ndarray) -> np.ndarray:
+    return (arr >= 97) & (arr <= 122)
+
+
+@dataclass(frozen=True, eq=False)
+class MSA:
+    """A multiple sequence alignment.
+
+    Attributes
+    ----------
+    ids : tuple of str
+        Row identifiers (may be empty or repeated: real A3M files have both).
+    descriptions : tuple of str
+        Full header lines (without ``>``).
+    array : numpy.ndarray
+        ``(n_sequences, n_columns)`` ``uint8`` ASCII codes.
+    species : tuple of (str or None), optional
+        Per-row species key, set by :meth:`with_species`.
+    annotations : mapping
+        Format-specific extras: ``"header"`` (ColabFold A3M ``#`` line),
+        ``"GF"``, ``"GS"``, ``"GC"``, ``"GR"`` (Stockholm).
+
+    Examples
+    --------
+    >>> msa = MSA.from_sequences(["ACD-", "A-DE"], ids=["q", "h OX=9606"])
+    >>> msa
+    MSA(n_sequences=2, n_columns=4, gap_fraction=0.250)
+    >>> msa.sequences
+    ['ACD-', 'A-DE']
+    """
+
+    ids: tuple
+    descriptions: tuple
+    array: np.ndarray
+    species: tuple | None = None
+    annotations: Mapping = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self):
+        arr = self.array
+        if not isinstance(arr, np.ndarray) or arr.dtype != np.uint8 or arr.ndim != 2:
+            raise TypeError("MSA.array must be a 2-D uint8 numpy array")
+        if len(self.ids) != arr.shape[0] or len(self.descriptions) != arr.shape[0]:
+            raise ValueError(f"{len(self.ids)} ids, {len(self.descriptions)} descriptions for {arr.shape[0]} rows")
+        if self.species is not None and len(self.species) != arr.shape[0]:
+            raise ValueError(f"{len(self.species)} species keys for {arr.shape[0]} rows")
+        arr.setflags(write=False)
+        object.__setattr__(self, "ids", tuple(self.ids))
+        object.__setattr__(self, "descriptions", tuple(self.descriptions))
+        if self.species is not None:
+            object.__setattr__(self, "species", tuple(self.species))
+
+    # -- construction ------------------------------------------------------
+    @classmethod
+    def from_sequences(cls, sequences: Sequence[str], *, ids=None, descriptions=None, species=None, annotations=None, source=None):
+        """Build an MSA from equal-length aligned strings.
+
+        ``ids`` default to ``"0", "1", ...``; ``descriptions`` default to the
+        ids; an id containing whitespace is split (its first token is the id,
+        the whole string the description).
+
+        Raises
+        ------
+        FormatError
+            If the rows do not all have the same length (ragged alignment) or
+            hold non-ASCII characters.
+        """
+        seqs = list(sequences)
+        if ids is None:
+            ids = [str(i) for i in range(len(seqs))]
+        ids = list(ids)
+        if descriptions is None:
+            descriptions = ids
+            ids = [(d.split(None, 1) or [""])[0] for d in ids]
+        n = len(seqs)
+        width = len(seqs[0]) if seqs else 0
+        for i, s in enumerate(seqs):
+            if len(s) != width:
+                raise FormatError(
+                    f"ragged alignment: row {ids[i]!r} has {len(s)} columns, the first row has {width}",
+                    path=source,
+                    record=i,
+                )
+        try:
+            buf = "".join(seqs).encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise FormatError(f"non-ASCII character in the alignment ({exc.reason})", path=source) from None
+        arr = np.frombuffer(buf, dtype=np.uint8).reshape(n, width).copy() if n else np.zeros((0, 0), np.uint8)
+        return cls(tuple(ids), tuple(descriptions), arr, species, types.MappingProxyType(dict(annotations or {})))
+
+    @classmethod
+    def from_records(cls, records, *, species_key=None, annotations=None, source=None):
+        """Build an MSA from :class:`~protlm.io.fasta.FastaRecord` objects (aligned rows)."""
+        records = list(records)
+        msa = cls.from_sequences(
+            [r.sequence for r in records],
+            ids=[r.id for r in records],
+            descriptions=[r.description for r in records],
+            annotations=annotations,
+            source=source,
+        )
+        return msa.with_species(species_key) if species_key is not None else msa
+
+    # -- basic properties --------------------------------------------------
+    @property
+    def n_sequences(self) -> int:
+        return int(self.array.shape[0])
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.array.shape[1])
+
+    @property
+    def sequences(self) -> list:
+        """Rows as strings."""
+        return [row.tobytes().decode("ascii") for row in self.array]
+
+    def __len__(self) -> int:
+        return self.n_sequences
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.species is not None:
+            extra = f", n_species={len({s for s in self.species if s is not None})}"
+        return f"MSA(n_sequences={self.n_sequences}, n_columns={self.n_columns}, gap_fraction={self.gap_fraction():.3f}{extra})"
+
+    def __getitem__(self, index) -> "MSA":
+        """Select rows (int, slice, index array or boolean mask) and return an MSA."""
+        if isinstance(index, (int, np.integer)):
+            idx = np.array([int(index)])
+            if not -self.n_sequences <= int(index) < self.n_sequences:
+                raise IndexError(f"row {int(index)} out of range for {self.n_sequences} rows")
+            idx %= max(self.n_sequences, 1)
+        elif isinstance(index, slice):
+            idx = np.arange(self.n_sequences)[index]
+        else:
+            idx = np.asarray(index)
+            if idx.dtype == bool:
+                idx = np.flatnonzero(idx)
+        return self._take(idx)
+
+    def _take(self, idx) -> "MSA":
+        idx = [int(i) for i in idx]
+        return replace(
+            self,
+            ids=tuple(self.ids[i] for i in idx),
+            descriptions=tuple(self.descriptions[i] for i in idx),
+            array=self.array[idx].copy() if idx else np.zeros((0, self.n_columns), np.uint8),
+            species=None if self.species is None else tuple(self.species[i] for i in idx),
+        )
+
+    # -- species -----------------------------------------------------------
+    def with_species(self, key) -> "MSA":
+        """Return a copy with a per-row species key (see :func:`protlm.io.species.species_key`).
+
+        Examples
+        --------
+        >>> msa = MSA.from_sequences(["AC", "AD"], ids=["a OX=9606", "b"])
+        >>> msa.with_species("ox").species
+        ('9606', None)
+        """
+        from protlm.io.species import apply_species_key
+
+        return replace(self, species=apply_species_key(key, self.ids, self.descriptions))
+
+    @property
+    def n_no_species(self) -> int:
+        """Rows with no species key (0 if no key was applied)."""
+        return 0 if self.species is None else sum(s is None for s in self.species)
+
+    # -- statistics and filters --------------------------------------------
+    def gap_fraction(self) -> float:
+        """Fraction of cells that are gaps (``-`` or ``.``)."""
+        if self.array.size == 0:
+            return 0.0
+        return float(_is_gap(self.array).mean())
+
+    def row_gap_fractions(self) -> np.ndarray:
+        """Per-row fraction of gap cells."""
+        if self.n_columns == 0:
+            return np.zeros(self.n_sequences)
+        return _is_gap(self.array).mean(axis=1)
+
+    def filter_gaps(self, *, max_gap_fraction: float) -> "MSA":
+        """Keep rows whose gap fraction is at most ``max_gap_fraction``.
+
+        Examples
+        --------
+        >>> MSA.from_sequences(["ACDE", "A---"]).filter_gaps(max_gap_fraction=0.5).sequences
+        ['ACDE']
+        """
+        if not 0.0 <= max_gap_fraction <= 1.0:
+            raise ValueError(f"max_gap_fraction must be in [0, 1], not {max_gap_fraction}")
+        return self._take(np.flatnonzero(self.row_gap_fractions() <= max_gap_fraction + 1e-12))
+
+    def identity_to(self, row: int = 0) -> np.ndarray:
+        """Identity of every row to ``row``: identical residues / columns where both have a residue."""
+        a = self.array
+        ref = a[row]
+        both = ~_is_gap(a) & ~_is_gap(ref)[None, :]
+        same = (a == ref[None, :]) & both
+        n = both.sum(axis=1)
+        return np.divide(same.sum(axis=1), n, out=np.zeros(len(a)), where=n > 0)
+
+    def filter_identity(self, *, max_identity: float, keep_first: bool = True) -> "MSA":
+        """Greedy redundancy filter: drop a row if it is more than ``max_identity`` identical to a kept row.
+
+        Rows are visited in order (the first row, usually the query, is always
+        kept when ``keep_first``).  Identity is computed over columns where
+        both rows have a residue.
+
+        Examples
+        --------
+        >>> MSA.from_sequences(["ACDEF", "ACDEF", "ACDKK"]).filter_identity(max_identity=0.9).sequences
+        ['ACDEF', 'ACDKK']
+        """
+        if not 0.0 <= max_identity <= 1.0:
+            raise ValueError(f"max_identity must be in [0, 1], not {max_identity}")
+        a = self.array
+        nongap = ~_is_gap(a)
+        kept: list[int] = []
+        for i in range(self.n_sequences):
+            if kept and not (keep_first and i == 0):
+                k = np.array(kept)
+                both = nongap[k] & nongap[i]
+                same = ((a[k] == a[i]) & both).sum(axis=1)
+                n = both.sum(axis=1)
+                ident = np.divide(same, n, out=np.zeros(len(k)), where=n > 0)
+                if (ident > max_identity).any():
+                    continue
+            kept.append(i)
+        return self._take(kept)
+
+    def subsample(self, n: int, *, seed: int = 0, keep_first: bool = True) -> "MSA":
+        """Random subset of ``n`` rows (order preserved; the first row kept when ``keep_first``).
+
+        Examples
+        --------
+        >>> len(MSA.from_sequences(["A", "C", "D", "E"]).subsample(2, seed=1))
+        2
+        """
+        if n < 0:
+            raise ValueError(f"n must be >= 0, not {n}")
+        if n >= self.n_sequences:
+            return self
+        rng = np.random.default_rng(seed)
+        if keep_first and n > 0:
+            rest = rng.choice(np.arange(1, self.n_sequences), size=n - 1, replace=False)
+            idx = np.sort(np.concatenate([[0], rest]))
+        else:
+            idx = np.sort(rng.choice(self.n_sequences, size=n, replace=False))
+        return self._take(idx)
+
+    @property
+    def insertion_columns(self) -> np.ndarray:
+        """Boolean mask of insert columns: columns holding only lowercase letters and ``.``."""
+        a = self.array
+        ins_cell = _is_lower(a) | (a == 46)
+        return ins_cell.all(axis=0) if a.shape[0] else np.zeros(a.shape[1], bool)
+
+    @property
+    def has_insertions(self) -> bool:
+        return bool(self.insertion_columns.any())
+
+    def drop_insertions(self) -> "MSA":
+        """Remove insert columns, turn ``.`` into ``-`` and uppercase the rest.
+
+        Examples
+        --------
+        >>> MSA.from_sequences(["AcD", "A.-"]).drop_insertions().sequences
+        ['AD', 'A-']
+        """
+        a = self.array[:, ~self.insertion_columns]
+        a = np.where(a == 46, np.uint8(45), a)
+        a = np.where(_is_lower(a), a - np.uint8(32), a).astype(np.uint8)
+        return replace(self, array=a)
+
+    def slice_columns(self, start: int, stop: int | None = None) -> "MSA":
+        """Columns ``start:stop`` (0-based, Python slice semantics)."""
+        return replace(self, array=self.array[:, start:stop].copy())
+
+    # -- output ------------------------------------------------------------
+    def tokenize(self, alphabet) -> np.ndarray:
+        """Token indices for a fair-esm style alphabet, shape ``(n_sequences, n_columns)``.
+
+        Parameters
+        ----------
+        alphabet : object
+            Has ``tok_to_idx`` (dict) or ``get_idx(letter)``, e.g.
+            ``esm.data.Alphabet``.  Only single-character tokens are used; no
+            BOS/EOS tokens are added.
+
+        Raises
+        ------
+        AlphabetError
+            Naming the first row and 1-based column whose letter the alphabet
+            lacks.
+
+        Examples
+        --------
+        >>> class Alpha:
+        ...     tok_to_idx = {"-": 1, "A": 2, "C": 3}
+        >>> MSA.from_sequences(["AC", "-A"]).tokenize(Alpha()).tolist()
+        [[2, 3], [1, 2]]
+        >>> MSA.from_sequences(["AZ"], ids=["q"]).tokenize(Alpha())
+        Traceback (most recent call last):
+        ...
+        protlm.errors.AlphabetError: <alphabet>: record 1: row 'q', column 2: letter 'Z' is not in the model's alphabet
+        """
+        tok = getattr(alphabet, "tok_to_idx", None)
+        if tok is None:
+            toks = getattr(alphabet, "all_toks", None)
+            if toks is None:
+                raise TypeError("alphabet needs tok_to_idx or all_toks (a fair-esm Alphabet)")
+            tok = {t: alphabet.get_idx(t) for t in toks}
+        lut = np.full(256, -1, dtype=np.int64)
+        for t, i in tok.items():
+            if len(t) == 1 and ord(t) < 256:
+                lut[ord(t)] = int(i)
+        out = lut[self.array]
+        bad = np.argwhere(out < 0)
+        if len(bad):
+            r, c = (int(x) for x in bad[0])
+            raise AlphabetError(
+                f"row {self.ids[r]!r}, column {c + 1}: letter {chr(self.array[r, c])!r} is not in the model's alphabet",
+                record=r,
+            )
+        return out
+
+    def to_records(self) -> list:
+        """Rows as :class:`~protlm.io.fasta.FastaRecord`."""
+        from protlm.io.fasta import FastaRecord
+
+        return [FastaRecord(i, d, s) for i, d, s in zip(self.ids, self.descriptions, self.sequences)]
+
+    def to_dataframe(self):
+        """One row per sequence: ``id``, ``description``, ``species``, ``gap_fraction``, ``sequence``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "id": list(self.ids),
+                "description": list(self.descriptions),
+                "species": list(self.species) if self.species is not None else [None] * self.n_sequences,
+                "gap_fraction": self.row_gap_fractions(),
+                "sequence": self.sequences,
+            }
+        )
+
+    def write(self, dest, *, format: str = "fasta") -> int:
+        """Write as aligned FASTA (``"fasta"``) or A3M (``"a3m"``); a path is written atomically."""
+        if format == "fasta":
+            from protlm.io.fasta import write_fasta
+
+            return write_fasta(self.to_records(), dest)
+        if format == "a3m":
+            from protlm.io.a3m import write_a3m
+
+            return write_a3m(self, dest)
+        raise ValueError(f"format must be 'fasta' or 'a3m', not {format!r}")
+
+
+# ---------------------------------------------------------------------------
+_EXT = {
+    ".a3m": "a3m",
+    ".sto": "stockholm",
+    ".sth": "stockholm",
+    ".stk": "stockholm",
+    ".stockholm": "stockholm",
+    ".aln": "clustal",
+    ".clustal": "clustal",
+    ".clw": "clustal",
+}
+_CLUSTAL_HEADS = ("CLUSTAL", "MUSCLE", "PROBCONS", "T-COFFEE", "MSAPROBS", "KALIGN")
+_SNIFF_CHARS = 1 << 20
+
+
+def _sniff_text(text: str, name: str, *, complete: bool = True) -> str:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped:
+        raise FormatError("empty file", path=name)
+    first = stripped.split("\n", 1)[0].strip()
+    if first.startswith("# STOCKHOLM"):
+        return "stockholm"
+    if first.upper().startswith(_CLUSTAL_HEADS):
+        return "clustal"
+    if first.startswith("#"):
+        return "a3m"  # ColabFold '#len\tcard' header
+    if not first.startswith(">"):
+        if "\x00" in text[:4096]:
+            raise FormatError("binary data, not a sequence file", path=name)
+        raise FormatError(
+            "unknown format: expected '>' (FASTA/A3M), '# STOCKHOLM' or a CLUSTAL header on the first line",
+            path=name,
+            line=1,
+        )
+    # FASTA-like: insertions (lowercase or '.') in rows of unequal length mean A3M.
+    lengths, lower = set(), False
+    recs = stripped[1:].split("\n>")
+    if not complete and len(recs) > 1:
+        recs = recs[:-1]  # the last one may be cut
+    for rec in recs:
+        body = rec.split("\n", 1)
+        if len(body) < 2 or body[0].startswith(("ss_", "sa_")):
+            continue
+        seq = "".join(body[1].split())
+        lengths.add(len(seq))
+        if not lower and (seq != seq.upper() or "." in seq):
+            lower = True
+    if lower and len(lengths) > 1:
+        return "a3m"
+    return "fasta"
+
+
+def detect_format(source) -> str:
+    """Detect ``"fasta"``, ``"a3m"``, ``"stockholm"`` or ``"clustal"`` from the content.
+
+    Stockholm and Clustal are recognised by their first line, A3M by a
+    leading ``#`` line or by lowercase/``.`` insertions in rows of different
+    lengths; otherwise ``>`` files are FASTA, unless the name ends in ``.a3m``
+    (an A3M without insertions is also valid aligned FASTA).  Only the first
+    MiB is read.
+
+    Raises
+    ------
+    FormatError
+        Empty file, binary data, or a first line no format starts with.
+
+    Examples
+    --------
+    >>> import io
+    >>> detect_format(io.StringIO(">q\\nACD\\n>h\\nAcCD\\n"))
+    'a3m'
+    >>> detect_format(io.StringIO("# STOCKHOLM 1.0\\n//\\n"))
+    'stockholm'
+    """
+    from protlm.io._open import display_name, open_text
+
+    name = display_name(source)
+    seekable_handle = not isinstance(source, (str, os.PathLike)) and hasattr(source, "seek") and source.seekable()
+    pos = source.tell() if seekable_handle else None
+    with open_text(source) as fh:
+        text = fh.read(_SNIFF_CHARS)
+    if seekable_handle:
+        source.seek(pos)
+    fmt = _sniff_text(text, name, complete=len(text) < _SNIFF_CHARS)
+    if fmt == "fasta" and isinstance(source, (str, os.PathLike)):
+        ext = os.path.splitext(os.fspath(source).removesuffix(".gz").removesuffix(".bz2"))[1].lower()
+        if _EXT.get(ext) == "a3m":
+            return "a3m"
+    return fmt
+
+
+def read_msa(source, *, format: str = "auto", keep_insertions: bool = False, species_key=None) -> MSA:
+    """Read an alignment in any supported format.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or handle
+        Plain, gzip or bz2.  A handle given with ``format="auto"`` must be
+        seekable (it is read twice); pass ``format`` for stdin.
+    format : {"auto", "fasta", "a3m", "stockholm", "clustal"}
+    keep_insertions : bool
+        Keep A3M/Stockholm insert columns (lowercase, ``.`` padding).
+    species_key : str or callable, optional
+        Compute per-row species keys (see :func:`protlm.io.species.species_key`).
+
+    Returns
+    -------
+    MSA
+        For Stockholm, the first alignment of the file.
+
+    Raises
+    ------
+    FormatError
+        On malformed input, naming file, record and line.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_msa(io.StringIO(">q\\nAC-D\\n>h OX=9606\\nACcDE\\n"), species_key="auto").species
+    (None, '9606')
+    """
+    if format not in MSA_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(MSA_FORMATS)}, not {format!r}")
+    if format == "auto":
+        format = detect_format(source)
+    if format == "a3m":
+        from protlm.io.a3m import read_a3m
+
+        return read_a3m(source, keep_insertions=keep_insertions, species_key=species_key)
+    if format == "stockholm":
+        from protlm.io.stockholm import read_stockholm
+
+        return read_stockholm(source, keep_insertions=keep_insertions, species_key=species_key)
+    if format == "clustal":
+        from protlm.io.clustal import read_clustal
+
+        return read_clustal(source, species_key=species_key)
+    msa = _read_aligned_fasta(source)
+    if not keep_insertions and (msa.has_insertions or _needs_normalising(msa.array)):
+        msa = msa.drop_insertions()
+    return msa.with_species(species_key) if species_key is not None else msa
+
+
+def _read_aligned_fasta(source) -> MSA:
+    from protlm.errors import FastaFormatError
+    from protlm.io._open import display_name
+    from protlm.io.fasta import iter_fasta_lines
+
+    name = display_name(source)
+    records, width = [], None
+    for index, (rec, line) in enumerate(iter_fasta_lines(source)):
+        if width is None:
+            width = len(rec.sequence)
+        elif len(rec.sequence) != width:
+            raise FastaFormatError(
+                f"ragged alignment: {len(rec.sequence)} columns, the first record has {width}"
+                " (unaligned FASTA? use read_fasta)",
+                path=name,
+                record=index,
+                line=line,
+            )
+        records.append(rec)
+    if not records:
+        raise FastaFormatError("no sequences", path=name)
+    return MSA.from_records(records, source=name)
+
+
+def _needs_normalising(arr: np.ndarray) -> bool:
+    return bool((arr == 46).any() or _is_lower(arr).any())
+

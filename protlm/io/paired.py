@@ -1,0 +1,305 @@
+"""Paired families: two MSAs whose rows are matched within species.
+
+Interacting paralogs (e.g. histidine kinases and response regulators, MalG
+and MalK) are paired *within* each species.  :class:`PairedFamilies` groups
+the rows of a left and a right MSA into per-species blocks, reports what
+cannot be paired (species on one side only, rows with no species key, blocks
+of unequal size) and carries the ground truth when it is known.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from protlm.errors import PairingInputError
+from protlm.io.msa import MSA
+
+__all__ = ["SpeciesBlock", "PairedFamilies"]
+
+
+@dataclass(frozen=True, eq=False)
+class SpeciesBlock:
+    """Rows of one species on each side (row indices into the left/right MSA, in input order)."""
+
+    species: str
+    left: np.ndarray
+    right: np.ndarray
+
+    @property
+    def n_left(self) -> int:
+        return int(len(self.left))
+
+    @property
+    def n_right(self) -> int:
+        return int(len(self.right))
+
+    def __repr__(self) -> str:
+        return f"SpeciesBlock(species={self.species!r}, n_left={self.n_left}, n_right={self.n_right})"
+
+
+def _group(species) -> dict:
+    groups: dict = {}
+    for i, s in enumerate(species):
+        if s is not None:
+            groups.setdefault(s, []).append(i)
+    return groups
+
+
+def _keyed(msa: MSA, species_key) -> MSA:
+    if species_key is None:
+        if msa.species is None:
+            raise PairingInputError("the MSA has no species keys: pass species_key (e.g. 'auto', 'field:|:2')")
+        return msa
+    return msa.with_species(species_key)
+
+
+@dataclass(frozen=True, eq=False)
+class PairedFamilies:
+    """Two families to pair within species.
+
+    Attributes
+    ----------
+    left, right : MSA
+        The two alignments, with species keys.
+    blocks : tuple of SpeciesBlock
+        Species present on both sides, in order of first appearance in ``left``.
+    left_only, right_only : tuple of str
+        Species found on one side only (their rows cannot be paired).
+    unequal : tuple of str
+        Species whose blocks have different sizes on the two sides.
+    n_no_key_left, n_no_key_right : int
+        Rows with no species key (left out of every block).
+    truth : dict of int to int, optional
+        Known true pairs, left row -> right row (only rows inside blocks).
+    excluded_left, excluded_right : tuple of int
+        Rows left out on purpose (``exclude=``).
+
+    Examples
+    --------
+    >>> left = MSA.from_sequences(["AC", "AD", "AE"], ids=["a OX=1", "b OX=1", "c OX=2"])
+    >>> right = MSA.from_sequences(["KL", "KM", "KN"], ids=["x OX=1", "y OX=1", "z OX=3"])
+    >>> pf = PairedFamilies.from_msas(left, right, species_key="ox")
+    >>> pf
+    PairedFamilies(n_species=1, n_left=3, n_right=3, left_only=1, right_only=1, unequal=0, truth=unknown)
+    >>> pf.blocks[0]
+    SpeciesBlock(species='1', n_left=2, n_right=2)
+    >>> pf.left_only, pf.right_only
+    (('2',), ('3',))
+    """
+
+    left: MSA
+    right: MSA
+    blocks: tuple
+    left_only: tuple
+    right_only: tuple
+    unequal: tuple
+    n_no_key_left: int
+    n_no_key_right: int
+    truth: dict | None = None
+    excluded_left: tuple = field(default=())
+    excluded_right: tuple = field(default=())
+
+    # -- construction ------------------------------------------------------
+    @classmethod
+    def from_msas(cls, left: MSA, right: MSA, *, species_key="auto", truth=None, exclude=None) -> "PairedFamilies":
+        """Group two MSAs into per-species blocks.
+
+        Parameters
+        ----------
+        left, right : MSA
+        species_key : str or callable, optional
+            Applied to both sides (see :func:`protlm.io.species.species_key`);
+            ``None`` uses the keys the MSAs already carry.
+        truth : None, "same-order" or path
+            ``"same-order"``: row *i* of ``left`` pairs with row *i* of
+            ``right`` (MalG/MalK; HK-RR split from one concatenated MSA).
+            A path: a two-column TSV ``left_id<TAB>right_id`` (no header, or a
+            header line starting with ``#``).
+        exclude : str, optional
+            Regular expression searched in each row's description; matching
+            rows are left out of the blocks (e.g. ``"_DUMMY"`` for the HK-RR
+            dataset's dummy last record) and counted in ``excluded_*``.
+
+        Raises
+        ------
+        PairingInputError
+            No species in common, ``same-order`` truth on MSAs of different
+            lengths or whose species disagree at the same row, unknown or
+            ambiguous ids in a pairs file.
+        """
+        left = _keyed(left, species_key)
+        right = _keyed(right, species_key)
+        ex_l: tuple = ()
+        ex_r: tuple = ()
+        sp_l, sp_r = list(left.species), list(right.species)
+        if exclude is not None:
+            import re
+
+            rx = re.compile(exclude)
+            ex_l = tuple(i for i, d in enumerate(left.descriptions) if rx.search(d))
+            ex_r = tuple(i for i, d in enumerate(right.descriptions) if rx.search(d))
+            for i in ex_l:
+                sp_l[i] = None
+            for i in ex_r:
+                sp_r[i] = None
+        gl, gr = _group(sp_l), _group(sp_r)
+        common = [s for s in gl if s in gr]
+        if not common:
+            raise PairingInputError(
+                f"no species in common between the two families ({len(gl)} species on the left, {len(gr)} on the right); "
+                "check the species key"
+            )
+        blocks = tuple(SpeciesBlock(s, np.array(gl[s], dtype=np.int64), np.array(gr[s], dtype=np.int64)) for s in common)
+        left_only = tuple(s for s in gl if s not in gr)
+        right_only = tuple(s for s in gr if s not in gl)
+        unequal = tuple(b.species for b in blocks if b.n_left != b.n_right)
+        n_nk_l = sum(s is None for s in left.species)
+        n_nk_r = sum(s is None for s in right.species)
+        truth_map = _resolve_truth(truth, left, right, sp_l, sp_r)
+        return cls(left, right, blocks, left_only, right_only, unequal, n_nk_l, n_nk_r, truth_map, ex_l, ex_r)
+
+    @classmethod
+    def from_concatenated(cls, msa: MSA, *, split_at: int, species_key="auto", truth="same-order", exclude=None) -> "PairedFamilies":
+        """Split a concatenated alignment (e.g. HK-RR: 64 HisKA + 112 Response_reg columns) at a column.
+
+        Both halves share ids and descriptions, so the same species key applies.
+
+        Examples
+        --------
+        >>> msa = MSA.from_sequences(["ACKL", "ADKM", "AEKN"], ids=["h1|sp1|Pair_r1", "h2|sp1|Pair_r2", "h3|sp2|Pair_r3"])
+        >>> pf = PairedFamilies.from_concatenated(msa, split_at=2, species_key="field:|:2")
+        >>> [b.species for b in pf.blocks], pf.left.n_columns, pf.right.n_columns, len(pf.truth)
+        (['sp1', 'sp2'], 2, 2, 3)
+        """
+        if not 0 < split_at < msa.n_columns:
+            raise PairingInputError(f"split_at must be between 1 and {msa.n_columns - 1} (the MSA has {msa.n_columns} columns), not {split_at}")
+        return cls.from_msas(
+            msa.slice_columns(0, split_at), msa.slice_columns(split_at, None), species_key=species_key, truth=truth, exclude=exclude
+        )
+
+    # -- summaries ---------------------------------------------------------
+    @property
+    def n_species(self) -> int:
+        return len(self.blocks)
+
+    def summary(self) -> dict:
+        """Counts as a JSON-friendly dict."""
+        sizes_l = [b.n_left for b in self.blocks]
+        sizes_r = [b.n_right for b in self.blocks]
+        return {
+            "n_left": self.left.n_sequences,
+            "n_right": self.right.n_sequences,
+            "n_columns_left": self.left.n_columns,
+            "n_columns_right": self.right.n_columns,
+            "n_species": self.n_species,
+            "n_rows_in_blocks_left": int(sum(sizes_l)),
+            "n_rows_in_blocks_right": int(sum(sizes_r)),
+            "max_block_size": int(max(max(sizes_l, default=0), max(sizes_r, default=0))),
+            "n_species_with_2_or_more": int(sum(min(a, b) >= 2 for a, b in zip(sizes_l, sizes_r))),
+            "n_left_only_species": len(self.left_only),
+            "n_right_only_species": len(self.right_only),
+            "n_unequal_blocks": len(self.unequal),
+            "n_no_key_left": self.n_no_key_left,
+            "n_no_key_right": self.n_no_key_right,
+            "n_excluded_left": len(self.excluded_left),
+            "n_excluded_right": len(self.excluded_right),
+            "n_true_pairs": None if self.truth is None else len(self.truth),
+        }
+
+    def to_dataframe(self):
+        """One row per species block: ``species``, ``n_left``, ``n_right``, ``n_true_pairs``."""
+        import pandas as pd
+
+        rows = []
+        for b in self.blocks:
+            n_true = None
+            if self.truth is not None:
+                lset = set(b.left.tolist())
+                n_true = sum(1 for i in self.truth if i in lset)
+            rows.append({"species": b.species, "n_left": b.n_left, "n_right": b.n_right, "n_true_pairs": n_true})
+        return pd.DataFrame(rows)
+
+    def write(self, path) -> None:
+        """Write :meth:`to_dataframe` as TSV (atomically)."""
+        from protlm.io._write import open_dest
+
+        with open_dest(path) as fh:
+            self.to_dataframe().to_csv(fh, sep="\t", index=False)
+
+    def __repr__(self) -> str:
+        t = "unknown" if self.truth is None else f"{len(self.truth)} pairs"
+        return (
+            f"PairedFamilies(n_species={self.n_species}, n_left={self.left.n_sequences}, n_right={self.right.n_sequences}, "
+            f"left_only={len(self.left_only)}, right_only={len(self.right_only)}, unequal={len(self.unequal)}, truth={t})"
+        )
+
+
+def _resolve_truth(truth, left: MSA, right: MSA, sp_l, sp_r):
+    if truth is None:
+        return None
+    if isinstance(truth, dict):
+        pairs = {int(k): int(v) for k, v in truth.items()}
+    elif isinstance(truth, str) and truth == "same-order":
+        if left.n_sequences != right.n_sequences:
+            raise PairingInputError(
+                f"truth='same-order' needs MSAs of the same length, not {left.n_sequences} and {right.n_sequences} rows"
+            )
+        pairs = {}
+        for i in range(left.n_sequences):
+            if sp_l[i] is None or sp_r[i] is None:
+                continue
+            if sp_l[i] != sp_r[i]:
+                raise PairingInputError(
+                    f"truth='same-order' but row {i + 1} has species {sp_l[i]!r} on the left and {sp_r[i]!r} on the right"
+                )
+            pairs[i] = i
+    elif isinstance(truth, (str, os.PathLike)):
+        pairs = _read_pairs_file(truth, left, right)
+    else:
+        raise PairingInputError(f"truth must be None, 'same-order', a dict or a pairs file path, not {truth!r}")
+    for i, j in pairs.items():
+        if not (0 <= i < left.n_sequences and 0 <= j < right.n_sequences):
+            raise PairingInputError(f"true pair ({i}, {j}) is out of range")
+        if sp_l[i] is None or sp_r[j] is None or sp_l[i] != sp_r[j]:
+            if isinstance(truth, str) and truth == "same-order":
+                continue
+            raise PairingInputError(
+                f"true pair {left.ids[i]!r} - {right.ids[j]!r} crosses species ({sp_l[i]!r} vs {sp_r[j]!r}) or lies outside the blocks"
+            )
+    return pairs
+
+
+def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
+    from protlm.io._open import open_text
+
+    def index(ids, side):
+        where: dict = {}
+        dup = set()
+        for i, x in enumerate(ids):
+            if x in where:
+                dup.add(x)
+            where[x] = i
+        return where, dup
+
+    li, ldup = index(left.ids, "left")
+    ri, rdup = index(right.ids, "right")
+    pairs: dict = {}
+    name = os.fspath(path)
+    with open_text(path) as fh:
+        for lineno, row in enumerate(csv.reader(fh, delimiter="\t"), 1):
+            if not row or not "".join(row).strip() or row[0].startswith("#"):
+                continue
+            if len(row) < 2:
+                raise PairingInputError(f"{name}: line {lineno}: expected 'left_id<TAB>right_id'")
+            a, b = row[0].strip(), row[1].strip()
+            for x, table, dup, side in ((a, li, ldup, "left"), (b, ri, rdup, "right")):
+                if x not in table:
+                    raise PairingInputError(f"{name}: line {lineno}: id {x!r} is not in the {side} MSA")
+                if x in dup:
+                    raise PairingInputError(f"{name}: line {lineno}: id {x!r} occurs more than once in the {side} MSA")
+            pairs[li[a]] = ri[b]
+    return pairs
