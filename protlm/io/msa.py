@@ -282,11 +282,25 @@ class MSA:
             idx = np.sort(rng.choice(self.n_sequences, size=n, replace=False))
         return self._take(idx)
 
+    def _rf(self):
+        gc = self.annotations.get("GC") if self.annotations else None
+        rf = gc.get("RF") if isinstance(gc, Mapping) else None
+        return rf if isinstance(rf, str) and len(rf) == self.n_columns else None
+
     @property
     def insertion_columns(self) -> np.ndarray:
-        """Boolean mask of insert columns: columns holding only lowercase letters and ``.``."""
+        """Boolean mask of insert columns.
+
+        With a Stockholm ``#=GC RF`` line of the right width, the columns whose
+        RF character is ``.`` or ``-`` (HMMER insert states); otherwise the
+        columns holding only lowercase letters, ``.`` and ``*``.
+        """
+        rf = self._rf()
+        if rf is not None:
+            codes = np.frombuffer(rf.encode("ascii", "replace"), np.uint8)
+            return (codes == 46) | (codes == 45)
         a = self.array
-        ins_cell = _is_lower(a) | (a == 46)
+        ins_cell = _is_lower(a) | (a == 46) | (a == 42)
         return ins_cell.all(axis=0) if a.shape[0] else np.zeros(a.shape[1], bool)
 
     @property
@@ -301,10 +315,17 @@ class MSA:
         >>> MSA.from_sequences(["AcD", "A.-"]).drop_insertions().sequences
         ['AD', 'A-']
         """
-        a = self.array[:, ~self.insertion_columns]
+        keep = ~self.insertion_columns
+        a = self.array[:, keep]
         a = np.where(a == 46, np.uint8(45), a)
         a = np.where(_is_lower(a), a - np.uint8(32), a).astype(np.uint8)
-        return replace(self, array=a)
+        annotations = self.annotations
+        rf = self._rf()
+        if rf is not None:
+            gc = dict(annotations["GC"])
+            gc["RF"] = "".join(c for c, k in zip(rf, keep) if k)
+            annotations = types.MappingProxyType({**annotations, "GC": gc})
+        return replace(self, array=a, annotations=annotations)
 
     def slice_columns(self, start: int, stop: int | None = None) -> "MSA":
         """Columns ``start:stop`` (0-based, Python slice semantics)."""

@@ -17,8 +17,6 @@ from __future__ import annotations
 import types
 from typing import Iterator
 
-import numpy as np
-
 from protlm.errors import StockholmFormatError
 from protlm.io._open import display_name, open_text
 from protlm.io._interleaved import assemble_rows
@@ -41,17 +39,6 @@ def _build(name, seqs, first_line, gf, gs, gr, gc, *, keep_insertions, index, en
     annotations = types.MappingProxyType({"GF": gf, "GS": gs, "GR": gr, "GC": gc})
     msa = MSA.from_sequences(rows, ids=ids, descriptions=descriptions, annotations=annotations, source=name)
     if keep_insertions:
-        return msa
-    rf = gc.get("RF")
-    if rf is not None and len(rf) == width:
-        keep = np.array([c not in ".-" for c in rf], dtype=bool)
-        msa = msa.__class__(msa.ids, msa.descriptions, msa.array[:, keep].copy(), None, annotations)
-        # every kept column is a match column: normalise gaps and case
-        arr = msa.array
-        if (arr == 46).any() or ((arr >= 97) & (arr <= 122)).any():
-            arr = np.where(arr == 46, np.uint8(45), arr)
-            arr = np.where((arr >= 97) & (arr <= 122), arr - np.uint8(32), arr).astype(np.uint8)
-            msa = msa.__class__(msa.ids, msa.descriptions, arr, None, annotations)
         return msa
     return msa.drop_insertions()
 
