@@ -1,0 +1,752 @@
+"""DiffPALM: pairing paralogs by differentiable permutations scored by the MSA Transformer.
+
+Method of Lupo, Sgarbossa & Bitbol (PNAS 2024), as the authors' code
+(Bitbol-Lab/DiffPALM v1.0) computes it; ``tests/pairing/test_parity.py``
+checks protlm's numbers against theirs.  Rows of the paired MSA are
+``<cls> + left + right``.  For each group of left rows that may be permuted
+(a species), a score matrix ``log_alpha`` (mean-centred before each step)
+gives a soft permutation (Gumbel-Sinkhorn) and a hard one (Hungarian on the
+same noisy scores, ties broken by a random conjugation); the left rows are
+permuted with the hard matrix in the forward pass and the soft one in the
+backward pass (straight-through).  Left tokens are masked with probability
+``p_mask``; the loss is the cross-entropy of the masked tokens against the
+permuted one-hot MSA (gradients also flow through that target).  Only
+``log_alpha`` is optimised (Adadelta, ReduceLROnPlateau).
+
+Two layers:
+
+* :func:`optimize_permutations` and :func:`diffpalm_iteration` work on one-hot
+  tensors (a :class:`PermutationProblem`);
+* :func:`pair_diffpalm` pairs a :class:`~protlm.io.PairedFamilies`: layout of
+  species blocks (padding, known pairs, context pairs, shuffling, splitting
+  into sub-MSAs), several runs, aggregation, a
+  :class:`~protlm.pairing.result.PairingResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from protlm.errors import ModelLimitError, PairingInputError, ProtlmError
+from protlm.pairing.draws import Draws, TorchDraws
+from protlm.pairing.result import PairingResult
+from protlm.pairing.sinkhorn import gumbel_sinkhorn, hungarian, matrix_to_perm, straight_through
+
+__all__ = [
+    "DiffPALMSettings",
+    "PRESETS",
+    "PermutationProblem",
+    "Iteration",
+    "SolverTrace",
+    "diffpalm_iteration",
+    "optimize_permutations",
+    "plan_sub_msas",
+    "pair_diffpalm",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DiffPALMSettings:
+    """Hyper-parameters of the solver (see :data:`PRESETS`).
+
+    ``scheduler_factor`` / ``scheduler_patience`` of ``None`` mean torch's
+    ReduceLROnPlateau defaults (factor 0.1, patience 10).  ``shuffle`` puts
+    the left rows of each species in a random (recorded) order before
+    optimising, so that ties cannot favour the input order.
+    """
+
+    lr: float = 9.0
+    weight_decay: float = 0.1
+    rho: float = 0.9
+    eps: float = 1e-6
+    tau: float = 1.0
+    n_sink_iter: int = 10
+    noise_factor: float = 0.1
+    noise_std: bool = True
+    noise_scheduler: bool = True
+    p_mask: float = 0.7
+    std_init: float = 0.0
+    mean_centering: bool = True
+    conjugation: bool = True
+    scheduler_factor: float | None = 0.8
+    scheduler_patience: int | None = 20
+    shuffle: bool = True
+
+    def scheduler_kwargs(self) -> dict:
+        kw = {"mode": "min"}
+        if self.scheduler_factor is not None:
+            kw["factor"] = self.scheduler_factor
+        if self.scheduler_patience is not None:
+            kw["patience"] = self.scheduler_patience
+        return kw
+
+
+#: ``"protlm"``: the schedule the authors intended (ReduceLROnPlateau factor 0.8,
+#: patience 20) and species blocks shuffled with a recorded seed.
+#: ``"authors"``: what their code runs (it drops its scheduler settings, so
+#: torch's defaults, factor 0.1 and patience 10, apply) and no shuffling.
+PRESETS = {
+    "protlm": DiffPALMSettings(),
+    "authors": DiffPALMSettings(scheduler_factor=None, scheduler_patience=None, shuffle=False),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class PermutationProblem:
+    """One forward pass worth of rows, as one-hot tensors.
+
+    Parameters
+    ----------
+    left : torch.Tensor
+        ``(D, 1 + L1, A)`` one-hot left chain, column 0 ``<cls>``; its rows are permuted.
+    right : torch.Tensor
+        ``(D, 1 + L2, A)`` one-hot right chain (column 0 ignored); fixed, never masked.
+    groups : tuple of numpy arrays
+        Row indices whose left sequences are permuted among themselves
+        (one score matrix each; at least 2 rows).  Rows in no group are fixed.
+    maskable : numpy array of bool
+        ``(D,)``: rows whose left chain may be masked (not fixed rows, not padding).
+    context : torch.Tensor or None
+        ``(C, 1 + L1 + L2, A)`` rows prepended unmasked (known pairs used as context).
+    mask_idx : int
+        Index of ``<mask>`` in the alphabet.
+    """
+
+    left: object
+    right: object
+    groups: tuple
+    maskable: np.ndarray
+    context: object = None
+    mask_idx: int = 32
+
+    @property
+    def depth(self) -> int:
+        return int(self.left.shape[0])
+
+    @property
+    def length_left(self) -> int:
+        return int(self.left.shape[1]) - 1
+
+
+@dataclass(eq=False)
+class Iteration:
+    """What one iteration computed (tensors keep their autograd graph)."""
+
+    loss: object
+    logits: object
+    soft: object
+    hard: object
+    perm: np.ndarray
+    mask: object
+
+
+@dataclass(frozen=True, eq=False)
+class SolverTrace:
+    """Per-iteration record of :func:`optimize_permutations` (``steps + 1`` iterations, the last one only evaluates).
+
+    ``perms[i][q]`` is the row whose left sequence sat in row ``q`` at iteration
+    ``i`` (hard assignment); ``scores[i]`` the ``(D, D)`` scores before centring
+    (NaN outside the groups); ``lrs`` the learning rate after each step.
+    """
+
+    losses: list
+    perms: np.ndarray
+    scores: list
+    lrs: list
+    soft: list = field(default_factory=list)
+    hard: list = field(default_factory=list)
+
+
+def _full_matrix(blocks, problem, device):
+    """Assemble the (D, D) matrix from per-group blocks; fixed rows map to themselves."""
+    import torch
+
+    D = problem.depth
+    rows, cols, vals = [], [], []
+    in_group = np.zeros(D, dtype=bool)
+    for g, b in zip(problem.groups, blocks):
+        g = np.asarray(g)
+        in_group[g] = True
+        rows.append(np.repeat(g, len(g)))
+        cols.append(np.tile(g, len(g)))
+        vals.append(b.reshape(-1))
+    fixed = np.flatnonzero(~in_group)
+    if len(fixed):
+        rows.append(fixed)
+        cols.append(fixed)
+        vals.append(torch.ones(len(fixed), device=device))
+    r = torch.as_tensor(np.concatenate(rows), device=device)
+    c = torch.as_tensor(np.concatenate(cols), device=device)
+    return torch.zeros((D, D), device=device).index_put((r, c), torch.cat(vals))
+
+
+def diffpalm_iteration(
+    model,
+    problem: PermutationProblem,
+    scores,
+    *,
+    mask,
+    settings: DiffPALMSettings = PRESETS["protlm"],
+    noise_factor: float = 0.0,
+    uniforms=None,
+    conjugations=None,
+):
+    """One DiffPALM iteration: permutations from ``scores``, masked forward pass, loss.
+
+    Parameters
+    ----------
+    model : esm.MSATransformer
+        Frozen, eval mode.
+    problem : PermutationProblem
+    scores : list of torch.Tensor
+        One ``(n, n)`` score matrix per group (leaf tensors to get gradients).
+    mask : torch.Tensor
+        ``(1, D, L1)`` bool, True = masked.
+    settings : DiffPALMSettings
+        ``tau``, ``n_sink_iter``, ``noise_std``.
+    noise_factor : float
+        Gumbel noise scale before the ``std(log_alpha)`` factor.
+    uniforms : list of torch.Tensor or None
+        Per-group uniforms for the noise (``None``: no noise).
+    conjugations : list of (r0, r1) or None
+        Per-group tie-breaking permutations for the Hungarian matching.
+
+    Returns
+    -------
+    Iteration
+    """
+    import torch
+
+    from protlm.models.esm_msa import onehot_logits
+
+    device = problem.left.device
+    n_groups = len(problem.groups)
+    uniforms = uniforms if uniforms is not None else [None] * n_groups
+    conjugations = conjugations if conjugations is not None else [None] * n_groups
+    common = {"noise_factor": noise_factor, "noise_std": settings.noise_std}
+    hard_blocks = [
+        hungarian(s, uniforms=u, conjugation=c, **common) for s, u, c in zip(scores, uniforms, conjugations)
+    ]
+    soft_blocks = [
+        gumbel_sinkhorn(s, uniforms=u, tau=settings.tau, n_iter=settings.n_sink_iter, **common)
+        for s, u in zip(scores, uniforms)
+    ]
+    hard = _full_matrix(hard_blocks, problem, device)
+    soft = _full_matrix(soft_blocks, problem, device)
+    x = problem.left[None]
+    x_ord = straight_through(
+        torch.einsum("pq,bprs->bqrs", hard, x), torch.einsum("pq,bprs->bqrs", soft, x)
+    )
+    masked = x_ord.clone()
+    vec_mask = torch.zeros(x.shape[-1], device=device)
+    vec_mask[problem.mask_idx] = 1
+    masked[..., 1:, :][mask] = vec_mask
+    inputs = torch.cat((masked, problem.right[None, :, 1:, :]), dim=2)
+    n_context = 0
+    if problem.context is not None and len(problem.context):
+        n_context = problem.context.shape[0]
+        inputs = torch.cat((problem.context[None], inputs), dim=1)
+    logits = onehot_logits(model, inputs)[:, n_context:, 1 : x.shape[2], :]
+    loss = torch.nn.functional.cross_entropy(logits[mask], x_ord[..., 1:, :][mask])
+    return Iteration(loss=loss, logits=logits, soft=soft, hard=hard, perm=matrix_to_perm(hard), mask=mask)
+
+
+def _center_(scores) -> None:
+    import torch
+
+    with torch.no_grad():
+        for s in scores:
+            s[...] -= s.mean()
+
+
+def _scores_matrix(scores, problem) -> np.ndarray:
+    out = np.full((problem.depth, problem.depth), np.nan, dtype=np.float32)
+    for g, s in zip(problem.groups, scores):
+        out[np.ix_(np.asarray(g), np.asarray(g))] = s.detach().cpu().numpy()
+    return out
+
+
+def optimize_permutations(
+    model,
+    problem: PermutationProblem,
+    *,
+    steps: int = 100,
+    settings: DiffPALMSettings = PRESETS["protlm"],
+    draws: Draws | None = None,
+    checkpointing: bool = False,
+    record_matrices: bool = False,
+    callback=None,
+) -> SolverTrace:
+    """Optimise the scores of ``problem`` for ``steps`` steps (plus one evaluation).
+
+    Parameters
+    ----------
+    model : esm.MSATransformer
+        Frozen, eval mode, on ``problem``'s device.
+    problem : PermutationProblem
+    steps : int
+        Optimiser steps; ``steps + 1`` iterations are run, the last one only
+        evaluates (as in the authors' code).
+    settings : DiffPALMSettings
+    draws : Draws, optional
+        Source of random draws (default ``TorchDraws(0)``).
+    checkpointing : bool
+        Recompute activations in the backward pass (less memory, slower).
+    record_matrices : bool
+        Keep the soft and hard matrices of every iteration in the trace.
+    callback : callable, optional
+        ``callback(iteration, total, loss=...)`` after each iteration.
+
+    Returns
+    -------
+    SolverTrace
+    """
+    import torch
+
+    from protlm.models.esm_msa import gradient_checkpointing
+
+    draws = draws if draws is not None else TorchDraws(0)
+    device = problem.left.device
+    sizes = [len(g) for g in problem.groups]
+    scores = [
+        (settings.std_init * draws.initial_normals(b, n)).to(device).requires_grad_(True) for b, n in enumerate(sizes)
+    ]
+    optimizer = None
+    if scores:
+        optimizer = torch.optim.Adadelta(
+            [{"params": s} for s in scores], lr=settings.lr, rho=settings.rho, eps=settings.eps,
+            weight_decay=settings.weight_decay,
+        )
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **settings.scheduler_kwargs())
+    maskable = torch.as_tensor(np.asarray(problem.maskable, dtype=bool), device=device)
+    losses, perms, score_trace, lrs, softs, hards = [], [], [], [], [], []
+    total = steps + 1
+    with gradient_checkpointing(model, checkpointing), torch.enable_grad():
+        for it in range(total):
+            score_trace.append(_scores_matrix(scores, problem))
+            uniforms = [draws.noise_uniforms(it, b, n).to(device) for b, n in enumerate(sizes)]
+            conj = [draws.conjugation(it, b, n) for b, n in enumerate(sizes)] if settings.conjugation else None
+            noise_factor = settings.noise_factor
+            if settings.noise_scheduler and optimizer is not None:
+                noise_factor = settings.noise_factor * optimizer.param_groups[0]["lr"] / settings.lr
+            if settings.mean_centering:
+                _center_(scores)
+            u = draws.mask_uniforms(it, (1, problem.depth, problem.length_left)).to(device)
+            mask = (u < settings.p_mask) & maskable[None, :, None]
+            out = diffpalm_iteration(
+                model, problem, scores, mask=mask, settings=settings, noise_factor=noise_factor,
+                uniforms=uniforms, conjugations=conj,
+            )
+            loss = float(out.loss.detach())
+            losses.append(loss)
+            perms.append(out.perm)
+            if record_matrices:
+                softs.append(out.soft.detach().cpu().numpy())
+                hards.append(out.hard.detach().cpu().numpy())
+            if it < steps and optimizer is not None:
+                out.loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                scheduler.step(loss)
+                lrs.append(optimizer.param_groups[0]["lr"])
+            del out
+            log.debug("iteration %d/%d loss %.5f", it + 1, total, loss)
+            if callback is not None:
+                callback(it + 1, total, loss=loss)
+    return SolverTrace(losses=losses, perms=np.array(perms), scores=score_trace, lrs=lrs, soft=softs, hard=hards)
+
+
+# ---------------------------------------------------------------------------
+# Pairing two families: layout of species blocks, runs, aggregation.
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One species in one sub-MSA: which sequence sits in each of its rows."""
+
+    index: int  # position in paired.blocks
+    species: str
+    fixed: tuple  # ((left_row, right_row), ...) known pairs, never permuted
+    free_left: tuple  # left rows to permute (-1 = all-gap padding)
+    free_right: tuple  # right rows of the permuted part (-1 = padding), fixed order
+
+    @property
+    def depth(self) -> int:
+        return len(self.fixed) + len(self.free_left)
+
+
+def _validate_pairs(pairs, paired, what):
+    if pairs is None:
+        return {}
+    pairs = {int(k): int(v) for k, v in dict(pairs).items()}
+    n_left, n_right = paired.left.n_sequences, paired.right.n_sequences
+    for left, right in pairs.items():
+        if not (0 <= left < n_left and 0 <= right < n_right):
+            raise PairingInputError(
+                f"{what}: pair ({left}, {right}) refers to a row outside the MSAs ({n_left} left, {n_right} right rows)"
+            )
+    if len(set(pairs.values())) != len(pairs):
+        raise PairingInputError(f"{what}: a right row appears in more than one pair")
+    return pairs
+
+
+def _blocks(paired, known):
+    out = []
+    used_known = set()
+    for i, blk in enumerate(paired.blocks):
+        left = [int(x) for x in blk.left]
+        right = [int(x) for x in blk.right]
+        fixed = []
+        for l in left:
+            if l in known:
+                if known[l] not in right:
+                    raise PairingInputError(
+                        f"known pair ({l}, {known[l]}): right row {known[l]} is not in species {blk.species!r}"
+                    )
+                fixed.append((l, known[l]))
+                used_known.add(l)
+        fl = [l for l in left if l not in known]
+        fixed_right = {r for _, r in fixed}
+        fr = [r for r in right if r not in fixed_right]
+        n = max(len(fl), len(fr))
+        fl += [-1] * (n - len(fl))
+        fr += [-1] * (n - len(fr))
+        out.append(_Block(i, blk.species, tuple(fixed), tuple(fl), tuple(fr)))
+    stray = set(known) - used_known
+    if stray:
+        raise PairingInputError(
+            f"known pairs: left row(s) {sorted(stray)[:5]} are in no species shared by both families"
+        )
+    return out
+
+
+def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 0) -> list:
+    """Group the species blocks into sub-MSAs of at most ``max_depth`` rows (context rows included).
+
+    Species are never split and nothing is dropped: a species deeper than
+    ``max_depth`` raises :class:`ModelLimitError` before any work.
+
+    Returns
+    -------
+    list of list of _Block
+    """
+    known = _validate_pairs(known_pairs, paired, "known pairs")
+    blocks = _blocks(paired, known)
+    room = max_depth - n_context
+    if room < 1:
+        raise ModelLimitError(f"--max-depth {max_depth} leaves no room next to {n_context} context rows")
+    too_deep = [b for b in blocks if b.depth > room]
+    if too_deep:
+        b = max(too_deep, key=lambda b: b.depth)
+        raise ModelLimitError(
+            f"species {b.species!r} needs {b.depth} rows (after padding) but a forward pass takes at most {room} "
+            f"(max depth {max_depth}, {n_context} context rows); {len(too_deep)} species too deep; raise --max-depth "
+            f"(the MSA Transformer takes at most 1024 rows) or drop paralogs"
+        )
+    subs, current, depth = [], [], 0
+    for b in blocks:
+        if current and depth + b.depth > room:
+            subs.append(current)
+            current, depth = [], 0
+        current.append(b)
+        depth += b.depth
+    if current:
+        subs.append(current)
+    return subs
+
+
+def default_max_depth(model, n_columns: int, device) -> int:
+    """Rows per forward pass that fit in about half the free memory (at most 1024).
+
+    A frozen-weights step keeps roughly 32 floats per token, width unit and
+    layer for the backward pass (16 with gradient checkpointing is not assumed).
+    """
+    from protlm.models.esm_msa import MAX_ROWS
+
+    per_row = 32 * 4 * n_columns * model.args.embed_dim * model.args.layers
+    free = None
+    try:
+        if getattr(device, "type", str(device)) == "cuda":
+            import torch
+
+            free = torch.cuda.mem_get_info(device)[0]
+        else:
+            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError, RuntimeError):
+        free = None
+    if not free:
+        return MAX_ROWS
+    return int(max(2, min(MAX_ROWS, free // 2 // max(per_row, 1))))
+
+
+def _onehot(tokens, n_tokens, device):
+    import torch
+
+    return torch.nn.functional.one_hot(torch.as_tensor(tokens, device=device), n_tokens).float()
+
+
+def _layout(sub, *, shuffle_rng, left_tok, right_tok, cls_idx, gap_idx):
+    """Rows of one sub-MSA: token arrays with <cls>, groups, maskable, and the row contents."""
+    left_rows, right_rows, groups, maskable = [], [], [], []
+    start = 0
+    for b in sub:
+        free_left = list(b.free_left)
+        if shuffle_rng is not None and len(free_left) > 1:
+            free_left = [free_left[i] for i in shuffle_rng.permutation(len(free_left))]
+        rows_l = [l for l, _ in b.fixed] + free_left
+        rows_r = [r for _, r in b.fixed] + list(b.free_right)
+        left_rows += rows_l
+        right_rows += rows_r
+        maskable += [False] * len(b.fixed) + [l >= 0 for l in free_left]
+        if len(free_left) >= 2:
+            groups.append(np.arange(start + len(b.fixed), start + b.depth))
+        start += b.depth
+
+    def tokens(rows, tok):
+        gap = np.full(tok.shape[1], gap_idx, dtype=np.int64)
+        body = np.stack([tok[r] if r >= 0 else gap for r in rows])
+        return np.concatenate([np.full((len(rows), 1), cls_idx, dtype=np.int64), body], axis=1)
+
+    return tokens(left_rows, left_tok), tokens(right_rows, right_tok), tuple(groups), np.array(maskable), left_rows, right_rows
+
+
+def _check_args(steps, runs, preset, draws):
+    if preset not in PRESETS:
+        raise ProtlmError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if not isinstance(steps, int) or steps < 0:
+        raise ProtlmError(f"steps must be a non-negative integer, not {steps!r}")
+    if not isinstance(runs, int) or runs < 1:
+        raise ProtlmError(f"runs must be a positive integer, not {runs!r}")
+    if draws is not None and runs != 1:
+        raise ProtlmError("an explicit `draws` source drives one run: use runs=1")
+
+
+def pair_diffpalm(
+    paired,
+    *,
+    model,
+    alphabet,
+    steps: int = 100,
+    runs: int = 1,
+    seed: int = 0,
+    preset: str = "protlm",
+    device="auto",
+    max_depth: int | None = None,
+    known_pairs=None,
+    context_pairs=None,
+    checkpointing: bool = False,
+    callback=None,
+    draws: Draws | None = None,
+    settings: DiffPALMSettings | None = None,
+) -> PairingResult:
+    """Pair the left and right sequences of each species with DiffPALM.
+
+    Parameters
+    ----------
+    paired : protlm.io.PairedFamilies
+        The two families and their shared species blocks.
+    model, alphabet
+        A frozen MSA Transformer and its alphabet
+        (:func:`protlm.models.esm_msa.load_msa_transformer`).
+    steps : int
+        Optimiser steps per run (100 as in the paper).
+    runs : int
+        Independent runs; the final assignment of each species is the Hungarian
+        matching of the run-agreement counts, and a pair's confidence the
+        fraction of runs that chose it.
+    seed : int
+        Run ``r`` draws from ``TorchDraws(seed + r)``; shuffling (protlm preset)
+        uses ``numpy.random.default_rng([seed, r, sub_msa])``.
+    preset : {"protlm", "authors"}
+        See :data:`PRESETS`.
+    device : str
+        ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``...
+    max_depth : int, optional
+        Rows per forward pass; species are grouped into sub-MSAs of at most this
+        depth, each optimised on its own.  Default: what about half the free
+        memory holds, at most 1024.
+    known_pairs : dict of int to int, optional
+        ``{left_row: right_row}`` pairs that are fixed inside their species
+        (never permuted, never masked).
+    context_pairs : dict of int to int, optional
+        ``{left_row: right_row}`` known pairs prepended to every sub-MSA as
+        unmasked context rows.
+    checkpointing : bool
+        Gradient checkpointing (less memory, about a third more time).
+    callback : callable, optional
+        ``callback(iteration, total, loss=...)``, counting all runs and sub-MSAs.
+    draws : Draws, optional
+        Explicit source of random draws (one run, one sub-MSA).
+    settings : DiffPALMSettings, optional
+        Override the preset's hyper-parameters.
+
+    Returns
+    -------
+    PairingResult
+        ``history["loss"]`` (mean over runs and sub-MSAs per iteration) and,
+        when ``paired.truth`` is known, ``history["precision"]``.
+
+    Raises
+    ------
+    PairingInputError
+        No species in common, or invalid known/context pairs.
+    ModelLimitError
+        Columns beyond the model's limit, or a species deeper than ``max_depth``.
+    """
+    import torch
+
+    from protlm.models.device import resolve_device
+    from protlm.models.esm_msa import MAX_ROWS, check_msa_limits
+
+    _check_args(steps, runs, preset, draws)
+    settings = settings if settings is not None else PRESETS[preset]
+    if not paired.blocks:
+        raise PairingInputError("the two families share no species: nothing to pair")
+    known = _validate_pairs(known_pairs, paired, "known pairs")
+    context = _validate_pairs(context_pairs, paired, "context pairs")
+    dev = resolve_device(device)
+    n_columns = 1 + paired.left.n_columns + paired.right.n_columns
+    check_msa_limits(model, 1, n_columns, what="paired MSA")
+    if max_depth is None:
+        max_depth = min(default_max_depth(model, n_columns, dev), MAX_ROWS)
+        log.info("max depth per forward pass: %d rows", max_depth)
+    check_msa_limits(model, max_depth, n_columns, what="--max-depth")
+    subs = plan_sub_msas(paired, max_depth=max_depth, known_pairs=known, n_context=len(context))
+    if draws is not None and len(subs) != 1:
+        raise ProtlmError(f"an explicit `draws` source drives one sub-MSA, but the input needs {len(subs)}")
+    if len(subs) > 1:
+        log.info("%d species split into %d sub-MSAs of at most %d rows", len(paired.blocks), len(subs), max_depth)
+
+    left_tok = paired.left.tokenize(alphabet)
+    right_tok = paired.right.tokenize(alphabet)
+    cls_idx, gap_idx, n_tok = alphabet.cls_idx, alphabet.get_idx("-"), len(alphabet)
+    context_t = None
+    if context:
+        ctx = np.array([np.concatenate([[cls_idx], left_tok[l], right_tok[r]]) for l, r in context.items()])
+        context_t = _onehot(ctx, n_tok, dev)
+    model = model.to(dev)
+
+    truth = paired.truth or {}
+    # counts[block index][(left_row, right_row)] = runs choosing that pair
+    counts: dict[int, dict] = {b.index: {} for sub in subs for b in sub}
+    iter_losses = np.zeros((runs, len(subs), steps + 1))
+    iter_correct = np.zeros((runs, steps + 1))
+    iter_scored = np.zeros((runs, steps + 1))
+    run_info = []
+    total = runs * len(subs) * (steps + 1)
+    done = 0
+    t0 = time.perf_counter()
+    for r in range(runs):
+        for k, sub in enumerate(subs):
+            rng = np.random.default_rng([seed, r, k]) if settings.shuffle else None
+            lt, rt, groups, maskable, rows_l, rows_r = _layout(
+                sub, shuffle_rng=rng, left_tok=left_tok, right_tok=right_tok, cls_idx=cls_idx, gap_idx=gap_idx
+            )
+            problem = PermutationProblem(
+                left=_onehot(lt, n_tok, dev), right=_onehot(rt, n_tok, dev), groups=groups,
+                maskable=maskable, context=context_t, mask_idx=alphabet.mask_idx,
+            )
+            run_draws = draws if draws is not None else TorchDraws(seed + r + 1_000_003 * k)
+
+            def cb(it, _total, _done=done, **kw):
+                if callback is not None:
+                    callback(_done + it, total, **kw)
+
+            trace = optimize_permutations(
+                model, problem, steps=steps, settings=settings, draws=run_draws,
+                checkpointing=checkpointing, callback=cb,
+            )
+            done += steps + 1
+            iter_losses[r, k] = trace.losses
+            rows_l = np.asarray(rows_l)
+            rows_r = np.asarray(rows_r)
+            for it, perm in enumerate(trace.perms):
+                lefts, rights = rows_l[perm], rows_r
+                real = (lefts >= 0) & (rights >= 0) & np.isin(lefts, list(truth))
+                iter_scored[r, it] += real.sum()
+                iter_correct[r, it] += sum(truth[int(a)] == int(b) for a, b in zip(lefts[real], rights[real]))
+            final = rows_l[trace.perms[-1]]
+            start = 0
+            for b in sub:
+                for q in range(start, start + b.depth):
+                    key = (int(final[q]), int(rows_r[q]))
+                    counts[b.index][key] = counts[b.index].get(key, 0) + 1
+                start += b.depth
+            run_info.append({
+                "run": r, "sub_msa": k, "depth": problem.depth, "draws": repr(run_draws),
+                "shuffle_seed": [seed, r, k] if settings.shuffle else None,
+                "final_loss": trace.losses[-1], "lrs_last": trace.lrs[-1] if trace.lrs else settings.lr,
+            })
+            log.info(
+                "run %d/%d, sub-MSA %d/%d (%d rows): loss %.4f -> %.4f",
+                r + 1, runs, k + 1, len(subs), problem.depth, trace.losses[0], trace.losses[-1],
+            )
+    result = _aggregate(paired, subs, counts, runs)
+    history = {"loss": [float(x) for x in iter_losses.mean(axis=(0, 1))]}
+    if truth and iter_scored.sum():
+        prec = np.where(iter_scored > 0, iter_correct / np.maximum(iter_scored, 1), np.nan)
+        history["precision"] = [float(x) for x in np.nanmean(prec, axis=0)]
+    info = {
+        "preset": preset,
+        "settings": asdict(settings),
+        "steps": steps,
+        "runs": runs,
+        "seed": seed,
+        "device": str(dev),
+        "max_depth": max_depth,
+        "n_sub_msas": len(subs),
+        "n_context_rows": len(context),
+        "n_known_pairs": len(known),
+        "checkpointing": checkpointing,
+        "seconds": time.perf_counter() - t0,
+        "run_details": run_info,
+    }
+    return replace(result, history=history, info=info)
+
+
+def _aggregate(paired, subs, counts, runs) -> PairingResult:
+    from scipy.optimize import linear_sum_assignment
+
+    species, lrows, rrows, conf = [], [], [], []
+    for sub in subs:
+        for b in sub:
+            lefts = [l for l, _ in b.fixed] + sorted(b.free_left, key=lambda x: (x < 0, x))
+            rights = [r for _, r in b.fixed] + sorted(b.free_right, key=lambda x: (x < 0, x))
+            c = np.zeros((len(lefts), len(rights)))
+            li = {}
+            for i, l in enumerate(lefts):
+                li.setdefault(l, []).append(i)
+            ri = {}
+            for j, rr in enumerate(rights):
+                ri.setdefault(rr, []).append(j)
+            for (l, rr), n in counts[b.index].items():
+                # padding rows are interchangeable: spread their counts over all padding slots
+                for i in li[l]:
+                    for j in ri[rr]:
+                        c[i, j] += n / (len(li[l]) * len(ri[rr])) if (l < 0 or rr < 0) else n
+            rows, cols = linear_sum_assignment(c, maximize=True)
+            for i, j in zip(rows, cols):
+                l, rr = lefts[i], rights[j]
+                if l < 0 and rr < 0:
+                    continue
+                species.append(b.species)
+                lrows.append(l)
+                rrows.append(rr)
+                n_agree = counts[b.index].get((l, rr), 0)
+                conf.append(n_agree / runs)
+    lrows = np.array(lrows, dtype=int)
+    rrows = np.array(rrows, dtype=int)
+    left_ids = tuple(paired.left.ids[i] if i >= 0 else None for i in lrows)
+    right_ids = tuple(paired.right.ids[j] if j >= 0 else None for j in rrows)
+    return PairingResult(
+        method="diffpalm", species=tuple(species), left_rows=lrows, right_rows=rrows,
+        left_ids=left_ids, right_ids=right_ids, confidence=np.array(conf, dtype=float),
+    )
