@@ -41,7 +41,7 @@ def display_name(source) -> str:
         name = os.fspath(source)
         return "<stdin>" if name == "-" else name
     name = getattr(source, "name", None)
-    if isinstance(name, str) and name and not name.startswith("<"):
+    if isinstance(name, str) and name and (not name.startswith("<") or name == "<stdin>"):
         return name
     if source is sys.stdin or source is getattr(sys.stdin, "buffer", None):
         return "<stdin>"

@@ -1,0 +1,114 @@
+import bz2
+import gzip
+import io
+
+import pytest
+
+from io_expected import MSA_FILES, SEQ_FILES
+from protlm.errors import FastaFormatError, FormatError
+from protlm.io import FastaRecord, iter_fasta, read_fasta, write_fasta
+from protlm.io.fasta import iter_fasta_lines
+
+FASTA_FILES = {k: v[1] for k, v in MSA_FILES.items() if v[0] == "fasta"} | {k: v[0] for k, v in SEQ_FILES.items()}
+
+
+@pytest.mark.parametrize("rel", sorted(FASTA_FILES))
+def test_counts_match_sources(shared_data, rel):
+    records = read_fasta(shared_data / rel)
+    assert len(records) == FASTA_FILES[rel]
+    assert all(r.sequence for r in records)
+
+
+def test_ecoli_residue_count(shared_data):
+    records = read_fasta(shared_data / "proteomes/ecoli_k12_UP000000625.fasta")
+    assert sum(len(r.sequence) for r in records) == 1_353_365
+    assert records[0].id == "sp|A0A385XJ53|INSA9_ECOLI"
+    assert records[0].description.endswith("PE=3 SV=1")
+
+
+def test_hkrr_wrapped_lines_and_blank_lines(shared_data):
+    recs = read_fasta(shared_data / "pairing/hkrr_standard.fasta")
+    assert {len(r.sequence) for r in recs} == {176}
+    assert recs[0].id == "FirstSeq/1-176"
+    assert recs[0].sequence == recs[1].sequence
+    assert recs[-1].id.split("/")[0].endswith("_DUMMY") or "_DUMMY" in recs[-1].id
+
+
+def test_iter_and_read_agree(shared_data):
+    path = shared_data / "pairing/malk.fasta"
+    assert list(iter_fasta(path)) == read_fasta(path)
+
+
+def test_small_chunks_give_same_records(shared_data, monkeypatch):
+    import protlm.io.fasta as fasta
+
+    path = shared_data / "pairing/hkrr_standard_575.fasta"
+    expected = read_fasta(path)
+    monkeypatch.setattr(fasta, "CHUNK_CHARS", 7)
+    assert read_fasta(path) == expected
+
+
+@pytest.mark.parametrize("how", ["path", "text", "binary", "gzip", "bz2", "str"])
+def test_sources(shared_data, tmp_path, how):
+    path = shared_data / "msa/PF00072_seed_hmmalign_no_inserts.fasta"
+    expected = read_fasta(path)
+    data = path.read_bytes()
+    if how == "path":
+        src = path
+    elif how == "str":
+        src = str(path)
+    elif how == "text":
+        src = io.StringIO(data.decode())
+    elif how == "binary":
+        src = io.BytesIO(data)
+    elif how == "gzip":
+        src = tmp_path / "x.fasta"  # compression sniffed from content, not the name
+        src.write_bytes(gzip.compress(data))
+    else:
+        src = tmp_path / "x.bz2"
+        src.write_bytes(bz2.compress(data))
+    assert read_fasta(src) == expected
+
+
+def test_tolerated_oddities():
+    text = ">a desc\r\nACD*\r\n>\r\nacde\r\n>a\r\nAC\r\n\r\n>b\tfield2\tfield3\nMK-.V\n"
+    recs = read_fasta(io.StringIO(text))
+    assert [r.id for r in recs] == ["a", "", "a", "b"]
+    assert [r.sequence for r in recs] == ["ACD*", "acde", "AC", "MK-.V"]
+    assert recs[0].description == "a desc"
+    assert recs[3].description == "b\tfield2\tfield3"
+
+
+def test_header_lines_reported():
+    text = ">a\nAC\nDE\n\n>b\nK\n"
+    assert [line for _, line in iter_fasta_lines(io.StringIO(text))] == [1, 5]
+
+
+@pytest.mark.parametrize("width", [None, 60, 7])
+@pytest.mark.parametrize("rel", ["pairing/hkrr_standard_575.fasta", "proteomes/ecoli_k12_UP000000625.fasta"])
+def test_round_trip_exact(shared_data, tmp_path, rel, width):
+    recs = read_fasta(shared_data / rel)
+    out = tmp_path / "out.fasta"
+    assert write_fasta(recs, out, width=width) == len(recs)
+    assert read_fasta(out) == recs
+
+
+def test_round_trip_bytes_exact_for_one_line_files(shared_data, tmp_path):
+    path = shared_data / "pairing/malg.fasta"
+    out = tmp_path / "malg.fasta"
+    write_fasta(read_fasta(path), out, width=60)
+    assert out.read_bytes() == path.read_bytes()
+
+
+def test_write_to_handle():
+    buf = io.StringIO()
+    write_fasta([FastaRecord("x", "x y", "AC")], buf)
+    assert buf.getvalue() == ">x y\nAC\n"
+
+
+def test_errors_subclass_builtin():
+    with pytest.raises(ValueError):
+        read_fasta(io.StringIO("ACD\n"))
+    with pytest.raises(FormatError):
+        read_fasta(io.StringIO(">a\nAC1\n"))
+    assert issubclass(FastaFormatError, FormatError)
