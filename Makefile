@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/protlm inspect data/*.a3m data/*.fasta data/*.sto
+	$(VENV)/bin/protlm inspect data/UniRef50_E9K9Y4.a3m data/PF00072_seed_hmmalign_no_inserts.fasta data/fn3.sto
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2

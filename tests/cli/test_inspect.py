@@ -101,3 +101,19 @@ def test_bad_input_one_line_exit_2(tmp_path, content, fragment):
 def test_missing_file():
     res = run(["/nonexistent/x.fasta"])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_make_demo_files_exist_and_inspect(repo_root):
+    import re
+    import shlex
+
+    makefile = (repo_root / "Makefile").read_text()
+    line = re.search(r"^demo:.*\n\t(.*protlm inspect.*)$", makefile, re.M).group(1)
+    files = [w for w in shlex.split(line) if w.startswith("data/")]
+    assert files, "the demo target names no data file"
+    for f in files:
+        assert (repo_root / f).is_file(), f"{f} is in `make demo` but not shipped"
+        assert "*" not in f
+    res = run([str(repo_root / f) for f in files] + ["--json"])
+    assert res.exit_code == 0, res.output
+    assert len(res.output.splitlines()) == len(files)
