@@ -19,6 +19,7 @@ from protlm.errors import ProtlmError
 # command name -> "module:attribute"; one line per command, kept sorted.
 COMMANDS = {
     "inspect": "protlm.cli.inspect:inspect",
+    "train-pair-model": "protlm.cli.train_pair_model:train_pair_model",
 }
 
 log = logging.getLogger("protlm")

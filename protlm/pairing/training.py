@@ -56,7 +56,7 @@ __all__ = [
     "train_pair_model",
     "mask_rows",
     "pairing_gap",
-    "tokenize_pairs",
+    "pair_tokens",
 ]
 
 log = logging.getLogger(__name__)
@@ -231,56 +231,53 @@ class TrainingResult:
 # data
 
 
-def tokenize_pairs(left: Sequence[str], right: Sequence[str], alphabet) -> np.ndarray:
-    """Token rows ``<cls> + left + right`` for aligned sequences of equal lengths.
+def pair_tokens(paired, alphabet) -> tuple[np.ndarray, list]:
+    """Token rows ``<cls> + left + right`` of the known pairs of two families, with their species.
 
     Parameters
     ----------
-    left, right : sequence of str
-        Aligned sequences (upper case, ``-`` gaps), row ``i`` of each forming a pair.
+    paired : protlm.io.PairedFamilies
+        Families whose ``truth`` (``{left_row: right_row}``) lists the known pairs.
     alphabet : esm.data.Alphabet
         The MSA Transformer alphabet.
 
     Returns
     -------
-    numpy.ndarray
-        ``int64`` array of shape ``(n, 1 + len(left[0]) + len(right[0]))``.
+    tokens : numpy.ndarray
+        ``int64``, shape ``(n_pairs, 1 + left columns + right columns)``, in left-row order.
+    species : list of str
+        Species of each pair.
 
     Raises
     ------
     PairingInputError
-        On unequal counts or lengths, or letters outside the alphabet.
+        If no true pairs are known.
+    AlphabetError
+        On letters outside the alphabet (naming row and column).
 
     Examples
     --------
     >>> import esm
-    >>> alphabet = esm.data.Alphabet.from_architecture("msa_transformer")
-    >>> tokenize_pairs(["AC"], ["D-"], alphabet).tolist()
-    [[0, 5, 23, 13, 30]]
+    >>> from protlm.io import MSA, PairedFamilies
+    >>> msa = MSA.from_sequences(["ACD-", "AEDE"], ids=["a|s1", "b|s1"])
+    >>> paired = PairedFamilies.from_concatenated(msa, split_at=2, species_key="field:|:2")
+    >>> tokens, species = pair_tokens(paired, esm.data.Alphabet.from_architecture("msa_transformer"))
+    >>> tokens.tolist(), species
+    ([[0, 5, 23, 13, 30], [0, 5, 9, 13, 9]], ['s1', 's1'])
     """
-    if len(left) != len(right):
-        raise PairingInputError(f"{len(left)} left sequences but {len(right)} right sequences")
-    if not left:
-        raise PairingInputError("no pairs to tokenize")
-    table = np.full(128, -1, dtype=np.int64)
-    for tok, idx in alphabet.tok_to_idx.items():
-        if len(tok) == 1 and ord(tok) < 128:
-            table[ord(tok)] = idx
-    width = (len(left[0]), len(right[0]))
-    out = np.empty((len(left), 1 + width[0] + width[1]), dtype=np.int64)
-    out[:, 0] = alphabet.cls_idx
-    for i, (a, b) in enumerate(zip(left, right)):
-        if (len(a), len(b)) != width:
-            raise PairingInputError(
-                f"pair {i + 1}: lengths {len(a)}+{len(b)} differ from the first pair's {width[0]}+{width[1]}"
-            )
-        codes = np.frombuffer((a + b).upper().encode("ascii", "replace"), dtype=np.uint8)
-        row = table[codes]
-        if (row < 0).any():
-            col = int(np.argmax(row < 0))
-            raise PairingInputError(f"pair {i + 1}, column {col + 1}: letter {(a + b)[col]!r} not in the alphabet")
-        out[i, 1:] = row
-    return out
+    if not paired.truth:
+        raise PairingInputError("no known pairs to train on: give the true pairing (e.g. --truth same-order)")
+    in_block = {int(r): b.species for b in paired.blocks for r in b.left}
+    pairs = sorted((l, r) for l, r in paired.truth.items() if l in in_block)
+    if not pairs:
+        raise PairingInputError("none of the known pairs lies in a species shared by both families")
+    left = paired.left.tokenize(alphabet)
+    right = paired.right.tokenize(alphabet)
+    rows_l = np.array([l for l, _ in pairs], dtype=np.int64)
+    rows_r = np.array([r for _, r in pairs], dtype=np.int64)
+    cls = np.full((len(pairs), 1), alphabet.cls_idx, dtype=np.int64)
+    tokens = np.concatenate([cls, left[rows_l], right[rows_r]], axis=1).astype(np.int64)
+    return tokens, [in_block[l] for l, _ in pairs]
 
 
 def mask_rows(
@@ -516,7 +513,7 @@ def train_pair_model(
     Parameters
     ----------
     tokens : numpy.ndarray
-        ``(n_pairs, 1 + left + right)`` token rows of the known pairs (see :func:`tokenize_pairs`).
+        ``(n_pairs, 1 + left + right)`` token rows of the known pairs (see :func:`pair_tokens`).
     species : sequence
         Species of each pair; pairs with ``None`` are not used.
     out_dir : str or os.PathLike
@@ -548,7 +545,7 @@ def train_pair_model(
     --------
     >>> import tempfile, esm
     >>> alphabet = esm.data.Alphabet.from_architecture("msa_transformer")
-    >>> toks = tokenize_pairs(["AC", "AD", "CC", "CD"] * 3, ["DE", "DF", "EE", "EF"] * 3, alphabet)
+    >>> toks = np.array([[0, 5, 23, 13, 9], [0, 5, 13, 9, 18], [0, 23, 23, 9, 9], [0, 23, 13, 9, 18]] * 3)
     >>> species = [f"s{i // 2}" for i in range(12)]
     >>> cfg = TrainingConfig(layers=1, embed_dim=8, attention_heads=2, depth=4, steps=2,
     ...                      val_every=1, val_msas=1, val_fraction=0.3)
