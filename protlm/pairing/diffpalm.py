@@ -113,7 +113,9 @@ class PermutationProblem:
         Row indices whose left sequences are permuted among themselves
         (one score matrix each; at least 2 rows).  Rows in no group are fixed.
     maskable : numpy array of bool
-        ``(D,)``: rows whose left chain may be masked (not fixed rows, not padding).
+        ``(D,)``: whether the left sequence that *starts* in each row may be
+        masked (not fixed pairs, not padding).  The mask follows the sequences
+        as they are permuted, so padding never hides a real sequence from the loss.
     context : torch.Tensor or None
         ``(C, 1 + L1 + L2, A)`` rows prepended unmasked (known pairs used as context).
     mask_idx : int
@@ -209,7 +211,8 @@ def diffpalm_iteration(
     scores : list of torch.Tensor
         One ``(n, n)`` score matrix per group (leaf tensors to get gradients).
     mask : torch.Tensor
-        ``(1, D, L1)`` bool, True = masked.
+        ``(1, D, L1)`` bool, True = masked, by row of the permuted MSA; rows
+        whose (permuted) left sequence is not ``maskable`` are unmasked here.
     settings : DiffPALMSettings
         ``tau``, ``n_sink_iter``, ``noise_std``.
     noise_factor : float
@@ -241,6 +244,10 @@ def diffpalm_iteration(
     ]
     hard = _full_matrix(hard_blocks, problem, device)
     soft = _full_matrix(soft_blocks, problem, device)
+    perm = matrix_to_perm(hard)
+    maskable = np.asarray(problem.maskable, dtype=bool)[perm]
+    if not maskable.all():
+        mask = mask & torch.as_tensor(maskable, device=device)[None, :, None]
     x = problem.left[None]
     x_ord = straight_through(
         torch.einsum("pq,bprs->bqrs", hard, x), torch.einsum("pq,bprs->bqrs", soft, x)
@@ -256,7 +263,7 @@ def diffpalm_iteration(
         inputs = torch.cat((problem.context[None], inputs), dim=1)
     logits = onehot_logits(model, inputs)[:, n_context:, 1 : x.shape[2], :]
     loss = torch.nn.functional.cross_entropy(logits[mask], x_ord[..., 1:, :][mask])
-    return Iteration(loss=loss, logits=logits, soft=soft, hard=hard, perm=matrix_to_perm(hard), mask=mask)
+    return Iteration(loss=loss, logits=logits, soft=soft, hard=hard, perm=perm, mask=mask)
 
 
 def _center_(scores) -> None:
@@ -326,7 +333,6 @@ def optimize_permutations(
             weight_decay=settings.weight_decay,
         )
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **settings.scheduler_kwargs())
-    maskable = torch.as_tensor(np.asarray(problem.maskable, dtype=bool), device=device)
     losses, perms, score_trace, lrs, softs, hards = [], [], [], [], [], []
     total = steps + 1
     with gradient_checkpointing(model, checkpointing), torch.enable_grad():
@@ -340,7 +346,7 @@ def optimize_permutations(
             if settings.mean_centering:
                 _center_(scores)
             u = draws.mask_uniforms(it, (1, problem.depth, problem.length_left)).to(device)
-            mask = (u < settings.p_mask) & maskable[None, :, None]
+            mask = u < settings.p_mask
             out = diffpalm_iteration(
                 model, problem, scores, mask=mask, settings=settings, noise_factor=noise_factor,
                 uniforms=uniforms, conjugations=conj,
@@ -612,6 +618,13 @@ def pair_diffpalm(
         raise PairingInputError("the two families share no species: nothing to pair")
     known = _validate_pairs(known_pairs, paired, "known pairs")
     context = _validate_pairs(context_pairs, paired, "context pairs")
+    in_blocks = {("left", int(i)) for b in paired.blocks for i in b.left} | {("right", int(j)) for b in paired.blocks for j in b.right}
+    clash = [(l, r) for l, r in context.items() if ("left", l) in in_blocks or ("right", r) in in_blocks]
+    if clash:
+        raise PairingInputError(
+            f"context pairs: {len(clash)} pair(s), e.g. {clash[0]}, belong to species being paired; "
+            "pass them as known_pairs instead"
+        )
     dev = resolve_device(device)
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
     check_msa_limits(model, 1, n_columns, what="paired MSA")
