@@ -20,6 +20,7 @@ from protlm.errors import ProtlmError
 COMMANDS = {
     "inspect": "protlm.cli.inspect:inspect",
     "train-pair-model": "protlm.cli.train_pair_model:train_pair_model",
+    "train-sequencer": "protlm.cli.sequence:train_sequencer_command",
 }
 
 log = logging.getLogger("protlm")

@@ -1,0 +1,124 @@
+"""Saving, loading and locating protlm's own masked-residue predictor weights.
+
+The weights file is a plain ``torch.save`` dict (loaded with
+``weights_only=True``: tensors, numbers and strings only)::
+
+    {"format": "protlm-sequencer", "format_version": 1,
+     "config": {...SequencerModel arguments...},
+     "state_dict": {...}, "metadata": {...how it was trained...}}
+
+Search order of :func:`resolve_sequencer_weights`: an explicit path, then the
+``PROTLM_SEQUENCER_WEIGHTS`` environment variable, then the default model
+shipped inside the package (``protlm/models/weights/sequencer_default.pt``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from protlm.errors import FormatError, WeightsNotFoundError
+
+__all__ = [
+    "DEFAULT_SEQUENCER",
+    "ENV_SEQUENCER",
+    "resolve_sequencer_weights",
+    "save_sequencer",
+    "load_sequencer",
+]
+
+DEFAULT_SEQUENCER = "sequencer_default.pt"
+ENV_SEQUENCER = "PROTLM_SEQUENCER_WEIGHTS"
+FORMAT = "protlm-sequencer"
+
+
+def _shipped_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("protlm.models") / "weights" / DEFAULT_SEQUENCER))
+
+
+def resolve_sequencer_weights(path=None) -> Path:
+    """Find the weights file: ``path`` > ``$PROTLM_SEQUENCER_WEIGHTS`` > the shipped default.
+
+    Raises
+    ------
+    WeightsNotFoundError
+        Listing every place looked at.
+
+    Examples
+    --------
+    >>> resolve_sequencer_weights().name
+    'sequencer_default.pt'
+    """
+    looked = []
+    if path is not None:
+        p = Path(path)
+        if p.is_file():
+            return p
+        looked.append(f"{p} (given)")
+    else:
+        env = os.environ.get(ENV_SEQUENCER)
+        if env:
+            if Path(env).is_file():
+                return Path(env)
+            looked.append(f"{env} (${ENV_SEQUENCER})")
+        shipped = _shipped_path()
+        if shipped.is_file():
+            return shipped
+        looked.append(f"{shipped} (shipped default)")
+    raise WeightsNotFoundError(
+        "sequencer weights not found; looked at: " + "; ".join(looked)
+        + ". Pass --model PATH (a checkpoint from `protlm train-sequencer`) or reinstall protlm."
+    )
+
+
+def save_sequencer(model, path, *, metadata=None) -> None:
+    """Write a :class:`~protlm.sequencing.model.SequencerModel` as a weights file, atomically."""
+    import torch
+
+    from protlm.io.atomic import atomic_write
+
+    obj = {
+        "format": FORMAT,
+        "format_version": 1,
+        "config": dict(model.config),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "metadata": metadata or {},
+    }
+    with atomic_write(path, "wb") as fh:
+        torch.save(obj, fh)
+
+
+def load_sequencer(path=None, *, device="cpu"):
+    """Load a weights file (resolved by :func:`resolve_sequencer_weights`).
+
+    Returns
+    -------
+    (SequencerModel, dict)
+        The model in eval mode on ``device``, and the file's metadata.
+
+    Raises
+    ------
+    WeightsNotFoundError
+        No file found.
+    FormatError
+        The file is not a protlm sequencer weights file.
+    """
+    import torch
+
+    from protlm.sequencing.model import SequencerModel
+
+    resolved = resolve_sequencer_weights(path)
+    try:
+        obj = torch.load(resolved, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise FormatError(f"cannot read sequencer weights ({type(exc).__name__}: {exc})", path=resolved) from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise FormatError(f"not a protlm sequencer weights file (expected format {FORMAT!r})", path=resolved)
+    model = SequencerModel(**obj["config"])
+    model.load_state_dict(obj["state_dict"])
+    model.eval()
+    metadata = dict(obj.get("metadata", {}))
+    metadata["path"] = str(resolved)
+    return model.to(device), metadata
