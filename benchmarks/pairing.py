@@ -1,0 +1,340 @@
+"""Pairing benchmark: DiffPALM with a family-trained MSA Transformer against MI-IPA and random.
+
+Protocol (DiffPALM paper, Lupo, Sgarbossa & Bitbol, PNAS 2024):
+
+* species are split into training and test species with a recorded seed; the
+  family model is trained (``protlm.pairing.training``) on training species only;
+* from the test species, samples of about 50 sequences (45-55) are drawn, made
+  of whole species holding 2-100 sequences each; each sample is shuffled within
+  species with its own seed;
+* on the same samples: ``diffpalm_family`` (DiffPALM with the family model),
+  ``mi_ipa_trained`` (MI-IPA given all training pairs as known pairs),
+  ``mi_ipa`` (no known pairs) and ``random``;
+* precision = correct pairs / sequences paired; random expectation = species / sequences.
+
+Datasets: MalG-MalK (``../shared/data/pairing/malg.fasta`` + ``malk.fasta``,
+Apache-2.0) and HK-RR (``../shared/data/pairing/hkrr_standard.fasta`` split at
+column 64, GPL-3.0: its model is only a benchmark artefact, never shipped).
+
+Everything is cached under ``--cache`` (trained models, per-sample results), so
+a rerun resumes.  One command::
+
+    python benchmarks/pairing.py
+
+writes ``benchmarks/results/pairing.json``, ``pairing.png`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from protlm.pairing.sampling import group_by_species, sample_depth_window, split_species  # noqa: E402
+
+log = logging.getLogger("benchmarks.pairing")
+
+DATA = ROOT.parent / "shared" / "data" / "pairing"
+RESULTS = ROOT / "benchmarks" / "results"
+METHODS = ("diffpalm_family", "mi_ipa_trained", "mi_ipa", "random")
+
+# The settings of the committed run (see the README section "Pairing benchmark").
+TRAINING = {
+    "layers": 4,
+    "embed_dim": 64,
+    "attention_heads": 4,
+    "depth": 32,
+    "steps": 1000,  # per dataset: see TRAIN_STEPS
+    "lr": 1e-3,
+    "warmup": 100,
+    "val_every": 100,
+    "val_msas": 6,
+    "patience": 6,
+    "seed": 0,
+}
+# Steps sized to about an hour on the shared 2-core CPU (a MalG-MalK row is 320 tokens, HK-RR 177).
+TRAIN_STEPS = {"malg-malk": 800, "hkrr": 1000}
+SPLIT = {"test_fraction": 0.2, "seed": 0}
+
+
+def load_dataset(name: str):
+    """The :class:`~protlm.io.PairedFamilies` of a benchmark dataset, true pairs in ``truth``."""
+    from protlm.io import PairedFamilies, read_msa
+
+    if name == "malg-malk":
+        return PairedFamilies.from_msas(
+            read_msa(DATA / "malg.fasta"), read_msa(DATA / "malk.fasta"), species_key="field:_:-1", truth="same-order"
+        )
+    if name == "hkrr":
+        msa = read_msa(DATA / "hkrr_standard.fasta")
+        if not msa.ids[0].startswith("FirstSeq") or "_DUMMY" not in msa.ids[-1]:
+            raise SystemExit("hkrr_standard.fasta: expected a FirstSeq first record and a _DUMMY last record")
+        msa = msa[1:-1]  # drop the placeholder first record and the dummy last record
+        return PairedFamilies.from_concatenated(msa, split_at=64, species_key="field:|:2", truth="same-order")
+    raise SystemExit(f"unknown dataset {name!r}; choose malg-malk or hkrr")
+
+
+def split_dataset(paired):
+    """Training and test species of a dataset (seeded)."""
+    return split_species([b.species for b in paired.blocks], **SPLIT)
+
+
+def train_family_model(name: str, cache: Path, *, steps: int | None = None):
+    """Train (or resume) the family model of ``name`` on its training species; returns the TrainingResult."""
+    from esm.data import Alphabet
+
+    from protlm.pairing.training import TrainingConfig, pair_tokens, train_pair_model
+
+    paired = load_dataset(name)
+    train_species, _test = split_dataset(paired)
+    tokens, species = pair_tokens(paired, Alphabet.from_architecture("msa_transformer"))
+    keep = set(train_species)
+    rows = np.array([i for i, s in enumerate(species) if s in keep])
+    settings = dict(TRAINING, steps=TRAIN_STEPS[name])
+    if steps is not None:
+        settings["steps"] = steps
+    config = TrainingConfig(**settings)
+    return train_pair_model(
+        tokens[rows], [species[i] for i in rows], cache / name / "model", split_at=paired.left.n_columns,
+        config=config, device="auto",
+    )
+
+
+SAMPLING = {"depth": 50, "tolerance": 0.1, "min_size": 2, "max_size": 100, "seed": 0}
+
+
+def draw_samples(paired, test_species, *, n_samples: int):
+    """Test samples: lists of whole test species, 45-55 sequences each (species of 2-100 sequences)."""
+    test = set(test_species)
+    sizes = {b.species: min(b.n_left, b.n_right) for b in paired.blocks if b.species in test}
+    return sample_depth_window(sizes, n_samples=n_samples, **SAMPLING)
+
+
+def sample_families(paired, species, *, seed):
+    """The PairedFamilies of one sample, right rows shuffled within each species; truth = the true pairing.
+
+    Also returns the original (left, right) rows of the sample's pairs, for scoring outside it.
+    """
+    from dataclasses import replace
+
+    from protlm.io import PairedFamilies
+
+    rng = np.random.default_rng(seed)
+    by_species = {b.species: b for b in paired.blocks}
+    rows_l, rows_r = [], []
+    for s in species:
+        b = by_species[s]
+        lefts = [int(l) for l in b.left if int(l) in paired.truth]
+        rights = [paired.truth[l] for l in lefts]
+        rows_l.extend(lefts)
+        rows_r.extend(rng.permutation(rights).tolist())
+    left, right = paired.left[rows_l], paired.right[rows_r]
+    sub = PairedFamilies.from_msas(left, right, species_key=None)
+    position = {r: i for i, r in enumerate(rows_r)}
+    truth = {i: position[paired.truth[l]] for i, l in enumerate(rows_l)}
+    return replace(sub, truth=truth), np.array(rows_l), np.array(rows_r)
+
+
+def run_method(method, sub, *, seed, model=None, alphabet=None, train_pairs=None, paired=None, steps=100):
+    """Precision of one method on one sample (and its wall time)."""
+    t0 = time.perf_counter()
+    if method == "diffpalm_family":
+        from protlm.pairing.diffpalm import pair_diffpalm
+
+        result = pair_diffpalm(sub, model=model, alphabet=alphabet, steps=steps, runs=1, seed=seed, device="auto")
+        precision = result.precision(sub.truth)
+        extra = {"loss_first": result.history["loss"][0], "loss_last": result.history["loss"][-1],
+                 "precision_trace": result.history.get("precision")}
+    elif method == "mi_ipa":
+        from protlm.pairing.mi_ipa import pair_mi_ipa
+
+        precision = pair_mi_ipa(sub, seed=seed).precision(sub.truth)
+        extra = {}
+    elif method == "mi_ipa_trained":
+        from protlm.pairing.mi_ipa import pair_mi_ipa_arrays
+
+        tl, tr = train_pairs
+        n = len(tl)
+        left = np.concatenate([paired.left.array[tl], sub.left.array])
+        right = np.concatenate([paired.right.array[tr], sub.right.array])
+        species_l = [paired.left.species[i] for i in tl] + list(sub.left.species)
+        species_r = [paired.right.species[i] for i in tr] + list(sub.right.species)
+        result = pair_mi_ipa_arrays(left, right, species_l, species_r, known_pairs={i: i for i in range(n)}, seed=seed)
+        precision = result.precision({n + l: n + r for l, r in sub.truth.items()})
+        extra = {"n_known_pairs": n}
+    elif method == "random":
+        from protlm.pairing.random_pairing import pair_random
+
+        precision = pair_random(sub, seed=seed).precision(sub.truth)
+        extra = {}
+    else:
+        raise ValueError(method)
+    return {"precision": float(precision), "seconds": time.perf_counter() - t0, **extra}
+
+
+def _cached(path: Path, compute):
+    if path.exists():
+        return json.loads(path.read_text())
+    value = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, indent=1))
+    tmp.replace(path)
+    return value
+
+
+def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, methods=METHODS):
+    """Train (cached), draw the test samples, run every method on each; returns the per-sample records."""
+    from esm.data import Alphabet
+
+    from protlm.models.esm_msa import load_msa_transformer
+    from protlm.pairing.training import pairing_gap
+
+    paired = load_dataset(name)
+    train_species, test_species = split_dataset(paired)
+    training = train_family_model(name, cache)
+    model, alphabet = load_msa_transformer(training.model_path, device="auto")
+    samples = draw_samples(paired, test_species, n_samples=n_samples)
+    keep = set(train_species)
+    tl = np.array(sorted(l for l, r in paired.truth.items() if paired.left.species[l] in keep))
+    tr = np.array([paired.truth[int(l)] for l in tl])
+    records = []
+    for k, species in enumerate(samples):
+        sub, rows_l, rows_r = sample_families(paired, species, seed=[SAMPLING["seed"], k])
+        record = {"sample": k, "species": list(species), "n_sequences": len(rows_l), "n_species": len(species),
+                  "random_expected": len(species) / len(rows_l)}
+        for method in methods:
+            tag = f"steps{steps}" if method == "diffpalm_family" else "v1"
+            record[method] = _cached(
+                cache / name / "samples" / f"{k:02d}_{method}_{tag}.json",
+                lambda: run_method(method, sub, seed=k, model=model, alphabet=alphabet, train_pairs=(tl, tr),
+                                   paired=paired, steps=steps),
+            )
+            log.info("%s sample %d (%d seqs, %d species) %s: precision %.3f (%.0f s)", name, k, len(rows_l),
+                     len(species), method, record[method]["precision"], record[method]["seconds"])
+
+        def gap():
+            tokens = np.concatenate([np.full((len(rows_l), 1), alphabet.cls_idx), paired.left.tokenize(alphabet)[rows_l],
+                                     paired.right.tokenize(alphabet)[[paired.truth[int(l)] for l in rows_l]]], axis=1)
+            species_rows = [paired.left.species[int(l)] for l in rows_l]
+            return pairing_gap(model, [(tokens, species_rows)], split_at=paired.left.n_columns, alphabet=alphabet, seed=k)
+
+        record["pairing_gap"] = _cached(cache / name / "samples" / f"{k:02d}_gap.json", gap)
+        records.append(record)
+    return {"training": training, "records": records, "n_train_species": len(train_species),
+            "n_test_species": len(test_species), "n_train_pairs": int(len(tl))}
+
+
+def summarise(results: dict) -> dict:
+    """pairing.json: ``{dataset: {method: {mean, sd, n_samples}}, "random_expected": {dataset: value}}``."""
+    out = {}
+    expected = {}
+    for name, res in results.items():
+        records = res["records"]
+        out[name] = {}
+        for method in METHODS:
+            values = [r[method]["precision"] for r in records if method in r]
+            out[name][method] = {"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+                                 "n_samples": len(values)}
+        expected[name] = float(np.mean([r["random_expected"] for r in records]))
+    out["random_expected"] = expected
+    return out
+
+
+def print_table(summary: dict, results: dict) -> str:
+    lines = [f"{'dataset':<10} {'method':<16} {'precision':>18} {'n':>3}"]
+    for name in results:
+        for method in METHODS:
+            m = summary[name][method]
+            lines.append(f"{name:<10} {method:<16} {m['mean']:>8.3f} +/- {m['sd']:.3f} {m['n_samples']:>3}")
+        lines.append(f"{name:<10} {'(species/seqs)':<16} {summary['random_expected'][name]:>8.3f}")
+        gaps = [r["pairing_gap"] for r in results[name]["records"]]
+        lines.append(
+            f"{name:<10} {'pairing gap':<16} {np.mean([g['gap'] for g in gaps]):>8.3f} nats "
+            f"(loss true {np.mean([g['loss_true'] for g in gaps]):.3f}, shuffled {np.mean([g['loss_shuffled'] for g in gaps]):.3f})"
+        )
+    return "\n".join(lines)
+
+
+def plot(summary: dict, results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for j, method in enumerate(METHODS):
+            values = [r[method]["precision"] for r in results[name]["records"]]
+            ax.scatter(np.full(len(values), j) + np.linspace(-0.15, 0.15, len(values)), values, s=12, alpha=0.6)
+            ax.errorbar(j, summary[name][method]["mean"], yerr=summary[name][method]["sd"], fmt="ks", capsize=4)
+        ax.axhline(summary["random_expected"][name], color="grey", ls="--", lw=1, label="species / sequences")
+        ax.set_xticks(range(len(METHODS)), METHODS, rotation=20)
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("precision")
+        ax.set_title(f"{name}: test samples of ~50 sequences")
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", default="malg-malk,hkrr")
+    parser.add_argument("--cache", type=Path, default=ROOT / "scratch" / "pairing_benchmark")
+    parser.add_argument("--stage", choices=("train", "all"), default="all")
+    parser.add_argument("--samples", type=int, default=10, help="Test samples per dataset.")
+    parser.add_argument("--steps", type=int, default=100, help="DiffPALM optimisation steps per sample.")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--train-steps", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    names = args.datasets.split(",")
+    if args.stage == "train":
+        for name in names:
+            t0 = time.perf_counter()
+            result = train_family_model(name, args.cache, steps=args.train_steps)
+            log.info("%s: %r (%.0f s)", name, result, time.perf_counter() - t0)
+        return
+    results = {name: evaluate_dataset(name, args.cache, n_samples=args.samples, steps=args.steps) for name in names}
+    summary = summarise(results)
+    table = print_table(summary, results)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "pairing.json").write_text(json.dumps(summary, indent=2) + "\n")
+    details = {
+        "command": "python benchmarks/pairing.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "split": SPLIT, "sampling": SAMPLING, "training": TRAINING, "train_steps": TRAIN_STEPS, "diffpalm": {"steps": args.steps, "runs": 1, "preset": "protlm"},
+        "datasets": {
+            name: {
+                "n_train_species": res["n_train_species"], "n_test_species": res["n_test_species"],
+                "n_train_pairs": res["n_train_pairs"],
+                "model": {"steps_done": res["training"].steps_done, "best_step": res["training"].best_step,
+                          "best_val_loss": res["training"].best_val_loss, "stopped_early": res["training"].stopped_early,
+                          "history": res["training"].history},
+                "samples": res["records"],
+            }
+            for name, res in results.items()
+        },
+        "table": table,
+    }
+    (args.out / "pairing_details.json").write_text(json.dumps(details, indent=1) + "\n")
+    plot(summary, results, args.out / "pairing.png")
+
+
+if __name__ == "__main__":
+    main()
