@@ -19,6 +19,8 @@ from protlm.errors import ProtlmError
 # command name -> "module:attribute"; one line per command, kept sorted.
 COMMANDS = {
     "inspect": "protlm.cli.inspect:inspect",
+    "sequence": "protlm.cli.sequence:sequence_command",
+    "simulate": "protlm.cli.sequence:simulate_command",
     "train-pair-model": "protlm.cli.train_pair_model:train_pair_model",
     "train-sequencer": "protlm.cli.sequence:train_sequencer_command",
 }

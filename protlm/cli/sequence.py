@@ -88,3 +88,138 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
                           "history": result.history}, data=metadata, wall_seconds=round(time.monotonic() - started, 1))
     write_json(out / "report.json", report)
     click.echo(repr(result))
+
+
+def _fragment_option(value):
+    if value is None or value.lower() == "none":
+        return None
+    if value.lower() == "tryptic":
+        return "tryptic"
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use none, tryptic or a positive length") from None
+    if n <= 0:
+        raise click.BadParameter(f"{value!r}: a fragment length must be positive")
+    return n
+
+
+@click.command("simulate")
+@click.argument("input_fasta", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Reads FASTA to write.")
+@click.option("--known", required=True, help="Residue types the sequencer reads, e.g. KCYM.")
+@click.option("--efficiency", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Probability that a residue of a known type is detected.")
+@click.option("--fragment", default="none", show_default=True, help="none (whole proteins), tryptic, or a peptide length.")
+@click.option("--min-length", type=int, default=6, show_default=True, help="Drop shorter reads (counted in the log).")
+@click.option("--max-reads", type=int, default=None, help="Stop after this many reads.")
+@click.option("--truth-out", type=click.Path(dir_okay=False), default=None,
+              help="Truth FASTA (full sequences, same ids); default OUTPUT with .truth.fasta.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+def simulate_command(input_fasta, output, known, efficiency, fragment, min_length, max_reads, truth_out, seed, overwrite):
+    """Make partial reads (and the truth FASTA) from full protein sequences (FASTA, UniProt/UniRef, gzip ok)."""
+    from pathlib import Path
+
+    from protlm.errors import OutputExistsError
+    from protlm.io import iter_fasta
+    from protlm.sequencing.reads import parse_known
+    from protlm.sequencing.simulate import simulate_reads
+
+    known = parse_known(known)
+    frag = _fragment_option(fragment)
+    out = Path(output)
+    if truth_out is None:
+        stem = out.name[: -len(".fasta")] if out.name.endswith(".fasta") else out.name
+        truth_out = out.with_name(stem + ".truth.fasta")
+    for p in (out, Path(truth_out)):
+        if p.exists() and not overwrite:
+            raise OutputExistsError(f"{p}: exists; pass --overwrite to replace it")
+    sim = simulate_reads(iter_fasta(input_fasta), known=known, efficiency=efficiency, fragment=frag,
+                         min_length=min_length, max_reads=max_reads, seed=seed)
+    sim.write(out, truth_out)
+    log.info("%r; %d pieces shorter than %d dropped", sim, sim.info["n_too_short"], min_length)
+    click.echo(f"wrote {len(sim)} reads to {out} and their truth to {truth_out}")
+
+
+_SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confusion.png", "calibration.png")
+
+
+@click.command("sequence")
+@click.argument("reads_path", metavar="READS", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--known", required=True, help="Residue types the sequencer reads, e.g. KCYM.")
+@click.option("--efficiency", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Detection efficiency e: a known-type residue shows as X with probability 1 - e.")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="FASTA of the full sequences under the reads' ids: adds accuracies and plots.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Weights from train-sequencer (default: $PROTLM_SEQUENCER_WEIGHTS, else the shipped model).")
+@click.option("--refine", type=click.IntRange(0, 20), default=0, show_default=True,
+              help="Iterative refinement passes (fill the most confident X, predict again).")
+@click.option("--batch-tokens", type=click.IntRange(256), default=16384, show_default=True)
+@click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Recorded; prediction itself is deterministic.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs already in OUTDIR.")
+def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, refine, batch_tokens, device, threads,
+                     seed, overwrite):
+    """Predict full sequences from partial reads (X or . at unread positions).
+
+    Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
+    --truth also accuracies in report.json, confusion.png and calibration.png.
+    """
+    started = time.monotonic()
+    from protlm.io.atomic import prepare_outdir
+    from protlm.models.sequencer import resolve_sequencer_weights
+    from protlm.sequencing.reads import parse_known, read_reads
+
+    known = parse_known(known)
+    out = prepare_outdir(outdir, overwrite=overwrite, expected=_SEQUENCE_OUTPUTS)
+    weights = resolve_sequencer_weights(model_path)
+    reads = read_reads(reads_path, known=known)
+    truth_seqs = None
+    if truth:
+        from protlm.sequencing.evaluate import read_truth
+
+        truth_seqs = read_truth(truth, [r.id for r in reads])
+
+    import torch
+
+    from protlm.report import base_report, write_json
+    from protlm.sequencing.backends import ModelBackend
+    from protlm.sequencing.predictor import predict_reads
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    backend = ModelBackend.from_weights(weights, device=device)
+    from protlm.cli._progress import progress_callback
+
+    with progress_callback(desc="windows", unit="window") as cb:
+        pred = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
+                             batch_tokens=batch_tokens, callback=cb)
+    pred.write(out)
+    report = base_report(command="sequence", options={"reads": reads_path, "known": known, "efficiency": efficiency,
+                                                      "truth": truth, "model": str(weights), "refine": refine,
+                                                      "batch_tokens": batch_tokens, "threads": threads},
+                         seed=seed, device=str(backend.device))
+    meta = {k: v for k, v in backend.metadata.items() if k in ("path", "step", "valid_loss", "valid_accuracy_kcym", "inputs")}
+    report["model"] = meta
+    report["prediction"] = pred.info
+    report["n_reads"] = len(pred)
+    report["n_residues"] = int(len(pred.probabilities))
+    if truth_seqs is not None:
+        from protlm.sequencing.evaluate import evaluate_prediction
+        from protlm.sequencing.plots import plot_calibration, plot_confusion
+
+        ev = evaluate_prediction(pred, truth_seqs)
+        report["evaluation"] = ev.summary()
+        report.update({k: report["evaluation"][k] for k in ("accuracy_masked", "accuracy_masked_per_read", "accuracy_all")})
+        plot_confusion(ev, out / "confusion.png")
+        plot_calibration(ev, out / "calibration.png")
+        log.info("%r", ev)
+    report["wall_seconds"] = round(time.monotonic() - started, 2)
+    write_json(out / "report.json", report)
+    click.echo(f"{pred!r}\nwrote {out}/predictions.fasta, positions.tsv, report.json"
+               + (", confusion.png, calibration.png" if truth_seqs is not None else ""))

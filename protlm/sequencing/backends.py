@@ -75,9 +75,9 @@ class ModelBackend:
         import torch
 
         with torch.inference_mode():
-            t = torch.as_tensor(tokens, device=self.device)
-            k = torch.as_tensor(known, device=self.device, dtype=torch.float32)
-            e = torch.as_tensor(efficiency, device=self.device, dtype=torch.float32)
+            t = torch.as_tensor(np.ascontiguousarray(tokens, dtype=np.int64), device=self.device)
+            k = torch.tensor(np.asarray(known, dtype=np.float32), device=self.device)
+            e = torch.tensor(np.asarray(efficiency, dtype=np.float32), device=self.device)
             return torch.log_softmax(self.model(t, k, e).float(), dim=-1).cpu().numpy()
 
 
