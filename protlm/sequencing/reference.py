@@ -1,0 +1,588 @@
+"""Find the reference windows a partial read could come from, and score them.
+
+A partial read is a string over the known letters (e.g. ``KCYM``) and ``X``.
+Its observed known letters, with their exact spacings, are very specific;
+its ``X`` positions add that the residue there is *not* a known letter (when
+the detection efficiency ``e`` is 1) or probably not one (``e < 1``).
+
+Search
+------
+1. **Seeds.**  For each known set, every triple of nearby known letters in
+   the reference (each with any of its next three known letters, spacings
+   below 64) is keyed by its letters and spacings and sorted.  A read's
+   triples of observed known letters (consecutive ones, and ones that skip a
+   letter, to tolerate substitutions) are looked up; reference triples that
+   skip known letters tolerate missed detections in the read.  Every hit
+   votes for a diagonal (the reference position of the read's first residue).
+   Reads with only two observed known letters are seeded by the pair.
+2. **Verification.**  The best-voted diagonals are scored over the whole
+   read, vectorised, with the observation model below.
+
+Observation model and scores
+----------------------------
+At a read position over reference residue ``r`` the read shows ``o`` with
+probability ``P(o | r) = (1 - eps) P_det(o | r) + eps P_bg(o)``, where
+``P_det`` is the sequencer (a known letter is shown with probability ``e``,
+else ``X``; any other residue shows ``X``), ``P_bg(o)`` the probability of
+``o`` for a random residue with the reference's composition, and ``eps`` the
+chance that the read's residue differs from the reference's (a homolog, or a
+variant).  The score of a hit is the log-likelihood ratio (nats) of the read
+under this model against the background, averaged over
+``eps`` in :data:`SUBSTITUTION_LEVELS` (the ratio of the two mixtures).
+Positions outside the reference sequence, or over non-standard letters,
+score 0.
+
+Because a likelihood ratio has expectation 1 under the null (the read
+unrelated to the reference), ``P(score >= s) <= exp(-s)`` for one window, and
+the **E-value** ``N exp(-s)``, with ``N`` the number of reference windows
+(residues), bounds the expected number of windows scoring ``s`` by chance.
+The **posterior** of a hit is that of "the read comes from this window"
+given a prior probability ``prior`` that the read's protein (or a homolog) is
+in the reference, spread evenly over its windows, and the scored candidates:
+``w_j = LR_j / ((1 - prior)/prior N + sum_k LR_k)``.  The hit's **identity**
+is the posterior mean of ``1 - eps``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from protlm.errors import ProtlmError
+from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.sequencing.index import SEPARATOR, ReferenceIndex
+from protlm.sequencing.reads import parse_known, validate_read
+
+__all__ = [
+    "SUBSTITUTION_LEVELS",
+    "ObservationModel",
+    "Hit",
+    "ReferenceHits",
+    "search_reads",
+    "encode_read",
+]
+
+log = logging.getLogger(__name__)
+
+#: Substitution probabilities the score averages over (same protein ... remote homolog).
+SUBSTITUTION_LEVELS = (0.01, 0.1, 0.3, 0.6)
+#: Longest spacing between consecutive letters of a seed.
+SEED_SPAN = 64
+#: A reference known letter may pair with any of its next SEED_SKIP known letters.
+SEED_SKIP = 3
+
+_HIT_COLUMNS = [
+    "read_id",
+    "rank",
+    "ref_id",
+    "ref_start",
+    "ref_end",
+    "score",
+    "evalue",
+    "posterior",
+    "identity",
+    "n_known",
+    "n_match",
+    "identity_known",
+    "n_conflict",
+    "coverage",
+]
+
+
+@dataclass(frozen=True)
+class ObservationModel:
+    """How a sequencer shows a residue, and how likely each observation is by chance.
+
+    Parameters
+    ----------
+    known : str
+        Known letters, e.g. ``"KCYM"``.
+    efficiency : float
+        Probability that a known-type residue is detected (0 < e <= 1).
+    frequencies : numpy.ndarray
+        Background frequency of the 20 residues.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = ObservationModel("KCYM", 1.0, np.full(20, 0.05))
+    >>> round(float(m.background[-1]), 3)   # P(X) for a random residue
+    0.8
+    >>> t = m.score_table(0.01)  # rows: K, C, Y, M, X
+    >>> bool(t[0, AMINO_ACIDS.index("K")] > 2) and bool(t[0, AMINO_ACIDS.index("A")] < -2)
+    True
+    """
+
+    known: str
+    efficiency: float
+    frequencies: np.ndarray = field(repr=False)
+
+    def __post_init__(self):
+        if not 0.0 < self.efficiency <= 1.0:
+            raise ProtlmError(f"detection efficiency must be in (0, 1], not {self.efficiency}")
+
+    @property
+    def known_codes(self) -> np.ndarray:
+        return np.array([AMINO_ACIDS.index(a) for a in self.known], dtype=np.int64)
+
+    @property
+    def background(self) -> np.ndarray:
+        """``P_bg(o)`` for o = each known letter, then ``X``."""
+        e = self.efficiency
+        f = np.asarray(self.frequencies, dtype=np.float64)
+        pk = e * f[self.known_codes]
+        return np.append(pk, 1.0 - pk.sum())
+
+    def detection(self) -> np.ndarray:
+        """``P_det(o | r)``: rows o (known letters, X), columns r (20 residues)."""
+        k, e = len(self.known), self.efficiency
+        p = np.zeros((k + 1, 20))
+        p[k, :] = 1.0
+        for j, c in enumerate(self.known_codes):
+            p[j, c] = e
+            p[k, c] = 1.0 - e
+        return p
+
+    def score_table(self, eps: float) -> np.ndarray:
+        """Log-likelihood ratios ``(k + 1, 22)``: observation x reference code (0 for OTHER/SEPARATOR)."""
+        bg = self.background
+        ratio = (1.0 - eps) * self.detection() / bg[:, None] + eps
+        table = np.zeros((len(bg), SEPARATOR + 1))
+        with np.errstate(divide="ignore"):
+            table[:, :20] = np.log(ratio)
+        return table
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One reference window consistent with a read (ungapped).
+
+    ``ref_start`` is the 0-based offset, in the reference sequence, of the
+    read's first residue (negative when the read starts before the
+    sequence); ``ref_index`` the sequence's index in the reference index.
+    """
+
+    read_id: str
+    rank: int
+    ref_index: int
+    ref_id: str
+    ref_start: int
+    ref_end: int
+    score: float
+    evalue: float
+    posterior: float
+    identity: float
+    n_known: int
+    n_match: int
+    n_conflict: int
+    coverage: float
+
+    @property
+    def identity_known(self) -> float:
+        """Fraction of the read's known letters that the reference has too."""
+        return self.n_match / self.n_known if self.n_known else float("nan")
+
+    def row(self) -> dict:
+        d = {c: getattr(self, c) for c in _HIT_COLUMNS}
+        d["ref_start"] = self.ref_start + 1  # 1-based in tables
+        return d
+
+
+@dataclass(frozen=True)
+class ReferenceHits:
+    """Top reference hits of every read, from :func:`search_reads`.
+
+    Attributes
+    ----------
+    hits : tuple of Hit
+        Sorted by read (input order), then rank.
+    read_ids : tuple of str
+        Every read searched, hit or not.
+    n_skipped : int
+        Reads with too few observed known letters to reach ``max_evalue``
+        even with a perfect match; they were not searched.
+    n_windows : int
+        Number of reference windows (residues) the E-values refer to.
+    known, efficiency : str, float
+        The observation model used.
+    seconds : float
+        Search time (seed tables included, index loading not).
+    """
+
+    hits: tuple
+    read_ids: tuple
+    n_skipped: int
+    n_windows: int
+    known: str
+    efficiency: float
+    seconds: float
+    _by_read: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        for h in self.hits:
+            self._by_read.setdefault(h.read_id, []).append(h)
+
+    def __repr__(self) -> str:
+        hit_reads = len(self._by_read)
+        return (
+            f"ReferenceHits({len(self.read_ids)} reads, {hit_reads} with hits, {len(self.hits)} hits, "
+            f"{self.n_skipped} skipped, known={self.known!r}, efficiency={self.efficiency})"
+        )
+
+    def by_read(self, read_id: str) -> list:
+        """Hits of one read, best first (empty list when none)."""
+        return list(self._by_read.get(read_id, ()))
+
+    def summary(self) -> dict:
+        top = [hs[0] for hs in self._by_read.values()]
+        return {
+            "reads": len(self.read_ids),
+            "reads_with_hits": len(self._by_read),
+            "reads_with_confident_hit": sum(h.posterior >= 0.9 for h in top),
+            "reads_skipped_uninformative": self.n_skipped,
+            "hits": len(self.hits),
+            "reference_windows": self.n_windows,
+            "search_seconds": round(self.seconds, 3),
+        }
+
+    def to_dataframe(self):
+        """One row per hit: the columns of ``hits.tsv``."""
+        import pandas as pd
+
+        return pd.DataFrame([h.row() for h in self.hits], columns=_HIT_COLUMNS)
+
+    def write(self, path) -> None:
+        """Write ``hits.tsv`` (tab-separated, ``ref_start`` 1-based), atomically."""
+        from protlm.io.atomic import atomic_write
+
+        with atomic_write(path) as fh:
+            self.to_dataframe().to_csv(fh, sep="\t", index=False, float_format="%.6g")
+
+
+def _read_items(reads) -> Iterable[tuple[str, str]]:
+    if isinstance(reads, dict):
+        yield from reads.items()
+        return
+    for r in reads:
+        if isinstance(r, tuple):
+            yield r[0], r[1]
+        elif hasattr(r, "read"):  # protlm.sequencing.reads.PartialRead
+            yield r.id, r.read
+        else:
+            yield r.id, r.sequence
+
+
+def encode_read(read: str, known: str) -> np.ndarray:
+    """Observation codes of a validated read: index in ``known`` for a known letter, ``len(known)`` for ``X``.
+
+    Examples
+    --------
+    >>> encode_read("KXXCX", "KCYM").tolist()
+    [0, 4, 4, 1, 4]
+    """
+    lut = np.full(256, len(known), dtype=np.int64)
+    for j, a in enumerate(known):
+        lut[ord(a)] = j
+    return lut[np.frombuffer(read.encode("ascii"), dtype=np.uint8)]
+
+
+class _Seeds:
+    """Sorted triple and letter tables of one known set over one index."""
+
+    def __init__(self, index: ReferenceIndex, known: str):
+        t0 = time.perf_counter()
+        k = len(known)
+        self.k = k
+        self.known = known
+        lut = np.full(SEPARATOR + 1, -1, dtype=np.int64)
+        for j, a in enumerate(known):
+            lut[AMINO_ACIDS.index(a)] = j
+        lut[SEPARATOR] = k  # barrier
+        cls = lut[index.residues]
+        pos = np.flatnonzero(cls >= 0)
+        pc = cls[pos]
+        self.letter_pos = [pos[pc == j] for j in range(k)]
+        keys, starts = [], []
+        n = len(pos)
+        D = SEED_SPAN
+        # number of separators up to each listed position: a triple lies in one
+        # sequence when no separator falls between its first and last letter
+        n_sep = np.cumsum(pc == k)
+        for s1 in range(1, SEED_SKIP + 1):
+            for s2 in range(1, SEED_SKIP + 1):
+                m = n - s1 - s2
+                if m <= 0:
+                    continue
+                a, b, c = pos[:m], pos[s1 : s1 + m], pos[s1 + s2 : s1 + s2 + m]
+                d1, d2 = b - a, c - b
+                sel = np.flatnonzero((d1 < D) & (d2 < D) & (n_sep[:m] == n_sep[s1 + s2 : s1 + s2 + m]) & (pc[:m] < k))
+                keys.append(self._key(pc[sel], pc[sel + s1], pc[sel + s1 + s2], d1[sel], d2[sel]))
+                starts.append(a[sel])
+        keys = np.concatenate(keys) if keys else np.zeros(0, np.int32)
+        starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.starts = starts[order].astype(np.int32 if len(index.residues) < 2**31 else np.int64)
+        self.seconds = time.perf_counter() - t0
+        log.info("seed table for %s: %d triples in %.2f s", known, len(self.keys), self.seconds)
+
+    def _key(self, ca, cb, cc, d1, d2):
+        k, D = self.k, SEED_SPAN
+        return ((((ca * k + cb) * k + cc) * D + d1) * D + d2).astype(np.int32)
+
+
+def _seeds(index: ReferenceIndex, known: str) -> _Seeds:
+    key = ("seeds", known)
+    if key not in index._cache:
+        index._cache[key] = _Seeds(index, known)
+    return index._cache[key]
+
+
+def _candidate_diagonals(seeds: _Seeds, residues, obs, *, max_candidates, max_seed_hits):
+    """Diagonals (reference position of read position 0) with their anchor positions, best voted first."""
+    k = seeds.k
+    op = np.flatnonzero(obs < k)
+    ol = obs[op]
+    m = len(op)
+    diag_parts, anchor_parts = [], []
+    if m >= 3:
+        qk, qp = [], []
+        for t1 in (1, 2):
+            for t2 in (1, 2):
+                n = m - t1 - t2
+                if n <= 0:
+                    continue
+                a, b, c = op[:n], op[t1 : t1 + n], op[t1 + t2 : t1 + t2 + n]
+                d1, d2 = b - a, c - b
+                ok = (d1 < SEED_SPAN) & (d2 < SEED_SPAN)
+                qk.append(seeds._key(ol[:n][ok], ol[t1 : t1 + n][ok], ol[t1 + t2 : t1 + t2 + n][ok], d1[ok], d2[ok]))
+                qp.append(a[ok])
+        if qk:
+            qk, qp = np.concatenate(qk), np.concatenate(qp)
+            lo = np.searchsorted(seeds.keys, qk, side="left")
+            hi = np.searchsorted(seeds.keys, qk, side="right")
+            cnt = hi - lo
+            # rarest seeds first, up to max_seed_hits reference hits in all (always the rarest one)
+            by_rarity = np.argsort(cnt, kind="stable")
+            within = np.cumsum(cnt[by_rarity]) <= max_seed_hits
+            within[:1] = True
+            keep = by_rarity[within]
+            lo, cnt, qp = lo[keep], cnt[keep], qp[keep]
+            tot = int(cnt.sum())
+            if tot:
+                rep = np.repeat(np.arange(len(cnt)), cnt)
+                offs = np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+                anchor = seeds.starts[lo[rep] + offs]
+                diag_parts.append(anchor - qp[rep])
+                anchor_parts.append(anchor)
+    if not diag_parts and m >= 2:
+        # pair seed: the two observed letters closest together
+        g = np.diff(op)
+        i = int(np.argmin(g))
+        d = int(g[i])
+        first = seeds.letter_pos[ol[i]]
+        first = first[first + d < len(residues)]
+        code_b = AMINO_ACIDS.index(seeds.known[ol[i + 1]])
+        hit = first[residues[first + d] == code_b]
+        diag_parts.append(hit - op[i])
+        anchor_parts.append(hit)
+    if not diag_parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    diag = np.concatenate(diag_parts)
+    qpos = np.concatenate(anchor_parts) - diag  # read position of each seed, 0 <= qpos < L
+    # sort (diagonal, read position) pairs as one integer: cheaper than argsort
+    width = len(obs) + 1
+    packed = np.sort(diag * width + qpos)
+    diag_sorted = packed // width
+    first = np.flatnonzero(np.r_[True, diag_sorted[1:] != diag_sorted[:-1]])
+    votes = np.diff(np.r_[first, len(packed)])
+    if len(first) > max_candidates:
+        first = first[np.argpartition(-votes, max_candidates - 1)[:max_candidates]]
+    uniq = diag_sorted[first]
+    return uniq, uniq + packed[first] % width
+
+
+def _window(index: ReferenceIndex, length: int, diag: int, seq: int):
+    """Reference codes under a window, :data:`SEPARATOR` outside sequence ``seq``, and the inside mask."""
+    gpos = diag + np.arange(length)
+    s0 = int(index.starts[seq])
+    inside = (gpos >= s0) & (gpos < s0 + int(index.lengths[seq]))
+    codes = np.where(inside, index.residues[np.clip(gpos, 0, len(index.residues) - 1)], SEPARATOR)
+    return codes, inside
+
+
+def _score_windows(index: ReferenceIndex, obs, diag, anchor, tables):
+    """Sequence of each candidate window and its scores at each substitution level ``(C, levels)``."""
+    L, n = len(obs), len(index.residues)
+    seq = index.sequence_of(anchor)
+    s0 = index.starts[seq]
+    s1 = s0 + index.lengths[seq]
+    gpos = diag[:, None] + np.arange(L)[None, :]
+    if diag.min() < 0 or diag.max() + L > n:
+        gpos = np.clip(gpos, 0, n - 1)
+    codes = index.residues[gpos]
+    over = np.flatnonzero((diag < s0) | (diag + L > s1))  # windows reaching outside their sequence
+    if over.size:
+        g = gpos[over]
+        codes[over] = np.where((g >= s0[over, None]) & (g < s1[over, None]), codes[over], SEPARATOR)
+    # histogram of (observation, reference code) pairs per window, times the score tables
+    n_pairs = tables.shape[1]
+    pair = (obs * (SEPARATOR + 1))[None, :] + codes + (np.arange(len(diag)) * n_pairs)[:, None]
+    hist = np.bincount(pair.ravel(), minlength=len(diag) * n_pairs).reshape(len(diag), n_pairs)
+    return seq, hist @ tables.T
+
+
+def _logmeanexp(x, axis):
+    mx = np.max(x, axis=axis, keepdims=True)
+    return (mx + np.log(np.mean(np.exp(x - mx), axis=axis, keepdims=True))).squeeze(axis)
+
+
+def search_reads(
+    reads,
+    index: ReferenceIndex,
+    *,
+    known: str,
+    efficiency: float = 1.0,
+    max_hits: int = 5,
+    max_evalue: float = 10.0,
+    prior: float = 0.5,
+    max_candidates: int = 2000,
+    max_seed_hits: int = 50_000,
+    max_cells: int = 100_000,
+    callback=None,
+) -> ReferenceHits:
+    """Top reference hits of each partial read.
+
+    Parameters
+    ----------
+    reads : iterable
+        ``(read_id, sequence)`` pairs, a ``{read_id: sequence}`` dict, or
+        objects with ``.id`` and ``.sequence`` (e.g. FASTA records).  A
+        sequence holds known letters and ``X`` (or ``.``) only.
+    index : ReferenceIndex
+        From :func:`protlm.sequencing.index.open_reference` or ``build_index``.
+    known : str
+        Known letters, e.g. ``"KCYM"``.
+    efficiency : float
+        Detection efficiency ``e`` of the known letters.
+    max_hits : int
+        Hits reported per read.
+    max_evalue : float
+        Hits with a larger E-value are not reported; reads that cannot reach
+        it even with a perfect match are not searched (``n_skipped``).
+    prior : float
+        Prior probability that a read's protein, or a homolog, is in the
+        reference (enters the posteriors).
+    max_candidates : int
+        Best-voted diagonals verified per read (at most ``max_cells`` read
+        positions times candidates, and at least 50).
+    max_seed_hits : int
+        Seed occurrences gathered per read, rarest seeds first (frequent,
+        low-complexity seeds are left out once rarer ones fill the budget).
+    max_cells : int
+        Budget of window cells verified per read (see ``max_candidates``).
+    callback : callable, optional
+        ``callback(reads_done, None)`` every 100 reads.
+
+    Returns
+    -------
+    ReferenceHits
+
+    Raises
+    ------
+    protlm.sequencing.reads.ReadFormatError
+        A read with a letter other than a known letter, ``X`` or ``.``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from protlm.sequencing.index import build_index
+    >>> idx = build_index(io.StringIO(">p1\\nMAKLCEEYAGKWLMQAACDEKKLPYTRAMC\\n>p2\\nAAAAGGGSSSTTTLLLVVVEEEDDDNNNQQ\\n"))
+    >>> hits = search_reads([("r1", "XXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")], idx, known="KCYM")
+    >>> h = hits.by_read("r1")[0]
+    >>> h.ref_id, h.ref_start, h.n_match, h.n_known
+    ('p1', 0, 10, 10)
+    """
+    known = parse_known(known)
+    if not 0.0 < prior < 1.0:
+        raise ProtlmError(f"prior must be in (0, 1), not {prior}")
+    t0 = time.perf_counter()
+    model = ObservationModel(known, float(efficiency), index.frequencies)
+    tables = np.stack([model.score_table(eps) for eps in SUBSTITUTION_LEVELS])  # (levels, k + 1, 22)
+    best = tables.max(axis=0)[:, :20].max(axis=1)  # best score per observation
+    tables = tables.reshape(len(tables), -1)
+    ident_levels = 1.0 - np.asarray(SUBSTITUTION_LEVELS)
+    n_windows = index.n_residues
+    log_null = np.log((1.0 - prior) / prior) + np.log(n_windows)
+    seeds = _seeds(index, known)
+    k = len(known)
+    known_codes = model.known_codes
+    hits, read_ids, n_skipped = [], [], 0
+    for r, (rid, seq) in enumerate(_read_items(reads)):
+        read_ids.append(rid)
+        obs = encode_read(validate_read(seq, known, read_id=rid, record=r), known)
+        if callback is not None and (r + 1) % 100 == 0:
+            callback(r + 1, None)
+        if len(obs) == 0 or np.log(n_windows) - best[obs].sum() > np.log(max_evalue):
+            n_skipped += 1
+            continue
+        n_cand = max(50, min(max_candidates, max_cells // len(obs)))
+        diag, anchor = _candidate_diagonals(seeds, index.residues, obs, max_candidates=n_cand, max_seed_hits=max_seed_hits)
+        if len(diag) == 0:
+            continue
+        seq_idx, level_scores = _score_windows(index, obs, diag, anchor, tables)
+        score = _logmeanexp(level_scores, axis=1)
+        log_total = np.logaddexp(log_null, np.logaddexp.reduce(score))
+        order = np.argsort(-score, kind="stable")[:max_hits]
+        rank = 0
+        for c in order:
+            s = float(score[c])
+            evalue = float(n_windows * np.exp(-s))
+            if evalue > max_evalue:
+                break
+            rank += 1
+            lv = level_scores[c] - level_scores[c].max()
+            w = np.exp(lv) / np.exp(lv).sum()
+            codes, inside = _window(index, len(obs), int(diag[c]), int(seq_idx[c]))
+            is_known = (obs < k) & inside
+            ref_known_code = np.where(obs < k, known_codes[np.minimum(obs, k - 1)], -1)
+            n_known = int(is_known.sum())
+            n_match = int(((codes == ref_known_code) & is_known).sum())
+            in_known_set = np.isin(codes, known_codes)
+            n_conflict = int(((obs == k) & in_known_set).sum())
+            s_ref = int(index.starts[seq_idx[c]])
+            start = int(diag[c]) - s_ref
+            hits.append(
+                Hit(
+                    read_id=rid,
+                    rank=rank,
+                    ref_index=int(seq_idx[c]),
+                    ref_id=index.ids[seq_idx[c]],
+                    ref_start=start,
+                    ref_end=min(start + len(obs), int(index.lengths[seq_idx[c]])),
+                    score=s,
+                    evalue=evalue,
+                    posterior=float(np.exp(s - log_total)),
+                    identity=float(w @ ident_levels),
+                    n_known=n_known,
+                    n_match=n_match,
+                    n_conflict=n_conflict,
+                    coverage=float(inside.mean()),
+                )
+            )
+    seconds = time.perf_counter() - t0
+    result = ReferenceHits(
+        hits=tuple(hits),
+        read_ids=tuple(read_ids),
+        n_skipped=n_skipped,
+        n_windows=n_windows,
+        known=known,
+        efficiency=float(efficiency),
+        seconds=seconds,
+    )
+    log.info("%r in %.2f s", result, seconds)
+    return result
