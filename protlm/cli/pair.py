@@ -1,0 +1,186 @@
+"""``protlm pair``: pair interacting paralogs inside each species (DiffPALM, MI-IPA, random).
+
+Heavy imports (torch, fair-esm) happen inside the command, after the inputs,
+the output folder and the weights have been checked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.png")
+
+
+@click.command("pair")
+@click.argument("left", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("right", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False),
+              help="Output folder: pairs.tsv, paired.fasta, paired.a3m, report.json, pairing.png.")
+@click.option("--split-at", type=int, default=None,
+              help="LEFT is one concatenated MSA: the left chain is its first N columns (no RIGHT then).")
+@click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "random"]), default="diffpalm", show_default=True)
+@click.option("--weights", type=click.Path(), default=None,
+              help="MSA Transformer checkpoint in fair-esm's format (or a folder holding "
+                   "esm_msa1b_t12_100M_UR50S.pt). Default: $PROTLM_MSA_WEIGHTS, $PROTLM_WEIGHTS_DIR, "
+                   "the torch hub cache, then a download through fair-esm.")
+@click.option("--no-download", is_flag=True, help="Never download weights.")
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Independent DiffPALM runs; confidence = fraction of runs agreeing.")
+@click.option("--steps", type=click.IntRange(min=0), default=100, show_default=True, help="DiffPALM optimisation steps per run.")
+@click.option("--preset", type=click.Choice(["protlm", "authors"]), default="protlm", show_default=True,
+              help="protlm: intended lr schedule (factor 0.8, patience 20) and shuffled species blocks; "
+                   "authors: what the authors' code runs (torch-default ReduceLROnPlateau, input order).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda, cuda:N or mps.")
+@click.option("--truth", default=None,
+              help="Score the pairing: same-order (row i of LEFT pairs with row i of RIGHT) or a TSV of left_id<TAB>right_id.")
+@click.option("--species-key", default="auto", show_default=True,
+              help="auto (UniRef TaxID= / UniProt OX=), field:SEP:N (1-based, negative from the end, e.g. "
+                   "field:|:2 for HK-RR, field:_:-1 for MalG/MalK) or regex:PATTERN (first group).")
+@click.option("--exclude", default=None, help="Regular expression: rows whose header matches are left out (e.g. _DUMMY).")
+@click.option("--max-depth", type=click.IntRange(min=2), default=None,
+              help="Rows per forward pass (species are grouped into sub-MSAs, never truncated). Default: set by free memory, at most 1024.")
+@click.option("--checkpointing", is_flag=True, help="Gradient checkpointing: less memory, more time.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch CPU threads.")
+@click.option("--overwrite", is_flag=True, help="Replace the outputs of an earlier run in OUTDIR.")
+def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
+         species_key, exclude, max_depth, checkpointing, threads, overwrite):
+    """Pair the sequences of LEFT with those of RIGHT inside each species.
+
+    LEFT and RIGHT are MSAs (FASTA, A3M, Stockholm, Clustal; gzip/bz2 fine; -
+    for stdin) of two interacting families, or LEFT alone is their
+    concatenation with --split-at.
+    """
+    from pathlib import Path
+
+    from protlm.errors import PairingInputError
+    from protlm.io import PairedFamilies, prepare_outdir, read_msa
+
+    from protlm.report import base_report
+
+    started = time.monotonic()
+    report = base_report(command="pair", options={}, seed=seed, device=device)
+    if (right is None) == (split_at is None):
+        raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+    out = prepare_outdir(outdir, overwrite=overwrite, expected=OUTPUTS)
+    if right is None:
+        paired = PairedFamilies.from_concatenated(
+            read_msa(left), split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
+        )
+    else:
+        paired = PairedFamilies.from_msas(
+            read_msa(left), read_msa(right), species_key=species_key, truth=truth, exclude=exclude
+        )
+    log.info("%r", paired)
+    options = {
+        "method": method, "runs": runs, "steps": steps, "preset": preset, "seed": seed, "device": device,
+        "truth": truth, "species_key": species_key, "exclude": exclude, "max_depth": max_depth,
+        "checkpointing": checkpointing, "split_at": split_at, "weights": weights,
+    }
+    report["options"] = options
+    extra = {}
+    if method == "diffpalm":
+        result, extra, device = _run_diffpalm(paired, weights=weights, download=not no_download, runs=runs,
+                                              steps=steps, seed=seed, preset=preset, device=device,
+                                              max_depth=max_depth, checkpointing=checkpointing, threads=threads)
+    else:
+        from protlm.cli._progress import progress_callback
+
+        if method == "mi-ipa":
+            from protlm.pairing.mi_ipa import pair_mi_ipa
+
+            with progress_callback(desc="mi-ipa", unit="round") as cb:
+                result = pair_mi_ipa(paired, seed=seed, callback=cb)
+        else:
+            from protlm.pairing.random_pairing import pair_random
+
+            result = pair_random(paired, seed=seed)
+        device = None
+    report["device"] = device
+    _write_outputs(out, result, paired, report=report, extra=extra, inputs=[str(left)] + ([str(right)] if right else []), started=started)
+    summary = f"{result.n_pairs} pairs in {result.n_species} species -> {Path(out)}"
+    if paired.truth:
+        summary += f"  (precision {result.precision(paired.truth):.3f})"
+    click.echo(summary)
+
+
+def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, checkpointing, threads):
+    from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
+    from protlm.models.weights import MSA_MODEL_NAME, resolve_weights
+    from protlm.pairing.diffpalm import plan_sub_msas
+
+    # everything that can fail does so before the model is loaded
+    resolved = resolve_weights(MSA_MODEL_NAME, path=weights, download=None if download else False)
+    n_columns = 1 + paired.left.n_columns + paired.right.n_columns
+    from protlm.errors import ModelLimitError
+
+    if n_columns > MAX_COLUMNS:
+        raise ModelLimitError(
+            f"paired MSA has {n_columns} columns including <cls>; the MSA Transformer takes at most {MAX_COLUMNS}"
+        )
+    if max_depth is not None and max_depth > MAX_ROWS:
+        raise ModelLimitError(f"--max-depth {max_depth}: the MSA Transformer takes at most {MAX_ROWS} rows")
+    plan_sub_msas(paired, max_depth=max_depth or MAX_ROWS)
+
+    import torch
+
+    from protlm.cli._progress import progress_callback
+    from protlm.models.device import resolve_device
+    from protlm.models.esm_msa import load_msa_transformer
+    from protlm.pairing.diffpalm import pair_diffpalm
+
+    if threads:
+        torch.set_num_threads(threads)
+    dev = resolve_device(device)
+    model, alphabet = load_msa_transformer(resolved, device=dev)
+    with progress_callback(desc="diffpalm", unit="it") as cb:
+        result = pair_diffpalm(paired, model=model, alphabet=alphabet, steps=steps, runs=runs, seed=seed,
+                               preset=preset, device=dev, max_depth=max_depth, checkpointing=checkpointing,
+                               callback=cb)
+    extra = {"weights": {"path": str(resolved.path), "source": resolved.source,
+                         "layers": model.args.layers, "embed_dim": model.args.embed_dim}}
+    return result, extra, str(dev)
+
+
+def _write_outputs(out, result, paired, *, report, extra, inputs, started):
+    from protlm.io import write_a3m, write_fasta
+    from protlm.io.atomic import atomic_write
+    from protlm.pairing.export import colabfold_header, paired_records, random_pairing_precision
+    from protlm.pairing.plots import plot_pairing_history
+    from protlm.report import write_json
+
+    df = result.to_dataframe()[["species", "left_id", "right_id", "confidence"]]
+    with atomic_write(out / "pairs.tsv") as fh:
+        df.to_csv(fh, sep="\t", index=False, float_format="%.4f")
+    records = paired_records(result, paired)
+    write_fasta(records, out / "paired.fasta")
+    write_a3m(records, out / "paired.a3m", header=colabfold_header(paired))
+    random_precision = random_pairing_precision(paired)
+    info = {k: v for k, v in result.info.items() if k != "run_details"}
+    report.update(
+        inputs=inputs,
+        method=result.method,
+        data=paired.summary(),
+        n_pairs=result.n_pairs,
+        n_unpaired=len(result) - result.n_pairs,
+        n_species=result.n_species,
+        mean_confidence=float(df["confidence"].mean()) if len(df) else None,
+        loss=result.history.get("loss", []),
+        history={k: v for k, v in result.history.items() if k != "loss"},
+        method_info=info,
+        runs_detail=result.info.get("run_details"),
+        wall_seconds=time.monotonic() - started,
+        **extra,
+    )
+    if paired.truth:
+        report["precision"] = result.precision(paired.truth)
+        report["random_precision"] = random_precision
+    plot_pairing_history(result.history, out / "pairing.png", title=f"protlm pair --method {result.method}",
+                         random_precision=random_precision)
+    write_json(out / "report.json", report)
+    log.info("wrote %s", ", ".join(str(out / name) for name in ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.png")))

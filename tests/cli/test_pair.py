@@ -1,0 +1,128 @@
+"""`protlm pair` through click's CliRunner, with a tiny fair-esm-format model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from protlm.cli import main
+from protlm.models.esm_msa import build_msa_transformer, save_msa_checkpoint
+
+N_ROWS = 14  # first rows of MalG/MalK: species of 8 and 6 paralogs
+
+
+@pytest.fixture()
+def env(monkeypatch, tmp_path):
+    for var in ("PROTLM_MSA_WEIGHTS", "PROTLM_WEIGHTS_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("PROTLM_OFFLINE", "1")
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    model, _, args = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64, seed=0)
+    return save_msa_checkpoint(model, args, tmp_path_factory.mktemp("w") / "tiny.pt")
+
+
+@pytest.fixture(scope="module")
+def small(shared_data, tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    out = {}
+    for name in ("malg", "malk"):
+        text = (shared_data / "pairing" / f"{name}.fasta").read_text().split(">")[1 : N_ROWS + 1]
+        (d / f"{name}.fasta").write_text("".join(">" + t for t in text))
+        out[name] = d / f"{name}.fasta"
+    return out
+
+
+def run(args):
+    return CliRunner().invoke(main, ["--log-level", "warning", *map(str, args)], catch_exceptions=False)
+
+
+def test_diffpalm_end_to_end(env, weights, small):
+    out = env / "out"
+    res = run(["pair", small["malg"], small["malk"], "-o", out, "--weights", weights, "--species-key", "field:_:-1",
+               "--truth", "same-order", "--steps", "2", "--runs", "2", "--device", "cpu", "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    assert "14 pairs in 2 species" in res.output
+    lines = (out / "pairs.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == ["species", "left_id", "right_id", "confidence"] and len(lines) == 15
+    a3m = (out / "paired.a3m").read_text().splitlines()
+    assert a3m[0] == "#177,142\t1,1" and sum(x.startswith(">") for x in a3m) == 14
+    fasta = (out / "paired.fasta").read_text().splitlines()
+    assert len(fasta[1]) == 177 + 142
+    report = json.loads((out / "report.json").read_text())
+    assert report["method"] == "diffpalm" and report["seed"] == 0 and report["device"] == "cpu"
+    assert len(report["loss"]) == 3 and report["weights"]["source"] == "path"
+    assert 0 <= report["precision"] <= 1 and report["random_precision"] == pytest.approx(2 / 14)
+    assert report["versions"]["torch"] and report["wall_seconds"] > 0
+    assert (out / "pairing.png").stat().st_size > 1000
+    # no silent overwrite
+    again = run(["pair", small["malg"], small["malk"], "-o", out, "--method", "random", "--species-key", "field:_:-1"])
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    forced = run(["pair", small["malg"], small["malk"], "-o", out, "--method", "random", "--species-key", "field:_:-1",
+                  "--overwrite"])
+    assert forced.exit_code == 0 and json.loads((out / "report.json").read_text())["method"] == "random"
+
+
+def test_concatenated_input_and_baselines(env, small):
+    records = []
+    lg = small["malg"].read_text().split(">")[1:]
+    lk = small["malk"].read_text().split(">")[1:]
+    for a, b in zip(lg, lk):
+        head, *seq_a = a.splitlines()
+        _, *seq_b = b.splitlines()
+        records.append(f">{head}\n{''.join(seq_a)}{''.join(seq_b)}\n")
+    cat = env / "cat.fasta"
+    cat.write_text("".join(records))
+    for method in ("random", "mi-ipa"):
+        out = env / method
+        res = run(["pair", cat, "--split-at", "177", "-o", out, "--method", method, "--species-key", "field:_:-1",
+                   "--truth", "same-order"])
+        assert res.exit_code == 0, res.output
+        report = json.loads((out / "report.json").read_text())
+        assert report["method"] == method and "precision" in report
+        assert (out / "paired.a3m").read_text().startswith("#177,142\t1,1\n")
+    bad = run(["pair", cat, small["malk"], "--split-at", "177", "-o", env / "x", "--species-key", "field:_:-1"])
+    assert bad.exit_code == 2 and "either LEFT and RIGHT" in bad.output
+
+
+def test_missing_weights_fail_before_work(env, small):
+    out = env / "out"
+    res = run(["pair", small["malg"], small["malk"], "-o", out, "--species-key", "field:_:-1"])
+    assert res.exit_code == 2
+    msg = res.output.strip().splitlines()[-1]
+    assert msg.startswith("protlm: error: MSA Transformer (ESM-MSA-1b) weights 'esm_msa1b_t12_100M_UR50S' not found")
+    for place in ("--weights (not given)", "$PROTLM_MSA_WEIGHTS (not set)", "$PROTLM_WEIGHTS_DIR", "torch hub cache",
+                  str(env / "torch_home"), "download through fair-esm", "Traceback"):
+        assert (place in msg) == (place != "Traceback")
+    assert not (out / "report.json").exists()
+    named = run(["pair", small["malg"], small["malk"], "-o", out, "--species-key", "field:_:-1", "--weights", env / "no.pt"])
+    assert named.exit_code == 2 and "does not exist" in named.output
+
+
+def test_no_common_species(env, weights, small):
+    other = env / "other.fasta"  # the same sequences, all moved to species 999
+    other.write_text("".join(
+        line.rsplit("_", 1)[0] + "_999\n" if line.startswith(">") else line + "\n"
+        for line in small["malk"].read_text().splitlines()
+    ))
+    res = run(["pair", small["malg"], other, "-o", env / "o", "--weights", weights, "--species-key", "field:_:-1"])
+    assert res.exit_code == 2 and "no species in common" in res.output
+
+
+def test_msa_too_deep_or_too_wide(env, weights, small):
+    res = run(["pair", small["malg"], small["malk"], "-o", env / "o", "--weights", weights, "--species-key", "field:_:-1",
+               "--max-depth", "5"])
+    assert res.exit_code == 2 and "needs 8 rows" in res.output and "at most 5" in res.output
+    res = run(["pair", small["malg"], small["malk"], "-o", env / "o", "--weights", weights, "--species-key", "field:_:-1",
+               "--max-depth", "2000"])
+    assert res.exit_code == 2 and "at most 1024 rows" in res.output
+    wide = env / "wide.fasta"
+    wide.write_text("".join(f">s{i}_sp1\n{'A' * 600}\n" for i in range(3)))
+    res = run(["pair", wide, wide, "-o", env / "o", "--weights", weights, "--species-key", "field:_:-1"])
+    assert res.exit_code == 2 and "1201 columns" in res.output
