@@ -142,7 +142,7 @@ def simulate_command(input_fasta, output, known, efficiency, fragment, min_lengt
     click.echo(f"wrote {len(sim)} reads to {out} and their truth to {truth_out}")
 
 
-_SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confusion.png", "calibration.png")
+_SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confusion.png", "calibration.png", "hits.tsv")
 
 
 @click.command("sequence")
@@ -157,13 +157,20 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
               help="Weights from train-sequencer (default: $PROTLM_SEQUENCER_WEIGHTS, else the shipped model).")
 @click.option("--refine", type=click.IntRange(0, 20), default=0, show_default=True,
               help="Iterative refinement passes (fill the most confident X, predict again).")
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Reference proteome FASTA (plain/gzip; UniProt, UniRef) or `protlm index` file: reads are "
+                   "matched against it and hits guide the prediction (hybrid); writes hits.tsv.")
+@click.option("--index", "index_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Index built from --reference by `protlm index` (default: the cache, built when missing or stale).")
+@click.option("--max-hits", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Reference hits reported per read in hits.tsv.")
 @click.option("--batch-tokens", type=click.IntRange(256), default=16384, show_default=True)
 @click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Recorded; prediction itself is deterministic.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs already in OUTDIR.")
-def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, refine, batch_tokens, device, threads,
-                     seed, overwrite):
+def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, refine, reference, index_path, max_hits,
+                     batch_tokens, device, threads, seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
     Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
@@ -196,9 +203,16 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, r
     backend = ModelBackend.from_weights(weights, device=device)
     from protlm.cli._progress import progress_callback
 
+    guide = None
+    if reference:  # reference-guided (hybrid) prediction: protlm.sequencing.hybrid
+        from protlm.sequencing.hybrid import guide_reads
+
+        with progress_callback(desc="reference search", total=len(reads), unit="read") as cb:
+            guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
+                                max_hits=max_hits, callback=cb)
     with progress_callback(desc="windows", unit="window") as cb:
         pred = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
-                             batch_tokens=batch_tokens, callback=cb)
+                             batch_tokens=batch_tokens, callback=cb, prior=guide and guide.prior.factors)
     pred.write(out)
     report = base_report(command="sequence", options={"reads": reads_path, "known": known, "efficiency": efficiency,
                                                       "truth": truth, "model": str(weights), "refine": refine,
@@ -209,6 +223,9 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, r
     report["prediction"] = pred.info
     report["n_reads"] = len(pred)
     report["n_residues"] = int(len(pred.probabilities))
+    if guide is not None:
+        report["reference"] = guide.write(pred, reads, out)
+        report["options"].update(reference=reference, index=index_path, max_hits=max_hits)
     if truth_seqs is not None:
         from protlm.sequencing.evaluate import evaluate_prediction
         from protlm.sequencing.plots import plot_calibration, plot_confusion

@@ -31,7 +31,7 @@ import numpy as np
 from protlm.sequencing.index import ReferenceIndex
 from protlm.sequencing.reference import ReferenceHits
 
-__all__ = ["ReferencePrior", "reference_prior", "attribute_sources", "SOURCES"]
+__all__ = ["ReferencePrior", "ReferenceGuide", "reference_prior", "attribute_sources", "guide_reads", "SOURCES"]
 
 #: Labels of :func:`attribute_sources`.
 SOURCES = ("observed", "reference", "hybrid", "model")
@@ -190,3 +190,94 @@ def attribute_sources(probabilities, prior: ReferencePrior, reads, *, offsets=No
     labels = np.where(observed, "observed", labels).astype(object)
     share = np.where(observed, np.nan, share)
     return labels, share
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceGuide:
+    """Everything ``protlm sequence --reference`` needs: the index, the hits and the factors.
+
+    Attributes
+    ----------
+    index : ReferenceIndex
+    hits : ReferenceHits
+    prior : ReferencePrior
+        Pass ``prior.factors`` as ``prior=`` to
+        :func:`~protlm.sequencing.predictor.predict_reads`.
+    index_seconds : float
+        Time to load (or build) the index.
+    """
+
+    index: ReferenceIndex
+    hits: ReferenceHits
+    prior: ReferencePrior
+    index_seconds: float
+
+    def __repr__(self) -> str:
+        return f"ReferenceGuide({self.index!r}, {self.hits!r})"
+
+    def positions_dataframe(self, prediction, reads):
+        """The prediction's per-position table plus ``source`` and ``reference_share`` columns."""
+        df = prediction.to_dataframe()
+        labels, share = attribute_sources(prediction.probabilities, self.prior, reads, offsets=prediction.offsets)
+        df["source"] = labels
+        df["reference_share"] = np.round(share, 4)
+        return df
+
+    def write(self, prediction, reads, outdir) -> dict:
+        """Write ``hits.tsv`` and ``positions.tsv`` (with sources) into ``outdir``; return a summary."""
+        from pathlib import Path
+
+        from protlm.io.atomic import atomic_write
+
+        outdir = Path(outdir)
+        self.hits.write(outdir / "hits.tsv")
+        df = self.positions_dataframe(prediction, reads)
+        with atomic_write(outdir / "positions.tsv") as fh:
+            df.to_csv(fh, sep="\t", index=False, float_format="%.4g")
+        counts = df["source"].value_counts()
+        return {
+            "reference": self.index.source,
+            "reference_sequences": self.index.n_sequences,
+            "index_seconds": round(self.index_seconds, 3),
+            **self.hits.summary(),
+            "positions_by_source": {s: int(counts.get(s, 0)) for s in SOURCES},
+        }
+
+
+def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=None, max_hits: int = 5,
+                max_evalue: float = 10.0, cache: bool = True, callback=None) -> ReferenceGuide:
+    """Index (or load) ``reference``, search the reads in it and turn the hits into factors.
+
+    Parameters
+    ----------
+    reads : sequence
+        ``PartialRead`` objects or ``(id, read)`` pairs.
+    reference : str or os.PathLike
+        FASTA (plain/gzip) or an index file from ``protlm index``.
+    known, efficiency
+        As for the predictor.
+    index : str or os.PathLike, optional
+        Index file built from ``reference``.
+    max_hits, max_evalue
+        See :func:`~protlm.sequencing.reference.search_reads`.
+    cache : bool
+        Use and write the index cache (:func:`~protlm.sequencing.index.open_reference`).
+    callback : callable, optional
+        Progress of the search, ``callback(reads_done, None)``.
+
+    Returns
+    -------
+    ReferenceGuide
+    """
+    import time
+
+    from protlm.sequencing.index import open_reference
+    from protlm.sequencing.reference import search_reads
+
+    reads = list(reads)
+    t0 = time.perf_counter()
+    idx = open_reference(reference, index=index, cache=cache)
+    t_index = time.perf_counter() - t0
+    hits = search_reads(reads, idx, known=known, efficiency=efficiency, max_hits=max_hits,
+                        max_evalue=max_evalue, callback=callback)
+    return ReferenceGuide(index=idx, hits=hits, prior=reference_prior(reads, hits, idx), index_seconds=t_index)

@@ -74,6 +74,9 @@ SUBSTITUTION_LEVELS = (0.01, 0.1, 0.3, 0.6)
 SEED_SPAN = 64
 #: A reference known letter may pair with any of its next SEED_SKIP known letters.
 SEED_SKIP = 3
+# hits kept beyond the reported ones (for the hybrid), and their least posterior
+_MAX_KEPT = 50
+_MIN_KEPT_POSTERIOR = 1e-4
 
 _HIT_COLUMNS = [
     "read_id",
@@ -199,7 +202,10 @@ class ReferenceHits:
     Attributes
     ----------
     hits : tuple of Hit
-        Sorted by read (input order), then rank.
+        Sorted by read (input order), then rank: the ``max_hits`` reported
+        per read, then further ones (up to 50, posterior at least 1e-4) that
+        the hybrid uses too (several identical copies of a protein share the
+        posterior).
     read_ids : tuple of str
         Every read searched, hit or not.
     n_skipped : int
@@ -211,6 +217,8 @@ class ReferenceHits:
         The observation model used.
     seconds : float
         Search time (seed tables included, index loading not).
+    max_hits : int
+        Hits reported per read (``hits.tsv``).
     """
 
     hits: tuple
@@ -220,6 +228,7 @@ class ReferenceHits:
     known: str
     efficiency: float
     seconds: float
+    max_hits: int = 5
     _by_read: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -229,22 +238,27 @@ class ReferenceHits:
     def __repr__(self) -> str:
         hit_reads = len(self._by_read)
         return (
-            f"ReferenceHits({len(self.read_ids)} reads, {hit_reads} with hits, {len(self.hits)} hits, "
+            f"ReferenceHits({len(self.read_ids)} reads, {hit_reads} with hits, {len(self.reported())} hits reported, "
             f"{self.n_skipped} skipped, known={self.known!r}, efficiency={self.efficiency})"
         )
 
-    def by_read(self, read_id: str) -> list:
+    def by_read(self, read_id: str, *, reported_only: bool = False) -> list:
         """Hits of one read, best first (empty list when none)."""
-        return list(self._by_read.get(read_id, ()))
+        hits = self._by_read.get(read_id, ())
+        return [h for h in hits if h.rank <= self.max_hits] if reported_only else list(hits)
+
+    def reported(self) -> list:
+        """The hits of ``hits.tsv``: at most ``max_hits`` per read."""
+        return [h for h in self.hits if h.rank <= self.max_hits]
 
     def summary(self) -> dict:
-        top = [hs[0] for hs in self._by_read.values()]
+        mass = [sum(h.posterior for h in hs) for hs in self._by_read.values()]
         return {
             "reads": len(self.read_ids),
             "reads_with_hits": len(self._by_read),
-            "reads_with_confident_hit": sum(h.posterior >= 0.9 for h in top),
+            "reads_with_confident_match": sum(m >= 0.9 for m in mass),
             "reads_skipped_uninformative": self.n_skipped,
-            "hits": len(self.hits),
+            "hits_reported": len(self.reported()),
             "reference_windows": self.n_windows,
             "search_seconds": round(self.seconds, 3),
         }
@@ -253,7 +267,7 @@ class ReferenceHits:
         """One row per hit: the columns of ``hits.tsv``."""
         import pandas as pd
 
-        return pd.DataFrame([h.row() for h in self.hits], columns=_HIT_COLUMNS)
+        return pd.DataFrame([h.row() for h in self.reported()], columns=_HIT_COLUMNS)
 
     def write(self, path) -> None:
         """Write ``hits.tsv`` (tab-separated, ``ref_start`` 1-based), atomically."""
@@ -537,12 +551,13 @@ def search_reads(
         seq_idx, level_scores = _score_windows(index, obs, diag, anchor, tables)
         score = _logmeanexp(level_scores, axis=1)
         log_total = np.logaddexp(log_null, np.logaddexp.reduce(score))
-        order = np.argsort(-score, kind="stable")[:max_hits]
+        order = np.argsort(-score, kind="stable")[: max(max_hits, _MAX_KEPT)]
         rank = 0
         for c in order:
             s = float(score[c])
             evalue = float(n_windows * np.exp(-s))
-            if evalue > max_evalue:
+            posterior = float(np.exp(s - log_total))
+            if evalue > max_evalue or (rank >= max_hits and posterior < _MIN_KEPT_POSTERIOR):
                 break
             rank += 1
             lv = level_scores[c] - level_scores[c].max()
@@ -566,7 +581,7 @@ def search_reads(
                     ref_end=min(start + len(obs), int(index.lengths[seq_idx[c]])),
                     score=s,
                     evalue=evalue,
-                    posterior=float(np.exp(s - log_total)),
+                    posterior=posterior,
                     identity=float(w @ ident_levels),
                     n_known=n_known,
                     n_match=n_match,
@@ -583,6 +598,7 @@ def search_reads(
         known=known,
         efficiency=float(efficiency),
         seconds=seconds,
+        max_hits=max_hits,
     )
     log.info("%r in %.2f s", result, seconds)
     return result

@@ -1,0 +1,48 @@
+"""``protlm index``: build a reusable index of a reference proteome for ``protlm sequence --reference``."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+
+log = logging.getLogger(__name__)
+
+
+@click.command("index")
+@click.argument("reference", metavar="REF", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Index file to write (default: the cache next to REF, or in $PROTLM_CACHE_DIR/index "
+                   "when REF's folder is read-only).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing index file.")
+def index_command(reference, output, overwrite):
+    """Index a reference FASTA (plain or gzipped UniProt, UniRef or proteome).
+
+    The index is used by `protlm sequence --reference REF` (found automatically
+    when written to the default place, or given as `--reference INDEX`).  A
+    cached index is rebuilt when REF changes.
+    """
+    from pathlib import Path
+
+    from protlm.cli._progress import progress_callback
+    from protlm.errors import OutputExistsError
+    from protlm.sequencing.index import build_index, default_cache_paths
+
+    targets = [Path(output)] if output else default_cache_paths(reference)
+    if output and Path(output).exists() and not overwrite:
+        raise OutputExistsError(f"{output}: exists; pass --overwrite to replace it")
+    started = time.monotonic()
+    with progress_callback(desc="indexing", unit="seq") as cb:
+        index = build_index(reference, callback=cb)
+    built = time.monotonic() - started
+    errors = []
+    for target in targets:
+        try:
+            index.save(target)
+        except OSError as exc:
+            errors.append(f"{target} ({exc.strerror or exc})")
+            continue
+        click.echo(f"{index!r}: built in {built:.1f} s, written to {target}")
+        return
+    raise OutputExistsError("cannot write the index to " + "; ".join(errors))
