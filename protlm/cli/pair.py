@@ -26,8 +26,9 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.pn
 @click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "random"]), default="diffpalm", show_default=True)
 @click.option("--weights", type=click.Path(), default=None,
               help="MSA Transformer checkpoint in fair-esm's format (or a folder holding "
-                   "esm_msa1b_t12_100M_UR50S.pt). Default: $PROTLM_MSA_WEIGHTS, $PROTLM_WEIGHTS_DIR, "
-                   "the torch hub cache, then a download through fair-esm.")
+                   "esm_msa1b_t12_100M_UR50S.pt), or `demo` for the shipped MalG-MalK demo model (a small "
+                   "family model, not the pretrained MSA Transformer). Default: $PROTLM_MSA_WEIGHTS, "
+                   "$PROTLM_WEIGHTS_DIR, the torch hub cache, then a download through fair-esm.")
 @click.option("--no-download", is_flag=True, help="Never download weights.")
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent DiffPALM runs; confidence = fraction of runs agreeing.")
@@ -115,6 +116,10 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     from protlm.pairing.diffpalm import plan_sub_msas
 
     # everything that can fail does so before the model is loaded
+    from protlm.models.demo import demo_weights_path, is_demo_name
+
+    if is_demo_name(weights):  # asked for by name only: never a fallback
+        weights = demo_weights_path()
     resolved = resolve_weights(MSA_MODEL_NAME, path=weights, download=None if download else False)
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
     from protlm.errors import ModelLimitError

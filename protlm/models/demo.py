@@ -1,0 +1,66 @@
+"""The shipped MalG-MalK demo model: a small family MSA Transformer for offline quick starts.
+
+It is **not** the general pretrained MSA Transformer (``esm_msa1b_t12_100M_UR50S``):
+it is a 4-layer, width-64 fair-esm ``MSATransformer`` trained by
+``protlm.pairing.training`` on the MalG-MalK pairs of the DiffPALM paper
+(Bitbol-Lab/DiffPALM, Apache-2.0), training species only.  It knows one
+family pair (MalG permease + MalK ATPase) and nothing else; it is only ever
+used when asked for by name (``protlm pair --weights demo``), never as a
+silent fallback.
+
+Re-create it with (about an hour on two CPU cores)::
+
+    python benchmarks/pairing.py --stage train --datasets malg-malk
+    cp scratch/pairing_benchmark/malg-malk/model/model.pt protlm/models/weights/malg_malk_demo.pt
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from protlm.errors import WeightsNotFoundError
+
+__all__ = ["DEMO_NAMES", "DEMO_FILE", "demo_weights_path", "is_demo_name"]
+
+#: Names that ask for the demo model where a weights path is expected.
+DEMO_NAMES = ("demo", "malg-malk-demo")
+
+#: File name of the demo checkpoint inside ``protlm/models/weights/``.
+DEMO_FILE = "malg_malk_demo.pt"
+
+
+def is_demo_name(value) -> bool:
+    """Whether a ``--weights`` value names the demo model.
+
+    Examples
+    --------
+    >>> is_demo_name("demo"), is_demo_name("MalG-MalK-demo"), is_demo_name("demo.pt")
+    (True, True, False)
+    """
+    return isinstance(value, str) and value.strip().lower() in DEMO_NAMES
+
+
+def demo_weights_path() -> Path:
+    """Path of the shipped MalG-MalK demo checkpoint (fair-esm format).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    WeightsNotFoundError
+        If the package was installed without its weights folder.
+
+    Examples
+    --------
+    >>> demo_weights_path().name
+    'malg_malk_demo.pt'
+    """
+    path = Path(__file__).resolve().parent / "weights" / DEMO_FILE
+    if not path.is_file():
+        raise WeightsNotFoundError(
+            f"the MalG-MalK demo model is missing from this installation ({path}); reinstall protlm "
+            "(the file ships in protlm/models/weights/) or re-create it as described in protlm.models.demo"
+        )
+    return path
