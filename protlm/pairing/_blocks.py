@@ -1,0 +1,189 @@
+"""Species blocks shared by the weights-free pairing methods (MI-IPA, random, DiffPaSS).
+
+A *block* is one species: the left rows and the right rows that may pair with
+each other.  Methods work on blocks and return, per block, a matching
+``{left_row: right_row}``; :func:`build_result` turns those into one
+:class:`~protlm.pairing.result.PairingResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from protlm.errors import PairingInputError
+from protlm.pairing.result import PairingResult
+
+__all__ = ["Block", "blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "random_matching", "build_result"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One species: rows of the left and right MSAs that may pair."""
+
+    species: str
+    left: np.ndarray
+    right: np.ndarray
+
+
+def blocks_from_species(left_species: Sequence, right_species: Sequence | None = None) -> list[Block]:
+    """Group rows by species label; keep species present on both sides.
+
+    Rows labelled ``None`` are left out.  Blocks come in order of first
+    appearance on the left.
+
+    Examples
+    --------
+    >>> [(b.species, b.left.tolist(), b.right.tolist()) for b in blocks_from_species(["a", "b", "a", "c"], ["b", "a", "a", None])]
+    [('a', [0, 2], [1, 2]), ('b', [1], [0])]
+    """
+    if right_species is None:
+        right_species = left_species
+    right_rows: dict = {}
+    for i, s in enumerate(right_species):
+        if s is not None:
+            right_rows.setdefault(s, []).append(i)
+    left_rows: dict = {}
+    for i, s in enumerate(left_species):
+        if s is not None:
+            left_rows.setdefault(s, []).append(i)
+    blocks = [
+        Block(str(s), np.asarray(rows, dtype=np.int64), np.asarray(right_rows[s], dtype=np.int64))
+        for s, rows in left_rows.items()
+        if s in right_rows
+    ]
+    if not blocks:
+        raise PairingInputError("no species is present in both families: nothing to pair")
+    return blocks
+
+
+def blocks_from_paired(paired) -> list[Block]:
+    """The species blocks of a :class:`protlm.io.PairedFamilies`."""
+    blocks = [
+        Block(str(b.species), np.asarray(b.left, dtype=np.int64), np.asarray(b.right, dtype=np.int64))
+        for b in paired.blocks
+    ]
+    if not blocks:
+        raise PairingInputError("no species is present in both families: nothing to pair")
+    return blocks
+
+
+def _row_of(item, ids_index: Mapping | None, side: str, n_rows: int) -> int:
+    if isinstance(item, (int, np.integer)):
+        row = int(item)
+        if not 0 <= row < n_rows:
+            raise PairingInputError(f"known pair: {side} row {row} is out of range (0..{n_rows - 1})")
+        return row
+    if ids_index is None or item not in ids_index:
+        raise PairingInputError(f"known pair: no {side} sequence with id {item!r}")
+    return ids_index[item]
+
+
+def resolve_known_pairs(known_pairs, blocks: Sequence[Block], *, left_ids=None, right_ids=None,
+                        n_left: int, n_right: int) -> dict:
+    """Check known pairs and return them as ``{left_row: right_row}``.
+
+    Parameters
+    ----------
+    known_pairs : mapping or iterable of (left, right), or None
+        Rows (int) or identifiers (str) of pairs known to interact.
+    blocks : sequence of Block
+        Both rows of a pair must sit in the same block.
+    left_ids, right_ids : sequence of str, optional
+        Identifiers, to resolve string entries.
+    n_left, n_right : int
+        Number of rows on each side.
+
+    Raises
+    ------
+    PairingInputError
+        A row out of range, an unknown id, a row used twice, or a pair across species.
+
+    Examples
+    --------
+    >>> blocks = blocks_from_species(["a", "a"], ["a", "a"])
+    >>> resolve_known_pairs([(0, 1)], blocks, n_left=2, n_right=2)
+    {0: 1}
+    """
+    if known_pairs is None:
+        return {}
+    items = known_pairs.items() if isinstance(known_pairs, Mapping) else known_pairs
+    lidx = {s: i for i, s in enumerate(left_ids)} if left_ids is not None else None
+    ridx = {s: i for i, s in enumerate(right_ids)} if right_ids is not None else None
+    left_block = {int(r): k for k, b in enumerate(blocks) for r in b.left}
+    right_block = {int(r): k for k, b in enumerate(blocks) for r in b.right}
+    out: dict = {}
+    used_right: set = set()
+    for pair in items:
+        try:
+            left, right = pair
+        except (TypeError, ValueError):
+            raise PairingInputError(f"known pair {pair!r} is not a (left, right) pair") from None
+        lrow = _row_of(left, lidx, "left", n_left)
+        rrow = _row_of(right, ridx, "right", n_right)
+        if lrow in out or rrow in used_right:
+            raise PairingInputError(f"known pair ({left!r}, {right!r}): a sequence appears in two known pairs")
+        if lrow not in left_block or rrow not in right_block or left_block[lrow] != right_block[rrow]:
+            raise PairingInputError(f"known pair ({left!r}, {right!r}): the two sequences are not in the same species block")
+        out[lrow] = rrow
+        used_right.add(rrow)
+    return out
+
+
+def random_matching(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> dict:
+    """Pair ``min(len(left), len(right))`` rows uniformly at random.
+
+    Examples
+    --------
+    >>> m = random_matching(np.array([3, 4]), np.array([7, 8, 9]), np.random.default_rng(0))
+    >>> sorted(m), len(set(m.values()))
+    ([3, 4], 2)
+    """
+    n = min(len(left), len(right))
+    lp = rng.permutation(len(left))[:n]
+    rp = rng.permutation(len(right))[:n]
+    return {int(left[i]): int(right[j]) for i, j in zip(lp, rp)}
+
+
+def build_result(method: str, blocks: Sequence[Block], matchings: Sequence[Mapping], confidences: Sequence[Mapping], *,
+                 left_ids=None, right_ids=None, history=None, info=None) -> PairingResult:
+    """One :class:`PairingResult` from per-block matchings.
+
+    Each block contributes its left rows in input order (partner ``-1`` when
+    unpaired), then its unpaired right rows.  Unpaired entries get confidence 0.
+    """
+    species, lrows, rrows, conf = [], [], [], []
+    for block, match, cmap in zip(blocks, matchings, confidences):
+        for lr in block.left:
+            lr = int(lr)
+            species.append(block.species)
+            lrows.append(lr)
+            rr = match.get(lr, -1)
+            rrows.append(rr)
+            conf.append(float(cmap.get(lr, 0.0)) if rr >= 0 else 0.0)
+        paired_right = set(match.values())
+        for rr in block.right:
+            if int(rr) not in paired_right:
+                species.append(block.species)
+                lrows.append(-1)
+                rrows.append(int(rr))
+                conf.append(0.0)
+
+    def ids(rows, names):
+        if names is None:
+            return tuple(str(r) if r >= 0 else None for r in rows)
+        return tuple(names[r] if r >= 0 else None for r in rows)
+
+    return PairingResult(
+        method=method,
+        species=tuple(species),
+        left_rows=np.asarray(lrows, dtype=np.int64),
+        right_rows=np.asarray(rrows, dtype=np.int64),
+        left_ids=ids(lrows, left_ids),
+        right_ids=ids(rrows, right_ids),
+        confidence=np.asarray(conf, dtype=float),
+        history=dict(history or {}),
+        info=dict(info or {}),
+    )
