@@ -11,19 +11,16 @@ and are skipped.
 
 from __future__ import annotations
 
-import logging
 import re
 import string
 from typing import Iterable, Iterator
 
 from protlm.errors import A3MFormatError
 from protlm.io._open import display_name
-from protlm.io.fasta import FastaRecord, iter_fasta_lines
+from protlm.io.fasta import FastaRecord, _parse
 from protlm.io.msa import MSA
 
 __all__ = ["iter_a3m", "read_a3m", "write_a3m", "is_annotation_row"]
-
-log = logging.getLogger(__name__)
 
 _DELETE_INSERTIONS = str.maketrans("", "", string.ascii_lowercase + ".*")
 _MATCH_CHAR = re.compile(r"[A-Z\-]")
@@ -41,31 +38,27 @@ def is_annotation_row(record_id: str) -> bool:
     return record_id in _ANNOTATION_IDS or record_id.startswith(("ss_", "sa_"))
 
 
-def _iter_a3m_lines(source, *, keep_insertions: bool, preamble=None):
-    name = display_name(source)
+def _iter_a3m_records(source, *, keep_insertions: bool, preamble=None):
     n_match = None
-    index = 0
-    skipped = 0
-    for rec, line in iter_fasta_lines(source, _error=A3MFormatError, preamble=preamble):
-        if is_annotation_row(rec.id):
-            skipped += 1
-            continue
-        match = rec.sequence.translate(_DELETE_INSERTIONS)
+
+    def make(header, seq):
+        nonlocal n_match
+        sp = header.split(None, 1)
+        rid = sp[0] if sp else ""
+        if is_annotation_row(rid):
+            return None
+        match = seq.translate(_DELETE_INSERTIONS)
         if n_match is None:
             n_match = len(match)
             if n_match == 0:
-                raise A3MFormatError("the first row has no match columns (all lowercase)", path=name, record=index, line=line)
+                raise A3MFormatError("the first row has no match columns (all lowercase)")
         elif len(match) != n_match:
             raise A3MFormatError(
-                f"row {rec.id!r} has {len(match)} match columns (uppercase letters and '-'), expected {n_match} as in the first row",
-                path=name,
-                record=index,
-                line=line,
+                f"row {rid!r} has {len(match)} match columns (uppercase letters and '-'), expected {n_match} as in the first row"
             )
-        yield (rec if keep_insertions else FastaRecord(rec.id, rec.description, match)), line
-        index += 1
-    if skipped:
-        log.debug("%s: skipped %d annotation rows (ss_dssp/ss_pred/...)", name, skipped)
+        return FastaRecord(rid, header, seq if keep_insertions else match)
+
+    return _parse(source, make=make, error=A3MFormatError, preamble=preamble)
 
 
 def iter_a3m(source, *, keep_insertions: bool = True) -> Iterator[FastaRecord]:
@@ -91,8 +84,7 @@ def iter_a3m(source, *, keep_insertions: bool = True) -> Iterator[FastaRecord]:
     >>> [r.sequence for r in iter_a3m(io.StringIO(text), keep_insertions=False)]
     ['ACDEF', 'AC-EF']
     """
-    for rec, _ in _iter_a3m_lines(source, keep_insertions=keep_insertions):
-        yield rec
+    return _iter_a3m_records(source, keep_insertions=keep_insertions)
 
 
 def _expand_insertions(rows: list) -> list:
@@ -136,7 +128,7 @@ def read_a3m(source, *, keep_insertions: bool = False, species_key=None) -> MSA:
     """
     name = display_name(source)
     preamble: list = []
-    records = [r for r, _ in _iter_a3m_lines(source, keep_insertions=keep_insertions, preamble=preamble)]
+    records = list(_iter_a3m_records(source, keep_insertions=keep_insertions, preamble=preamble))
     if not records:
         raise A3MFormatError("no sequences", path=name)
     annotations = {"header": preamble[0]} if preamble else {}

@@ -11,23 +11,27 @@ a :class:`~protlm.errors.FastaFormatError` naming file, record and line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+import string
+from itertools import repeat
+from operator import itemgetter
+from typing import Iterable, Iterator, NamedTuple
 
-from protlm.errors import FastaFormatError
+from protlm.errors import FastaFormatError, FormatError
 from protlm.io._open import display_name, open_text
 
-__all__ = ["FastaRecord", "iter_fasta", "iter_fasta_lines", "read_fasta", "write_fasta", "format_fasta"]
+__all__ = ["FastaRecord", "iter_fasta", "read_fasta", "write_fasta", "format_fasta"]
 
 CHUNK_CHARS = 1 << 22  # 4 Mi characters per read
 
 # Letters, gaps ('-', '.') and stop ('*') are sequence characters; anything else is not.
 _BAD_SEQ_CHAR = re.compile(r"[^A-Za-z.*\-]")
+_SEQ_BYTES = (string.ascii_letters + ".*-").encode("ascii")
+# one record of a batch: header line, then the body up to the next '>' (which it consumes)
+_RECORD = re.compile(r"([^\n]*)\n([^>]*)>?")
 
 
-@dataclass(frozen=True, slots=True)
-class FastaRecord:
-    """One FASTA record.
+class FastaRecord(NamedTuple):
+    """One FASTA record (immutable; compares and unpacks like a tuple).
 
     Attributes
     ----------
@@ -48,17 +52,23 @@ class FastaRecord:
         return f"FastaRecord(id={self.id!r}, len={len(self.sequence)}, sequence={seq!r})"
 
 
+_make_record = FastaRecord._make
+
+
 def _bad_char_message(seq: str, pos: int) -> str:
     ch = seq[pos]
     shown = repr(ch) if ch.isprintable() else f"0x{ord(ch):02x}"
     return f"character {shown} at sequence position {pos + 1} is not a sequence letter, gap or '*'"
 
 
-def _iter_raw(fh, name: str, cls, preamble=None) -> Iterator[tuple[str, str, int]]:
-    """Yield ``(header, body, first_line)`` for each record; ``body`` still has its newlines.
+def _iter_batches(fh, name: str, cls, preamble=None) -> Iterator[tuple[str, int]]:
+    """Yield ``(text, skipped)`` per chunk: whole records, the first ``>`` removed, separated by ``"\\n>"``.
+
+    ``skipped`` is the number of lines before the first header (0 after the
+    first batch); the caller counts the lines of each batch.
 
     Lines before the first header must be blank; lines starting with ``#`` or
-    ``;`` before the first header are comments and are skipped.
+    ``;`` before the first header are comments (collected into ``preamble``).
     """
     buf = ""
     line = 1  # 1-based line number of the start of ``buf``
@@ -91,24 +101,144 @@ def _iter_raw(fh, name: str, cls, preamble=None) -> Iterator[tuple[str, str, int
                     return
                 continue
         if eof:
-            parts = buf[1:].split("\n>") if buf else []
-            buf = ""
-        else:
-            cut = buf.rfind("\n>")
-            if cut < 0:
-                continue
-            parts = buf[1:cut].split("\n>")
-            buf = buf[cut + 1 :]
-        for rec in parts:
-            nl = rec.find("\n")
-            if nl < 0:
-                header, body = rec, ""
-            else:
-                header, body = rec[:nl], rec[nl + 1 :]
-            yield header, body, line
-            line += rec.count("\n") + 1
-        if eof:
+            if buf:
+                yield buf[1:], line - 1
             return
+        cut = buf.rfind("\n>")
+        if cut < 0:
+            continue
+        text = buf[1:cut]
+        buf = buf[cut + 1 :]
+        yield text, line - 1
+        line = 1
+
+
+def _fast_batch(text: str):
+    """``(descriptions, sequences, n_newlines)`` of a batch from C-level string operations, or ``None``.
+
+    ``None`` sends the batch to the careful per-record path (Windows line
+    endings, whitespace or invalid characters inside sequences, empty
+    records, ...), which also produces the error messages.
+    """
+    if "\r" in text:
+        return None
+    pairs = _RECORD.findall(text)
+    if not pairs:
+        return None
+    descs, bodies = zip(*pairs)
+    # Every '>' must start a line and the matches must cover the whole text;
+    # otherwise a '>' sits inside a sequence line or a header lacks its newline.
+    n = len(pairs)
+    if not all(map(str.endswith, bodies[:-1], repeat("\n"))):
+        return None
+    body_chars = sum(map(len, bodies))
+    if sum(map(len, descs)) + body_chars + 2 * n - 1 != len(text):
+        return None
+    seqs = list(map(str.replace, bodies, repeat("\n"), repeat("")))
+    if not all(seqs):
+        return None
+    try:
+        joined = "".join(seqs).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if joined.translate(None, _SEQ_BYTES):
+        return None
+    return descs, seqs, n + body_chars - len(joined)
+
+
+def _ids(descs):
+    try:
+        return list(map(itemgetter(0), map(str.split, descs, repeat(None), repeat(1))))
+    except IndexError:  # an empty header
+        return [(d.split(None, 1) or [""])[0] for d in descs]
+
+
+class BatchError(Exception):
+    """Raised by a ``make_batch`` function: record ``k`` of the batch is bad."""
+
+    def __init__(self, k: int, error: FormatError):
+        super().__init__(error.message)
+        self.k = k
+        self.error = error
+
+
+def _parse(source, *, make=None, make_batch=None, error=FastaFormatError, preamble=None):
+    """The FASTA fast path shared by every FASTA-like reader.
+
+    Text is read in large chunks; each chunk of whole records is parsed with
+    C-level string operations (:func:`_fast_batch`), or record by record when
+    it holds something unusual.  ``make(header, sequence)`` builds the object
+    to yield (``None``: skip the record); it may raise a :class:`FormatError`
+    with a message only, to which file, record and line are added here.
+    ``make_batch(descriptions, sequences)`` does the same for a whole batch
+    and returns a list (raising :class:`BatchError` for a bad record).
+    Without either, yields :class:`FastaRecord`.
+    """
+    name = display_name(source)
+    index = 0
+    line0 = 1
+    with open_text(source) as fh:
+        for text, skipped in _iter_batches(fh, name, error, preamble):
+            line0 += skipped
+            fast = _fast_batch(text)
+            if fast is None:
+                descs, seqs = _careful_batch(text, name, error, index, line0)
+                n_newlines = text.count("\n")
+            else:
+                descs, seqs, n_newlines = fast
+            if make_batch is not None:
+                try:
+                    batch = make_batch(descs, seqs)
+                except BatchError as exc:
+                    k = exc.k
+                    raise type(exc.error)(exc.error.message, path=name, record=index + k, line=_line_of(text, k, line0)) from None
+                yield from batch
+            elif make is None:
+                yield from map(_make_record, zip(_ids(descs), descs, seqs))
+            else:
+                for k, (header, seq) in enumerate(zip(descs, seqs)):
+                    try:
+                        obj = make(header, seq)
+                    except FormatError as exc:
+                        raise type(exc)(exc.message, path=name, record=index + k, line=_line_of(text, k, line0)) from None
+                    if obj is not None:
+                        yield obj
+            index += len(descs)
+            line0 += n_newlines + 1
+
+
+def _careful_batch(text, name, error, index, line0):
+    descs, seqs = [], []
+    for k, rec in enumerate(text.split("\n>")):
+        nl = rec.find("\n")
+        if nl < 0:
+            header, body = rec, ""
+        else:
+            header, body = rec[:nl], rec[nl + 1 :]
+        if header[-1:] == "\r":
+            header = header[:-1]
+        seq = "".join(body.split())
+        if not seq:
+            raise error("header line with no sequence", path=name, record=index + k, line=_line_of(text, k, line0))
+        m = _BAD_SEQ_CHAR.search(seq)
+        if m is not None:
+            raise error(
+                _bad_char_message(seq, m.start()),
+                path=name,
+                record=index + k,
+                line=_line_of(text, k, line0) + _line_offset(body, m.start()),
+            )
+        descs.append(header)
+        seqs.append(seq)
+    return descs, seqs
+
+
+def _line_of(text: str, k: int, line0: int) -> int:
+    """1-based line of the header of the ``k``-th record of a batch."""
+    pos = 0
+    for _ in range(k):
+        pos = text.index("\n>", pos) + 1
+    return line0 + text.count("\n", 0, pos)
 
 
 def iter_fasta(source) -> Iterator[FastaRecord]:
@@ -136,34 +266,7 @@ def iter_fasta(source) -> Iterator[FastaRecord]:
     >>> [(r.id, r.sequence) for r in iter_fasta(io.StringIO(text))]
     [('sp|P1|A_HUMAN', 'MKVLA'), ('x', 'AC-*')]
     """
-    for rec, _ in iter_fasta_lines(source):
-        yield rec
-
-
-def iter_fasta_lines(source, *, _error=FastaFormatError, preamble=None) -> Iterator[tuple[FastaRecord, int]]:
-    """Like :func:`iter_fasta`, yielding ``(record, header_line)`` (1-based line of the header).
-
-    ``preamble``, if a list, receives the ``#``/``;`` comment lines found before the first header.
-    """
-    name = display_name(source)
-    bad = _BAD_SEQ_CHAR.search
-    with open_text(source) as fh:
-        for index, (header, body, line) in enumerate(_iter_raw(fh, name, _error, preamble)):
-            if header.endswith("\r"):
-                header = header[:-1]
-            seq = "".join(body.split())
-            if not seq:
-                raise _error("header line with no sequence", path=name, record=index, line=line)
-            m = bad(seq)
-            if m is not None:
-                raise _error(
-                    _bad_char_message(seq, m.start()),
-                    path=name,
-                    record=index,
-                    line=line + _line_offset(body, m.start()),
-                )
-            sp = header.split(None, 1)
-            yield FastaRecord(sp[0] if sp else "", header, seq), line
+    return _parse(source)
 
 
 def _line_offset(body: str, seq_pos: int) -> int:

@@ -558,25 +558,25 @@ def read_msa(source, *, format: str = "auto", keep_insertions: bool = False, spe
 def _read_aligned_fasta(source) -> MSA:
     from protlm.errors import FastaFormatError
     from protlm.io._open import display_name
-    from protlm.io.fasta import iter_fasta_lines
+    from protlm.io.fasta import FastaRecord, _parse
 
-    name = display_name(source)
-    records, width = [], None
-    for index, (rec, line) in enumerate(iter_fasta_lines(source)):
+    width = None
+
+    def make(header, seq):
+        nonlocal width
         if width is None:
-            width = len(rec.sequence)
-        elif len(rec.sequence) != width:
+            width = len(seq)
+        elif len(seq) != width:
             raise FastaFormatError(
-                f"ragged alignment: {len(rec.sequence)} columns, the first record has {width}"
-                " (unaligned FASTA? use read_fasta)",
-                path=name,
-                record=index,
-                line=line,
+                f"ragged alignment: {len(seq)} columns, the first record has {width} (unaligned FASTA? use read_fasta)"
             )
-        records.append(rec)
+        sp = header.split(None, 1)
+        return FastaRecord(sp[0] if sp else "", header, seq)
+
+    records = list(_parse(source, make=make))
     if not records:
-        raise FastaFormatError("no sequences", path=name)
-    return MSA.from_records(records, source=name)
+        raise FastaFormatError("no sequences", path=display_name(source))
+    return MSA.from_records(records, source=display_name(source))
 
 
 def _needs_normalising(arr: np.ndarray) -> bool:

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from protlm.errors import UniRefFormatError
 from protlm.io._open import display_name, open_text
-from protlm.io.fasta import iter_fasta_lines
+from protlm.io.fasta import _parse
 
 __all__ = [
     "UniRefHeader",
@@ -91,13 +91,7 @@ def iter_uniref(source) -> Iterator[UniRefRecord]:
     >>> next(iter_uniref(io.StringIO(">UniRef50_X n=2 TaxID=9606\\nMKV\\n"))).header.taxid
     9606
     """
-    name = display_name(source)
-    for index, (rec, line) in enumerate(iter_fasta_lines(source, _error=UniRefFormatError)):
-        try:
-            header = parse_uniref_header(rec.description)
-        except UniRefFormatError as exc:
-            raise UniRefFormatError(exc.message, path=name, record=index, line=line) from None
-        yield UniRefRecord(header, rec.description, rec.sequence)
+    return _parse(source, make=lambda h, s: UniRefRecord(parse_uniref_header(h), h, s), error=UniRefFormatError)
 
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import pytest
 from io_expected import MSA_FILES, SEQ_FILES
 from protlm.errors import FastaFormatError, FormatError
 from protlm.io import FastaRecord, iter_fasta, read_fasta, write_fasta
-from protlm.io.fasta import iter_fasta_lines
 
 FASTA_FILES = {k: v[1] for k, v in MSA_FILES.items() if v[0] == "fasta"} | {k: v[0] for k, v in SEQ_FILES.items()}
 
@@ -79,9 +78,15 @@ def test_tolerated_oddities():
     assert recs[3].description == "b\tfield2\tfield3"
 
 
-def test_header_lines_reported():
-    text = ">a\nAC\nDE\n\n>b\nK\n"
-    assert [line for _, line in iter_fasta_lines(io.StringIO(text))] == [1, 5]
+def test_error_line_counts_wrapped_and_blank_lines(monkeypatch):
+    import protlm.io.fasta as fasta
+
+    text = ">a\nAC\nDE\n\n>b\nK\n>c\nKL\nM9\n"
+    for chunk in (3, 1 << 20):  # records split across chunks or not
+        monkeypatch.setattr(fasta, "CHUNK_CHARS", chunk)
+        with pytest.raises(FastaFormatError) as err:
+            read_fasta(io.StringIO(text))
+        assert (err.value.record, err.value.line) == (2, 9)
 
 
 @pytest.mark.parametrize("width", [None, 60, 7])
@@ -112,3 +117,32 @@ def test_errors_subclass_builtin():
     with pytest.raises(FormatError):
         read_fasta(io.StringIO(">a\nAC1\n"))
     assert issubclass(FastaFormatError, FormatError)
+
+
+@pytest.mark.parametrize("chunk", [64, 1000, 1 << 22])
+def test_error_line_after_many_fast_batches(monkeypatch, chunk):
+    import protlm.io.fasta as fasta
+
+    recs = [f">r{i} desc\n" + "ACDEFGHIKL\n" * (i % 3 + 1) + ("\n" if i % 5 == 0 else "") for i in range(300)]
+    text = "".join(recs) + ">bad\nACD\nAC#D\n"
+    expected_line = text.count("\n")  # the last line holds the bad character
+    monkeypatch.setattr(fasta, "CHUNK_CHARS", chunk)
+    with pytest.raises(FastaFormatError) as err:
+        read_fasta(io.StringIO(text))
+    assert (err.value.record, err.value.line) == (300, expected_line)
+    assert [r.id for r in read_fasta(io.StringIO("".join(recs)))] == [f"r{i}" for i in range(300)]
+
+
+def test_uniprot_batch_parser_matches_single(shared_data):
+    from protlm.io.uniprot import _headers_batch, parse_uniprot_header
+
+    descs = [r.description for r in read_fasta(shared_data / "proteomes/ecoli_k12_UP000000625.fasta")]
+    odd = [
+        "sp|P1|A_B",
+        "sp|P1|A_B Name",
+        "sp|P1|A_B Name GN=x OS=Homo OX=9",  # keys out of order
+        "sp|P1|A_B Name OS=Homo sapiens OX=9606 GN=A PE=1 SV=3 Split=0 more",
+        "tr|Q1|Q1_9X Some protein, partial OS=Virus X (strain 1) OX=12 PE=4 SV=1",
+    ]
+    for batch in (descs, odd, descs[:7] + odd):
+        assert _headers_batch(batch) == [parse_uniprot_header(d) for d in batch]
