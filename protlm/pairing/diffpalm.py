@@ -26,7 +26,6 @@ Two layers:
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -472,8 +471,8 @@ def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 
 def default_max_depth(model, n_columns: int, device) -> int:
     """Rows per forward pass that fit in about half the free memory (at most 1024).
 
-    A frozen-weights step keeps roughly 32 floats per token, width unit and
-    layer for the backward pass (16 with gradient checkpointing is not assumed).
+    Assumes a frozen-weights step without checkpointing keeps about 32 floats
+    per token, width unit and layer for the backward pass.
     """
     from protlm.models.esm_msa import MAX_ROWS
 
@@ -606,9 +605,19 @@ def pair_diffpalm(
         No species in common, or invalid known/context pairs.
     ModelLimitError
         Columns beyond the model's limit, or a species deeper than ``max_depth``.
-    """
-    import torch
 
+    Examples
+    --------
+    >>> from protlm.io import MSA, PairedFamilies
+    >>> from protlm.models.esm_msa import build_msa_transformer, freeze
+    >>> model, alphabet, _ = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64)
+    >>> left = MSA.from_sequences(["ACDE", "ACDF", "GHIK"], ids=["a_1", "b_1", "c_2"])
+    >>> right = MSA.from_sequences(["LMNP", "LMNQ", "RSTV"], ids=["x_1", "y_1", "z_2"])
+    >>> paired = PairedFamilies.from_msas(left, right, species_key="field:_:-1", truth="same-order")
+    >>> res = pair_diffpalm(paired, model=freeze(model), alphabet=alphabet, steps=2, device="cpu")
+    >>> res.n_pairs, len(res.history["loss"])
+    (3, 3)
+    """
     from protlm.models.device import resolve_device
     from protlm.models.esm_msa import MAX_ROWS, check_msa_limits
 
