@@ -38,9 +38,12 @@ _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
 @click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None, help="Copy the best weights here at the end.")
+@click.option("--init", "init", default=None,
+              help="Fine-tune an ESM-2 instead: a checkpoint file in fair-esm's format or an ESM-2 name "
+                   "(esm2_t6_8M_UR50D ...) found by the weights resolver; best.pt is then an ESM-2 checkpoint.")
 def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_fraction, random_test_fraction,
                             max_steps, max_minutes, batch_size, lr, d_model, layers, heads, d_ff, max_len,
-                            eval_every, patience, seed, device, threads, export_path):
+                            eval_every, patience, seed, device, threads, export_path, init):
     """Train the masked-residue predictor on full protein sequences (FASTA, plain or gzipped).
 
     Sequences are split into train / valid / test (homology-held-out) /
@@ -58,6 +61,11 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     from protlm.sequencing.training import TrainingConfig, train_sequencer
 
     started = time.monotonic()
+    init_weights = None
+    if init:  # ESM-2 to fine-tune: found (or refused) before any work
+        from protlm.models.esm2 import resolve_esm2_init
+
+        init_weights = resolve_esm2_init(init)
     config = TrainingConfig(d_model=d_model, n_layers=layers, n_heads=heads, d_ff=d_ff, max_len=max_len,
                             batch_size=batch_size, lr=lr, max_steps=max_steps, max_minutes=max_minutes,
                             eval_every=eval_every, patience=patience, seed=seed, threads=threads)
@@ -77,12 +85,14 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
                   "digests": {s: split.digest(s) for s in ("train", "valid", "test", "test_random")}},
     }
     with progress_callback(desc="training", total=max_steps, unit="step") as cb:
-        result = train_sequencer(train, valid, out, config=config, device=device, callback=cb, metadata=metadata)
+        result = train_sequencer(train, valid, out, config=config, device=device, callback=cb, metadata=metadata,
+                                 init=init_weights)
     if export_path:
         copy_atomic(result.best_path, export_path)
         log.info("best weights copied to %s", export_path)
     report = base_report(command="train-sequencer", options={**config.__dict__, "split": split_method,
-                                                             "inputs": list(inputs), "export": export_path},
+                                                             "inputs": list(inputs), "export": export_path,
+                                                             "init": str(init_weights.path) if init_weights else None},
                          seed=seed, device=device)
     report.update(result={"step": result.step, "best_valid_loss": result.best_valid_loss, "stopped": result.stopped,
                           "history": result.history}, data=metadata, wall_seconds=round(time.monotonic() - started, 1))
@@ -154,7 +164,11 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
               help="FASTA of the full sequences under the reads' ids: adds accuracies and plots.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
-              help="Weights from train-sequencer (default: $PROTLM_SEQUENCER_WEIGHTS, else the shipped model).")
+              help="Weights from train-sequencer (default: $PROTLM_SEQUENCER_WEIGHTS, else the shipped model), "
+                   "or an ESM-2 name (esm2_t6_8M_UR50D ... esm2_t33_650M_UR50D) used zero-shot or fine-tuned.")
+@click.option("--weights", "esm_weights", type=click.Path(), default=None,
+              help="With an ESM-2 --model: its checkpoint file (or a folder holding NAME.pt); default: "
+                   "$PROTLM_ESM2_WEIGHTS, $PROTLM_WEIGHTS_DIR, the torch hub cache.")
 @click.option("--refine", type=click.IntRange(0, 20), default=0, show_default=True,
               help="Iterative refinement passes (fill the most confident X, predict again).")
 @click.option("--reference", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -169,8 +183,8 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Recorded; prediction itself is deterministic.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs already in OUTDIR.")
-def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, refine, reference, index_path, max_hits,
-                     batch_tokens, device, threads, seed, overwrite):
+def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, esm_weights, refine, reference, index_path,
+                     max_hits, batch_tokens, device, threads, seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
     Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
@@ -183,7 +197,17 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, r
 
     known = parse_known(known)
     out = prepare_outdir(outdir, overwrite=overwrite, expected=_SEQUENCE_OUTPUTS)
-    weights = resolve_sequencer_weights(model_path)
+    from protlm.models.esm2 import is_esm2_name
+
+    esm2 = is_esm2_name(model_path)
+    if esm2:  # ESM-2 through fair-esm, found by the shared weights resolver
+        from protlm.models.weights import resolve_weights
+
+        weights = resolve_weights(model_path, path=esm_weights)
+    elif esm_weights:
+        raise click.BadParameter("goes with an ESM-2 --model, e.g. --model esm2_t6_8M_UR50D", param_hint="--weights")
+    else:
+        weights = resolve_sequencer_weights(model_path)
     reads = read_reads(reads_path, known=known)
     truth_seqs = None
     if truth:
@@ -200,7 +224,15 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, r
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    backend = ModelBackend.from_weights(weights, device=device)
+    if esm2:
+        from protlm.models.device import resolve_device
+        from protlm.models.esm2 import load_esm2_sequencer
+
+        dev = resolve_device(device)
+        backend = ModelBackend(load_esm2_sequencer(model_path, weights=weights, device=dev), name=model_path, device=dev,
+                               metadata={"path": str(weights.path), "source": weights.source})
+    else:
+        backend = ModelBackend.from_weights(weights, device=device)
     from protlm.cli._progress import progress_callback
 
     guide = None
@@ -215,7 +247,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, r
                              batch_tokens=batch_tokens, callback=cb, prior=guide and guide.prior.factors)
     pred.write(out)
     report = base_report(command="sequence", options={"reads": reads_path, "known": known, "efficiency": efficiency,
-                                                      "truth": truth, "model": str(weights), "refine": refine,
+                                                      "truth": truth, "model": str(getattr(weights, "path", weights)), "refine": refine,
                                                       "batch_tokens": batch_tokens, "threads": threads},
                          seed=seed, device=str(backend.device))
     meta = {k: v for k, v in backend.metadata.items() if k in ("path", "step", "valid_loss", "valid_accuracy_kcym", "inputs")}

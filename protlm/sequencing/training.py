@@ -181,7 +181,7 @@ def _evaluate(model, batches, device):
 
 
 def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingConfig(), device="auto",
-                    callback=None, metadata=None) -> TrainingResult:
+                    callback=None, metadata=None, init=None) -> TrainingResult:
     """Train (or resume training) the predictor.
 
     Parameters
@@ -197,6 +197,12 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
         ``callback(step, total=max_steps, **metrics)`` after every step.
     metadata : dict, optional
         Stored in the weights files (e.g. the data and split used).
+    init : str or os.PathLike, optional
+        Fine-tune an ESM-2 instead of training protlm's model from scratch:
+        an ESM-2 name (found by the weights resolver) or checkpoint file in
+        fair-esm's format (:mod:`protlm.models.esm2`).  ``best.pt`` is then an
+        ESM-2 checkpoint too (``protlm sequence --model esm2_... --weights best.pt``);
+        the model-shape options of ``config`` are not used.
 
     Returns
     -------
@@ -222,7 +228,13 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     val_batches = _validation_batches(valid_idx, config)
 
     torch.manual_seed(config.seed)
-    model = SequencerModel(**config.model_kwargs()).to(dev)
+    if init is not None:
+        from protlm.models.esm2 import load_esm2_sequencer_from
+
+        model = load_esm2_sequencer_from(init, device=dev)
+        model.train()
+    else:
+        model = SequencerModel(**config.model_kwargs()).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
     state = {"step": 0, "elapsed": 0.0, "best": float("inf"), "since_best": 0, "history": []}
@@ -293,7 +305,10 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
                 state["since_best"] = 0
                 meta.update(step=state["step"], valid_loss=val_loss, valid_accuracy_kcym=val_acc,
                             alphabet=AMINO_ACIDS)
-                save_sequencer(model, outdir / "best.pt", metadata=meta)
+                if init is not None:
+                    model.save(outdir / "best.pt", metadata=meta)
+                else:
+                    save_sequencer(model, outdir / "best.pt", metadata=meta)
             else:
                 state["since_best"] += 1
             save_checkpoint()
