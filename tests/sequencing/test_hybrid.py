@@ -23,6 +23,20 @@ from test_reference import FREQ, KNOWN, fasta_text, mask, random_proteins
 
 
 @pytest.fixture(scope="module")
+def tiny_sequencer_path(tmp_path_factory):
+    """A tiny random protlm sequencer (the prediction here comes from the reference)."""
+    import torch
+
+    from protlm.models.sequencer import save_sequencer
+    from protlm.sequencing.model import SequencerModel
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "tiny.pt"
+    save_sequencer(SequencerModel(d_model=16, n_layers=1, n_heads=2, d_ff=32, max_len=32, dropout=0.0), path)
+    return path
+
+
+@pytest.fixture(scope="module")
 def proteins():
     return random_proteins(200, 200, seed=5)
 
@@ -92,7 +106,7 @@ def test_missed_detections_and_reference_known_letters(index, proteins):
     assert pred.sequences[0] == proteins[20]
 
 
-def test_index_and_sequence_cli(tmp_path, proteins, tiny_model_path):
+def test_index_and_sequence_cli(tmp_path, proteins, tiny_sequencer_path):
     ref = tmp_path / "ref.fasta"
     ref.write_text(fasta_text(proteins[:50]))
     reads = tmp_path / "reads.fasta"
@@ -103,7 +117,7 @@ def test_index_and_sequence_cli(tmp_path, proteins, tiny_model_path):
     res = runner.invoke(main, ["index", str(ref), "-o", str(tmp_path / "ref.idx")])
     assert res.exit_code == 0, res.output
     out = tmp_path / "out"
-    res = runner.invoke(main, ["sequence", str(reads), "-o", str(out), "--known", KNOWN, "--model", str(tiny_model_path),
+    res = runner.invoke(main, ["sequence", str(reads), "-o", str(out), "--known", KNOWN, "--model", str(tiny_sequencer_path),
                                "--reference", str(ref), "--index", str(tmp_path / "ref.idx"), "--truth", str(truth)])
     assert res.exit_code == 0, res.output
     hits = pd.read_csv(out / "hits.tsv", sep="\t")
@@ -119,7 +133,7 @@ def test_index_and_sequence_cli(tmp_path, proteins, tiny_model_path):
     # an index of another reference is refused, in one line
     ref.write_text(fasta_text(proteins[:49]))
     res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "out2"), "--known", KNOWN,
-                               "--model", str(tiny_model_path), "--reference", str(ref), "--index", str(tmp_path / "ref.idx")])
+                               "--model", str(tiny_sequencer_path), "--reference", str(ref), "--index", str(tmp_path / "ref.idx")])
     assert res.exit_code == 2 and "does not match" in res.output and "Traceback" not in res.output
 
 
