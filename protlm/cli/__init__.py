@@ -23,6 +23,7 @@ COMMANDS = {
     "pair": "protlm.cli.pair:pair",
     "sequence": "protlm.cli.sequence:sequence_command",
     "simulate": "protlm.cli.sequence:simulate_command",
+    "summarize": "protlm.cli.summarize:summarize",
     "train-pair-model": "protlm.cli.train_pair_model:train_pair_model",
     "train-sequencer": "protlm.cli.sequence:train_sequencer_command",
 }

@@ -1,0 +1,100 @@
+"""Summaries across many runs: one table from many ``report.json`` files.
+
+Used by ``protlm summarize`` (and so by the Snakemake workflow) and by the
+notebooks.  Torch-free.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from protlm.errors import FormatError
+
+__all__ = ["load_report", "summarize_pairing", "summarize_sequencing"]
+
+
+def load_report(path) -> dict:
+    """Read one ``report.json``; a broken file raises :class:`FormatError`."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not valid JSON ({exc.msg})", path=path, line=exc.lineno) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read ({exc.strerror})", path=path) from None
+
+
+def _name(path: Path, names) -> str:
+    return names.pop(0) if names else path.parent.name
+
+
+def summarize_pairing(reports, *, names=None):
+    """One row per pairing run: name, method, species, pairs, precision, random precision, seconds.
+
+    Parameters
+    ----------
+    reports : iterable of path
+        ``report.json`` files written by ``protlm pair``.
+    names : list of str, optional
+        Row names; default: each report's folder name.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import pandas as pd
+
+    names = list(names or [])
+    rows = []
+    for p in map(Path, reports):
+        r = load_report(p)
+        rows.append(
+            {
+                "name": _name(p, names),
+                "method": r.get("method"),
+                "n_species": r.get("n_species"),
+                "n_pairs": r.get("n_pairs"),
+                "precision": r.get("precision"),
+                "random_precision": r.get("random_precision"),
+                "seconds": r.get("wall_time_s", r.get("seconds")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summarize_sequencing(reports, *, names=None):
+    """One row per sequencing run: name, known set, efficiency, accuracies, seconds.
+
+    Parameters
+    ----------
+    reports : iterable of path
+        ``report.json`` files written by ``protlm sequence`` with ``--truth``.
+    names : list of str, optional
+        Row names; default: each report's folder name.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import pandas as pd
+
+    names = list(names or [])
+    rows = []
+    for p in map(Path, reports):
+        r = load_report(p)
+        opts = r.get("options", {})
+        rows.append(
+            {
+                "name": _name(p, names),
+                "known": opts.get("known", r.get("known")),
+                "efficiency": opts.get("efficiency", r.get("efficiency")),
+                "n_reads": r.get("n_reads"),
+                "accuracy_masked": r.get("accuracy_masked"),
+                "accuracy_masked_per_read": r.get("accuracy_masked_per_read"),
+                "accuracy_all": r.get("accuracy_all"),
+                "seconds": r.get("wall_time_s", r.get("seconds")),
+            }
+        )
+    return pd.DataFrame(rows)

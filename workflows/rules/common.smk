@@ -1,0 +1,66 @@
+# Helpers shared by the pairing and sequencing rules.
+
+
+def pairing_families():
+    if not config["pairing"]["enabled"]:
+        return []
+    return list(config["pairing"]["families"])
+
+
+def known_sets():
+    if not config["sequencing"]["enabled"]:
+        return []
+    return list(config["sequencing"]["known_sets"])
+
+
+def all_targets():
+    targets = []
+    if pairing_families():
+        targets += [f"{OUT}/pairing/summary.tsv", f"{OUT}/pairing/summary.png"]
+    if known_sets():
+        targets += [f"{OUT}/sequencing/summary.tsv", f"{OUT}/sequencing/summary.png"]
+    return targets
+
+
+def family(wildcards):
+    return config["pairing"]["families"][wildcards.family]
+
+
+def family_inputs(wildcards):
+    fam = family(wildcards)
+    return [fam["left"], fam["right"]] if fam.get("right") else [fam["left"]]
+
+
+def truth_option(wildcards):
+    truth = family(wildcards).get("truth")
+    return f"--truth {truth}" if truth else ""
+
+
+def split_option(wildcards):
+    split_at = family(wildcards).get("split_at")
+    return f"--split-at {split_at}" if split_at else ""
+
+
+def weights_option(wildcards):
+    weights = family(wildcards).get("weights", config["pairing"].get("weights"))
+    return f"--weights {weights}" if weights else ""
+
+
+def reference_option(wildcards):
+    ref = config["sequencing"].get("reference")
+    return f"--reference {ref}" if ref else ""
+
+
+def max_reads_option(wildcards):
+    n = config["sequencing"].get("max_reads")
+    return f"--max-reads {n}" if n else ""
+
+
+def sequencing_inputs(wildcards):
+    inputs = {
+        "reads": f"{OUT}/sequencing/{wildcards.known}/reads.fasta",
+        "truth": f"{OUT}/sequencing/{wildcards.known}/truth.fasta",
+    }
+    if config["sequencing"].get("reference"):
+        inputs["reference"] = config["sequencing"]["reference"]
+    return inputs

@@ -1,0 +1,62 @@
+# Sequencing chain: simulate partial reads per known set, reconstruct them, summarise across known sets.
+
+
+rule simulate_reads:
+    input:
+        config["sequencing"]["input"],
+    output:
+        reads=f"{OUT}/sequencing/{{known}}/reads.fasta",
+        truth=f"{OUT}/sequencing/{{known}}/truth.fasta",
+    log:
+        f"{OUT}/logs/simulate_{{known}}.log",
+    params:
+        efficiency=config["sequencing"]["efficiency"],
+        seed=config["sequencing"]["seed"],
+        fragment=config["sequencing"].get("fragment") or "none",
+        max_reads=max_reads_option,
+    threads: 1
+    conda:
+        "../envs/protlm.yaml"
+    shell:
+        "protlm simulate {input} -o {output.reads} --truth-out {output.truth}"
+        " --known {wildcards.known} --efficiency {params.efficiency} --fragment {params.fragment}"
+        " --seed {params.seed} {params.max_reads} --overwrite 2> {log}"
+
+
+rule predict_reads:
+    input:
+        unpack(sequencing_inputs),
+    output:
+        fasta=f"{OUT}/sequencing/{{known}}/prediction/predictions.fasta",
+        positions=f"{OUT}/sequencing/{{known}}/prediction/positions.tsv",
+        report=f"{OUT}/sequencing/{{known}}/prediction/report.json",
+    log:
+        f"{OUT}/logs/sequence_{{known}}.log",
+    params:
+        efficiency=config["sequencing"]["efficiency"],
+        seed=config["sequencing"]["seed"],
+        reference=reference_option,
+    threads: config["sequencing"]["threads"]
+    conda:
+        "../envs/protlm.yaml"
+    shell:
+        "protlm sequence {input.reads} -o $(dirname {output.report}) --overwrite"
+        " --known {wildcards.known} --efficiency {params.efficiency} --truth {input.truth}"
+        " --threads {threads} --seed {params.seed} {params.reference} 2> {log}"
+
+
+rule summarize_sequencing:
+    input:
+        expand(f"{OUT}/sequencing/{{known}}/prediction/report.json", known=known_sets()),
+    output:
+        table=f"{OUT}/sequencing/summary.tsv",
+        plot=f"{OUT}/sequencing/summary.png",
+    log:
+        f"{OUT}/logs/summarize_sequencing.log",
+    params:
+        names=" ".join(f"--name {k}" for k in known_sets()),
+    threads: 1
+    conda:
+        "../envs/protlm.yaml"
+    shell:
+        "protlm summarize sequencing {input} {params.names} -o {output.table} --plot {output.plot} 2> {log}"
