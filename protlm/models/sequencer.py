@@ -110,10 +110,15 @@ def load_sequencer(path=None, *, device="cpu"):
     from protlm.sequencing.model import SequencerModel
 
     resolved = resolve_sequencer_weights(path)
+    with open(resolved, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":
+        raise FormatError("cannot read sequencer weights: not a torch.save file", path=resolved)
     try:
         obj = torch.load(resolved, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise FormatError(f"cannot read sequencer weights ({type(exc).__name__}: {exc})", path=resolved) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise FormatError(f"cannot read sequencer weights ({type(exc).__name__}: {first})", path=resolved) from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise FormatError(f"not a protlm sequencer weights file (expected format {FORMAT!r})", path=resolved)
     model = SequencerModel(**obj["config"])

@@ -51,7 +51,8 @@ def window_bounds(length: int, max_len: int, *, overlap: int = 64):
     """Windows ``(start, stop)`` covering a protein of ``length`` residues.
 
     Each window holds at most ``max_len - 2`` residues (room for the terminus
-    markers); consecutive windows overlap by about ``overlap`` residues.
+    markers); consecutive windows overlap by about ``overlap`` residues (at
+    most half a window).
 
     Examples
     --------
@@ -63,6 +64,7 @@ def window_bounds(length: int, max_len: int, *, overlap: int = 64):
     body = max_len - 2
     if length <= body:
         return [(0, length)]
+    overlap = min(overlap, body // 2)
     n = int(np.ceil((length - overlap) / (body - overlap)))
     starts = np.round(np.linspace(0, length - body, n)).astype(int)
     return [(int(s), int(s) + body) for s in starts]

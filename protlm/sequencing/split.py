@@ -155,7 +155,7 @@ def split_sequences(ids, sequences, *, valid_fraction=0.05, test_fraction=0.1, r
     """Assign sequences to train / valid / test (homology-held-out) / test_random.
 
     Clusters are assigned whole to ``valid`` or ``test`` by a seeded hash of
-    their first member's id, so the assignment does not depend on input order;
+    their smallest member id, so the assignment does not depend on input order;
     ``test_random`` then takes single sequences from the remaining clusters.
     The largest cluster always stays in training.
 
@@ -187,9 +187,10 @@ def split_sequences(ids, sequences, *, valid_fraction=0.05, test_fraction=0.1, r
         clusters = cluster_by_kmers(sequences, **(cluster_options or {}))
     else:
         clusters = np.arange(n)
-    first = {}
+    first = {}  # cluster -> smallest member id (independent of input order)
     for i, c in enumerate(clusters.tolist()):
-        first.setdefault(c, ids[i])
+        if c not in first or ids[i] < first[c]:
+            first[c] = ids[i]
     sizes = np.bincount(clusters) if n else np.zeros(0, dtype=np.int64)
     largest = int(np.argmax(sizes)) if n else -1
     cluster_split = {}

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.sequencing.simulate import fragment_sequence, mask_sequence, simulate_reads
+
+
+def _random_protein(n, seed):
+    rng = np.random.default_rng(seed)
+    return "".join(rng.choice(list(AMINO_ACIDS), size=n))
+
+
+def test_known_residues_kept_and_others_hidden(ecoli_records):
+    sim = simulate_reads(ecoli_records, known="KCYM")
+    assert len(sim) == len([r for r in ecoli_records if len(r.sequence) >= 6])
+    for read, truth in zip(sim.reads, sim.truths):
+        assert len(read.read) == len(truth)
+        for a, t in zip(read.read, truth):
+            if t in "KCYM":
+                assert a == t
+            else:
+                assert a == "X"
+
+
+def test_efficiency_honoured():
+    seq = _random_protein(200_000, 1)
+    sim = simulate_reads([("p", seq)], known="KCYM", efficiency=0.7, seed=3)
+    read = np.array(list(sim.reads[0].read))
+    truth = np.array(list(seq))
+    known_type = np.isin(truth, list("KCYM"))
+    detected = read[known_type] != "X"
+    # binomial sd at n ~ 40,000 is ~0.0023
+    assert abs(detected.mean() - 0.7) < 0.01
+    # a detected residue is always the true one; others are never shown
+    assert (read[known_type][detected] == truth[known_type][detected]).all()
+    assert (read[~known_type] == "X").all()
+
+
+def test_seeded():
+    seq = _random_protein(2000, 2)
+    a = simulate_reads([("p", seq)], known="KCYM", efficiency=0.5, seed=11)
+    b = simulate_reads([("p", seq)], known="KCYM", efficiency=0.5, seed=11)
+    c = simulate_reads([("p", seq)], known="KCYM", efficiency=0.5, seed=12)
+    assert a.reads == b.reads
+    assert a.reads != c.reads
+
+
+def test_nonstandard_letters_become_x():
+    assert mask_sequence("KUXBC", "KC") == "KXXXC"
+
+
+def test_fragments_tryptic_and_fixed():
+    seq = "MAKPLLKAARGGRPAAK"
+    assert [seq[a:b] for a, b in fragment_sequence(seq, "tryptic")] == ["MAKPLLK", "AAR", "GGRPAAK"]
+    sim = simulate_reads([("p", seq)], known="K", fragment=5, min_length=3)
+    assert [r.id for r in sim.reads] == ["p/1-5", "p/6-10", "p/11-15", "p/16-17"][:3]
+    assert sim.info["n_too_short"] == 1
+    assert "".join(sim.truths) == seq[:15]
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="efficiency"):
+        simulate_reads([("p", "MK")], known="K", efficiency=0.0)
+    with pytest.raises(ValueError, match="fragment"):
+        fragment_sequence("MK", "chymotrypsin")
+
+
+def test_write(tmp_path, ecoli_records):
+    from protlm.io import read_fasta
+
+    sim = simulate_reads(ecoli_records[:3], known="KCYM", max_reads=2)
+    sim.write(tmp_path / "r.fasta", tmp_path / "t.fasta")
+    reads = read_fasta(tmp_path / "r.fasta")
+    truth = read_fasta(tmp_path / "t.fasta")
+    assert [r.id for r in reads] == [t.id for t in truth] == [r.id for r in ecoli_records[:2]]
+    assert [t.sequence for t in truth] == [r.sequence for r in ecoli_records[:2]]
