@@ -96,7 +96,7 @@ def _headers_batch(descs) -> list:
         ox_i, pe_i, sv_i = _opt_int(ox), _opt_int(pe), _opt_int(sv)
     except ValueError:
         return list(map(parse_uniprot_header, descs))
-    headers = list(map(UniProtHeader._make, zip(db, acc, entry, protein, os_, ox_i, gn, pe_i, sv_i, extra)))
+    headers = list(map(tuple.__new__, repeat(UniProtHeader), zip(db, acc, entry, protein, os_, ox_i, gn, pe_i, sv_i, extra)))
     if not canonical.all():
         for k in np.flatnonzero(~canonical).tolist():
             headers[k] = parse_uniprot_header(descs[k])
@@ -218,7 +218,7 @@ def _records_batch(descs, seqs) -> list:
     except FastaFormatError as exc:
         k = next(i for i, d in enumerate(descs) if not _is_uniprot(d))
         raise BatchError(k, exc) from None
-    return list(map(UniProtRecord._make, zip(headers, descs, seqs)))
+    return list(map(tuple.__new__, repeat(UniProtRecord), zip(headers, descs, seqs)))
 
 
 def _is_uniprot(description: str) -> bool:

@@ -146,3 +146,18 @@ def test_uniprot_batch_parser_matches_single(shared_data):
     ]
     for batch in (descs, odd, descs[:7] + odd):
         assert _headers_batch(batch) == [parse_uniprot_header(d) for d in batch]
+
+
+@pytest.mark.parametrize("chunk", [5, 17, 64, 1 << 16])
+@pytest.mark.parametrize("layout", ["one-line", "wrapped", "blank-lines", "crlf"])
+def test_error_lines_any_chunking(monkeypatch, chunk, layout):
+    import protlm.io.fasta as fasta
+
+    body = {"one-line": "ACDEFGHIK\n", "wrapped": "ACDE\nFGHIK\n", "blank-lines": "ACDEFGHIK\n\n", "crlf": "ACDE\r\nFGHIK\r\n"}[layout]
+    good = "".join(f">r{i} x\n{body}" for i in range(40))
+    text = good + ">bad\nAC%D\n"
+    monkeypatch.setattr(fasta, "CHUNK_CHARS", chunk)
+    with pytest.raises(FastaFormatError) as err:
+        read_fasta(io.StringIO(text))
+    assert (err.value.record, err.value.line) == (40, text.count("\n"))
+    assert [r.sequence for r in read_fasta(io.StringIO(good))] == ["ACDEFGHIK"] * 40
