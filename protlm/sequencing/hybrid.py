@@ -116,7 +116,7 @@ def reference_prior(reads, hits: ReferenceHits, index: ReferenceIndex) -> Refere
         for h in read_hits:
             s0, n = int(index.starts[h.ref_index]), int(index.lengths[h.ref_index])
             pos = np.arange(L)
-            off = h.ref_start + pos
+            off = h.reference_offsets(L)
             ok = (off >= 0) & (off < n)
             codes = np.full(L, 255, dtype=np.int64)
             codes[ok] = index.residues[s0 + off[ok]]

@@ -74,6 +74,11 @@ SUBSTITUTION_LEVELS = (0.01, 0.1, 0.3, 0.6)
 SEED_SPAN = 64
 #: A reference known letter may pair with any of its next SEED_SKIP known letters.
 SEED_SKIP = 3
+#: Hits with a lower identity are realigned with gaps (homologs with insertions/deletions).
+GAPPED_IDENTITY = 0.9
+#: Half-width of the alignment band around the seed diagonal, and the cost of one gap position (nats).
+BAND = 12
+GAP_COST = 2.0
 # hits kept beyond the reported ones (for the hybrid), and their least posterior
 _MAX_KEPT = 50
 _MIN_KEPT_POSTERIOR = 1e-4
@@ -93,6 +98,7 @@ _HIT_COLUMNS = [
     "identity_known",
     "n_conflict",
     "coverage",
+    "n_gaps",
 ]
 
 
@@ -162,11 +168,17 @@ class ObservationModel:
 
 @dataclass(frozen=True)
 class Hit:
-    """One reference window consistent with a read (ungapped).
+    """One reference window consistent with a read.
 
     ``ref_start`` is the 0-based offset, in the reference sequence, of the
-    read's first residue (negative when the read starts before the
-    sequence); ``ref_index`` the sequence's index in the reference index.
+    read's first residue on the hit's diagonal (negative when the read starts
+    before the sequence); ``ref_index`` the sequence's index in the reference
+    index.  ``score``, ``evalue`` and ``posterior`` are those of the ungapped
+    window.  For a distant hit (identity below :data:`GAPPED_IDENTITY`) the
+    read is also aligned with gaps in a band around that diagonal:
+    ``aligned`` then holds, per read position, the 0-based reference offset
+    it is aligned to (-1: inserted in the read), ``n_gaps`` the gap positions,
+    and ``identity`` comes from the gapped alignment.
     """
 
     read_id: str
@@ -183,6 +195,14 @@ class Hit:
     n_match: int
     n_conflict: int
     coverage: float
+    n_gaps: int = 0
+    aligned: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def reference_offsets(self, length: int) -> np.ndarray:
+        """0-based offset in the reference sequence of each read position (-1 where unaligned)."""
+        if self.aligned is not None:
+            return self.aligned
+        return self.ref_start + np.arange(length)
 
     @property
     def identity_known(self) -> float:
@@ -450,6 +470,64 @@ def _score_windows(index: ReferenceIndex, obs, diag, anchor, tables):
     return seq, hist @ tables.T
 
 
+def _banded_alignment(obs, ref, start, table, *, band=BAND, gap=GAP_COST):
+    """Align a read to one reference sequence with gaps, in a band around diagonal ``start``.
+
+    Read position ``i`` on band offset ``d`` is aligned to reference offset
+    ``start + i + d``; a read position may be left unaligned (an insertion in
+    the read) and reference residues may be skipped (a deletion), each gap
+    position costing ``gap``.  The whole read is aligned (reference ends are
+    free).  Linear-gap dynamic programming, one numpy step per read position.
+
+    Returns
+    -------
+    offsets : numpy.ndarray
+        Reference offset per read position, -1 where unaligned.
+    score : float
+    n_gaps : int
+    """
+    L, n = len(obs), len(ref)
+    ds = np.arange(-band, band + 1)
+    width = len(ds)
+    j = start + np.arange(L)[:, None] + ds[None, :]
+    inside = (j >= 0) & (j < n)
+    codes = np.where(inside, ref[np.clip(j, 0, max(n - 1, 0))], SEPARATOR)
+    match = table[obs[:, None], codes]  # (L, width)
+    neg = -1e18
+    prev = np.zeros(width)
+    choice = np.zeros((L, width), dtype=bool)  # True: read position inserted (unaligned)
+    came = np.zeros((L, width), dtype=np.int64)  # band index the aligned step came from (reference gap)
+    gd = gap * np.arange(width)
+    band_idx = np.arange(width)
+    inserted = np.empty(width)
+    inserted[-1] = neg
+    for i in range(L):
+        # reference gaps: best previous band index d' <= d, paying gap per skipped residue
+        shifted = prev + gd
+        acc = np.maximum.accumulate(shifted)
+        came[i] = np.maximum.accumulate(np.where(shifted >= acc, band_idx, 0))
+        aligned = acc - gd + match[i]
+        inserted[:-1] = prev[1:] - gap
+        take_ins = inserted > aligned
+        prev = np.where(take_ins, inserted, aligned)
+        choice[i] = take_ins
+    d = int(np.argmax(prev))
+    score = float(prev[d])
+    offsets = np.full(L, -1, dtype=np.int64)
+    n_gaps = 0
+    for i in range(L - 1, -1, -1):
+        if choice[i, d]:
+            n_gaps += 1
+            d += 1
+            continue
+        offsets[i] = start + i + ds[d]
+        d_prev = int(came[i, d])
+        n_gaps += d - d_prev
+        d = d_prev
+    offsets[(offsets < 0) | (offsets >= n)] = -1
+    return offsets, score, n_gaps
+
+
 def _logmeanexp(x, axis):
     mx = np.max(x, axis=axis, keepdims=True)
     return (mx + np.log(np.mean(np.exp(x - mx), axis=axis, keepdims=True))).squeeze(axis)
@@ -467,6 +545,7 @@ def search_reads(
     max_candidates: int = 2000,
     max_seed_hits: int = 50_000,
     max_cells: int = 100_000,
+    gapped: bool = True,
     callback=None,
 ) -> ReferenceHits:
     """Top reference hits of each partial read.
@@ -499,6 +578,9 @@ def search_reads(
         low-complexity seeds are left out once rarer ones fill the budget).
     max_cells : int
         Budget of window cells verified per read (see ``max_candidates``).
+    gapped : bool
+        Realign distant hits (identity below :data:`GAPPED_IDENTITY`) with
+        gaps in a band of +-:data:`BAND` around their diagonal.
     callback : callable, optional
         ``callback(reads_done, None)`` every 100 reads.
 
@@ -526,9 +608,9 @@ def search_reads(
         raise ProtlmError(f"prior must be in (0, 1), not {prior}")
     t0 = time.perf_counter()
     model = ObservationModel(known, float(efficiency), index.frequencies)
-    tables = np.stack([model.score_table(eps) for eps in SUBSTITUTION_LEVELS])  # (levels, k + 1, 22)
-    best = tables.max(axis=0)[:, :20].max(axis=1)  # best score per observation
-    tables = tables.reshape(len(tables), -1)
+    tables_2d = np.stack([model.score_table(eps) for eps in SUBSTITUTION_LEVELS])  # (levels, k + 1, 22)
+    best = tables_2d.max(axis=0)[:, :20].max(axis=1)  # best score per observation
+    tables = tables_2d.reshape(len(tables_2d), -1)
     ident_levels = 1.0 - np.asarray(SUBSTITUTION_LEVELS)
     n_windows = index.n_residues
     log_null = np.log((1.0 - prior) / prior) + np.log(n_windows)
@@ -562,15 +644,26 @@ def search_reads(
             rank += 1
             lv = level_scores[c] - level_scores[c].max()
             w = np.exp(lv) / np.exp(lv).sum()
-            codes, inside = _window(index, len(obs), int(diag[c]), int(seq_idx[c]))
+            s_ref = int(index.starts[seq_idx[c]])
+            start = int(diag[c]) - s_ref
+            aligned, n_gaps = None, 0
+            if gapped and float(w @ ident_levels) < GAPPED_IDENTITY and posterior >= _MIN_KEPT_POSTERIOR:
+                ref = index.residues[s_ref: s_ref + int(index.lengths[seq_idx[c]])]
+                level = int(np.argmax(level_scores[c]))
+                aligned, _, n_gaps = _banded_alignment(obs, ref, start, tables_2d[level])
+                codes = np.where(aligned >= 0, ref[np.maximum(aligned, 0)], SEPARATOR)
+                lv = tables_2d[:, obs, codes].sum(axis=1)
+                lv = lv - lv.max()
+                w = np.exp(lv) / np.exp(lv).sum()
+                inside = aligned >= 0
+            else:
+                codes, inside = _window(index, len(obs), int(diag[c]), int(seq_idx[c]))
             is_known = (obs < k) & inside
             ref_known_code = np.where(obs < k, known_codes[np.minimum(obs, k - 1)], -1)
             n_known = int(is_known.sum())
             n_match = int(((codes == ref_known_code) & is_known).sum())
             in_known_set = np.isin(codes, known_codes)
             n_conflict = int(((obs == k) & in_known_set).sum())
-            s_ref = int(index.starts[seq_idx[c]])
-            start = int(diag[c]) - s_ref
             hits.append(
                 Hit(
                     read_id=rid,
@@ -587,6 +680,8 @@ def search_reads(
                     n_match=n_match,
                     n_conflict=n_conflict,
                     coverage=float(inside.mean()),
+                    n_gaps=int(n_gaps),
+                    aligned=aligned,
                 )
             )
     seconds = time.perf_counter() - t0

@@ -200,3 +200,16 @@ def test_real_proteome_reads_find_their_protein(shared_data):
         hs = hits.by_read(rid)
         found += bool(hs) and index.sequence(hs[0].ref_index) == by_seq[rid]
     assert found >= len(reads) - 1
+
+
+def test_homolog_with_indels_is_realigned_with_gaps(index, proteins):
+    """A 3-residue deletion and a 2-residue insertion: the gapped alignment recovers the offsets."""
+    p = proteins[60]
+    q = p[:80] + p[83:160] + "GG" + p[160:]
+    top = search_reads([("q", mask(q))], index, known=KNOWN).by_read("q")[0]
+    assert top.ref_id == "p60" and top.n_gaps >= 5 and top.identity > 0.9
+    truth = np.r_[np.arange(80), np.arange(83, 160), [-1, -1], np.arange(160, 250)]
+    offsets = top.reference_offsets(len(q))
+    assert (offsets == truth).mean() > 0.85
+    ungapped = search_reads([("q", mask(q))], index, known=KNOWN, gapped=False).by_read("q")[0]
+    assert ungapped.aligned is None and (ungapped.reference_offsets(len(q)) == truth).mean() < 0.5
