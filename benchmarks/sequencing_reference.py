@@ -200,11 +200,11 @@ def evaluate_config(rows, *, dataset, reference_name, index, backend, freq_backe
 
 
 def speed(index, proteins, *, n_reads, seed):
-    from protlm.sequencing.reference import _seeds, search_reads
+    from protlm.sequencing.reference import search_reads, seed_table
 
     out = []
     t0 = time.perf_counter()
-    _seeds(index, "CKMY")
+    seed_table(index, KNOWN)
     t_seeds = time.perf_counter() - t0
     for length in (None, PEPTIDE):
         rng = np.random.default_rng(seed)

@@ -15,8 +15,10 @@ log = logging.getLogger(__name__)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Index file to write (default: the cache next to REF, or in $PROTLM_CACHE_DIR/index "
                    "when REF's folder is read-only).")
+@click.option("--known", "known_sets", multiple=True,
+              help="Also build (and store beside the index) the seed table of this known set, e.g. KCYM; repeatable.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index file.")
-def index_command(reference, output, overwrite):
+def index_command(reference, output, known_sets, overwrite):
     """Index a reference FASTA (plain or gzipped UniProt, UniRef or proteome).
 
     The index is used by `protlm sequence --reference REF` (found automatically
@@ -28,6 +30,9 @@ def index_command(reference, output, overwrite):
     from protlm.cli._progress import progress_callback
     from protlm.errors import OutputExistsError
     from protlm.sequencing.index import build_index, default_cache_paths
+    from protlm.sequencing.reads import parse_known
+
+    known_sets = [parse_known(k) for k in known_sets]
 
     targets = [Path(output)] if output else default_cache_paths(reference)
     if output and Path(output).exists() and not overwrite:
@@ -44,5 +49,11 @@ def index_command(reference, output, overwrite):
             errors.append(f"{target} ({exc.strerror or exc})")
             continue
         click.echo(f"{index!r}: built in {built:.1f} s, written to {target}")
+        for known in known_sets:
+            from protlm.sequencing.reference import seed_table
+
+            seeds = seed_table(index, known)
+            click.echo(f"seed table for {known}: {len(seeds.keys)} triples in {seeds.seconds:.1f} s, "
+                       f"written to {target}.seeds-{known}.npz")
         return
     raise OutputExistsError("cannot write the index to " + "; ".join(errors))

@@ -176,7 +176,13 @@ class ReferenceIndex:
                 residues=self.residues,
                 frequencies=self.frequencies,
             )
+        self._cache["path"] = path
         return path
+
+    @property
+    def path(self) -> Path | None:
+        """The index file this index was loaded from or saved to (None if only in memory)."""
+        return self._cache.get("path")
 
 
 def _split_lines(arr: np.ndarray, n: int) -> tuple:
@@ -228,6 +234,7 @@ def load_index(path, *, reference=None) -> ReferenceIndex:
         source=meta["source"],
         fingerprint=meta["fingerprint"],
     )
+    index._cache["path"] = path
     if reference is not None and not index.matches(reference):
         raise IndexMismatchError(
             f"{path}: built from {index.source}, which does not match {os.fspath(reference)} as it is now "

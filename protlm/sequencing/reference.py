@@ -45,6 +45,7 @@ is the posterior mean of ``1 - eps``.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ __all__ = [
     "Hit",
     "ReferenceHits",
     "search_reads",
+    "seed_table",
     "encode_read",
 ]
 
@@ -327,11 +329,15 @@ def encode_read(read: str, known: str) -> np.ndarray:
 class _Seeds:
     """Sorted triple and letter tables of one known set over one index."""
 
-    def __init__(self, index: ReferenceIndex, known: str):
-        t0 = time.perf_counter()
-        k = len(known)
-        self.k = k
+    def __init__(self, index: ReferenceIndex, known: str, *, build: bool = True):
+        self.k = len(known)
         self.known = known
+        if build:
+            self._build(index, known)
+
+    def _build(self, index: ReferenceIndex, known: str):
+        t0 = time.perf_counter()
+        k = self.k
         lut = np.full(SEPARATOR + 1, -1, dtype=np.int64)
         for j, a in enumerate(known):
             lut[AMINO_ACIDS.index(a)] = j
@@ -369,11 +375,59 @@ class _Seeds:
         return ((((ca * k + cb) * k + cc) * D + d1) * D + d2).astype(np.int32)
 
 
-def _seeds(index: ReferenceIndex, known: str) -> _Seeds:
+    def _stamp(self, index: ReferenceIndex) -> np.ndarray:
+        """What the table depends on: the index's content and the seed parameters."""
+        desc = json.dumps([self.known, SEED_SPAN, SEED_SKIP, index.n_residues, index.n_sequences, index.fingerprint])
+        return np.frombuffer(desc.encode(), dtype=np.uint8)
+
+    def save(self, path, index: ReferenceIndex) -> None:
+        from protlm.io.atomic import atomic_write
+
+        with atomic_write(path, "wb") as fh:
+            np.savez(fh, stamp=self._stamp(index), keys=self.keys, starts=self.starts,
+                     letter_pos=np.concatenate(self.letter_pos),
+                     letter_counts=np.array([len(p) for p in self.letter_pos], dtype=np.int64))
+
+    @classmethod
+    def load(cls, path, index: ReferenceIndex, known: str):
+        """The table saved at ``path``, or None when missing, unreadable or built for another index."""
+        self = cls(index, known, build=False)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if not np.array_equal(z["stamp"], self._stamp(index)):
+                    return None
+                self.keys, self.starts = z["keys"], z["starts"]
+                self.letter_pos = np.split(z["letter_pos"], np.cumsum(z["letter_counts"])[:-1])
+        except (OSError, ValueError, KeyError):
+            return None
+        self.seconds = 0.0
+        return self
+
+
+def seed_table(index: ReferenceIndex, known: str) -> _Seeds:
+    """The seed table of ``known``: in memory, else next to the index file, else built (and saved there).
+
+    The file ``INDEX.seeds-KNOWN.npz`` is used only while it matches the index
+    (content fingerprint and seed parameters).
+    """
+    known = parse_known(known)
     key = ("seeds", known)
-    if key not in index._cache:
-        index._cache[key] = _Seeds(index, known)
-    return index._cache[key]
+    if key in index._cache:
+        return index._cache[key]
+    path = index.path
+    beside = path.with_name(f"{path.name}.seeds-{known}.npz") if path is not None else None
+    seeds = _Seeds.load(beside, index, known) if beside is not None and beside.is_file() else None
+    if seeds is None:
+        seeds = _Seeds(index, known)
+        if beside is not None:
+            try:
+                seeds.save(beside, index)
+            except OSError as exc:
+                log.debug("cannot cache the seed table in %s: %s", beside, exc)
+    else:
+        log.info("seed table for %s from %s", known, beside)
+    index._cache[key] = seeds
+    return seeds
 
 
 def _candidate_diagonals(seeds: _Seeds, residues, obs, *, max_candidates, max_seed_hits):
@@ -614,7 +668,7 @@ def search_reads(
     ident_levels = 1.0 - np.asarray(SUBSTITUTION_LEVELS)
     n_windows = index.n_residues
     log_null = np.log((1.0 - prior) / prior) + np.log(n_windows)
-    seeds = _seeds(index, known)
+    seeds = seed_table(index, known)
     k = len(known)
     known_codes = model.known_codes
     hits, read_ids, n_skipped = [], [], 0

@@ -213,3 +213,21 @@ def test_homolog_with_indels_is_realigned_with_gaps(index, proteins):
     assert (offsets == truth).mean() > 0.85
     ungapped = search_reads([("q", mask(q))], index, known=KNOWN, gapped=False).by_read("q")[0]
     assert ungapped.aligned is None and (ungapped.reference_offsets(len(q)) == truth).mean() < 0.5
+
+
+def test_seed_table_cached_beside_the_index_and_invalidated(proteins, tmp_path, monkeypatch):
+    from protlm.sequencing.reference import seed_table
+
+    monkeypatch.setenv("PROTLM_CACHE_DIR", str(tmp_path / "cache"))
+    ref = tmp_path / "ref.fasta"
+    ref.write_text(fasta_text(proteins[:30]))
+    built = seed_table(open_reference(ref), "KCYM")
+    beside = default_cache_paths(ref)[0].with_name("ref.fasta.protlm-index.npz.seeds-CKMY.npz")
+    assert beside.is_file() and built.seconds > 0
+    again = seed_table(open_reference(ref), "KCYM")
+    assert again.seconds == 0.0 and np.array_equal(again.keys, built.keys)
+    ref.write_text(fasta_text(proteins[:31]))  # new reference: index and seed table rebuilt
+    rebuilt = seed_table(open_reference(ref), "KCYM")
+    assert rebuilt.seconds > 0 and len(rebuilt.keys) > len(built.keys)
+    hits = search_reads([("r", mask(proteins[30]))], open_reference(ref), known="KCYM")
+    assert hits.by_read("r")[0].ref_id == "p30"
