@@ -224,6 +224,15 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
+    from protlm.cli._progress import progress_callback
+
+    guide = None
+    if reference:  # reference-guided (hybrid) prediction, searched before any model is loaded
+        from protlm.sequencing.hybrid import guide_reads
+
+        with progress_callback(desc="reference search", total=len(reads), unit="read") as cb:
+            guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
+                                max_hits=max_hits, callback=cb)
     if esm2:
         from protlm.models.device import resolve_device
         from protlm.models.esm2 import load_esm2_sequencer
@@ -233,15 +242,6 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
                                metadata={"path": str(weights.path), "source": weights.source})
     else:
         backend = ModelBackend.from_weights(weights, device=device)
-    from protlm.cli._progress import progress_callback
-
-    guide = None
-    if reference:  # reference-guided (hybrid) prediction: protlm.sequencing.hybrid
-        from protlm.sequencing.hybrid import guide_reads
-
-        with progress_callback(desc="reference search", total=len(reads), unit="read") as cb:
-            guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
-                                max_hits=max_hits, callback=cb)
     with progress_callback(desc="windows", unit="window") as cb:
         pred = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
                              batch_tokens=batch_tokens, callback=cb, prior=guide and guide.prior.factors)
