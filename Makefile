@@ -21,11 +21,17 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The whole workflow (pairing + sequencing chains) on the bundled data/, offline.
 demo: $(STAMP)
-	$(VENV)/bin/protlm inspect data/UniRef50_E9K9Y4.a3m data/PF00072_seed_hmmalign_no_inserts.fasta data/fn3.sto
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/snakemake --cores 2
+	@echo
+	@echo "Results in results/:"
+	@echo "  pairing:    results/pairing/summary.tsv, summary.png; per family pair results/pairing/<family>/{pairs.tsv,paired.a3m,report.json,pairing.png}"
+	@echo "  sequencing: results/sequencing/summary.tsv, summary.png; per known set results/sequencing/<known>/prediction/{predictions.fasta,positions.tsv,report.json,confusion.png,calibration.png}"
+	@echo "  logs:       results/logs/"
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(PY) benchmarks/readers.py

@@ -58,7 +58,7 @@ def summarize_pairing(reports, *, names=None):
                 "n_pairs": r.get("n_pairs"),
                 "precision": r.get("precision"),
                 "random_precision": r.get("random_precision"),
-                "seconds": r.get("wall_time_s", r.get("seconds")),
+                "seconds": _seconds(r),
             }
         )
     return pd.DataFrame(rows)
@@ -94,7 +94,14 @@ def summarize_sequencing(reports, *, names=None):
                 "accuracy_masked": r.get("accuracy_masked"),
                 "accuracy_masked_per_read": r.get("accuracy_masked_per_read"),
                 "accuracy_all": r.get("accuracy_all"),
-                "seconds": r.get("wall_time_s", r.get("seconds")),
+                "seconds": _seconds(r),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _seconds(report: dict):
+    for key in ("wall_seconds", "wall_time_s", "seconds"):
+        if report.get(key) is not None:
+            return report[key]
+    return None

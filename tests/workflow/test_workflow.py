@@ -1,0 +1,119 @@
+"""The Snakemake workflow: dry run, a real tiny run, schema errors, no-op rerun, and the notebooks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # the rules call `protlm`
+    return env
+
+
+def snakemake(*args, check=True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900,
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def write_config(path: Path, outdir: Path, **changes) -> Path:
+    config = yaml.safe_load((ROOT / "workflows/config/config.yaml").read_text())
+    config["outdir"] = str(outdir)
+    config["pairing"].update(steps=2, threads=1)
+    config["sequencing"].update(known_sets=["KCYM", "KCYMRHWST"], max_reads=4, threads=1)
+    for dotted, value in changes.items():
+        section, key = dotted.split("__")
+        config[section][key] = value
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_dry_run_of_default_config(tmp_path):
+    proc = snakemake("-n", "--config", f"outdir={tmp_path / 'out'}")
+    text = proc.stdout + proc.stderr
+    for rule in ("inspect_family", "pair_family", "summarize_pairing", "simulate_reads", "predict_reads",
+                 "summarize_sequencing"):
+        assert rule in text, rule
+
+
+def test_lint_is_clean():
+    proc = snakemake("--lint")
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"pairing__steps": 0}, "steps"),
+        ({"pairing__method": "magic"}, "magic"),
+        ({"sequencing__known_sets": ["KCZ"]}, "KCZ"),
+    ],
+)
+def test_schema_rejects_bad_config(tmp_path, change, expected):
+    cfg = write_config(tmp_path / "bad.yaml", tmp_path / "out", **change)
+    proc = snakemake("-n", "--configfile", str(cfg), check=False)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "Error validating config file" in text and expected in text
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("workflow")
+    out = work / "results"
+    cfg = write_config(work / "tiny.yaml", out)
+    snakemake("--configfile", str(cfg))
+    return cfg, out
+
+
+def test_tiny_run_writes_every_result(tiny_run):
+    _, out = tiny_run
+    for rel in ("pairing/summary.tsv", "pairing/summary.png", "pairing/malg_malk/paired.a3m",
+                "pairing/malg_malk/pairs.tsv", "sequencing/summary.tsv", "sequencing/summary.png",
+                "sequencing/KCYM/prediction/positions.tsv", "sequencing/KCYMRHWST/prediction/predictions.fasta"):
+        assert (out / rel).stat().st_size > 0, rel
+    import pandas as pd
+
+    pairing = pd.read_csv(out / "pairing/summary.tsv", sep="\t")
+    assert list(pairing["name"]) == ["malg_malk"]
+    assert 0.0 <= float(pairing["precision"][0]) <= 1.0
+    seq = pd.read_csv(out / "sequencing/summary.tsv", sep="\t")
+    assert sorted(seq["known"]) == ["KCYM", "KCYMRHWST"]
+    assert seq["accuracy_masked"].between(0, 1).all()
+
+
+def test_rerun_does_nothing(tiny_run):
+    cfg, _ = tiny_run
+    proc = snakemake("-n", "--configfile", str(cfg))
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", ["pairing_analysis.ipynb", "sequencing_analysis.ipynb"])
+def test_notebook_runs(tiny_run, name, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    _, out = tiny_run
+    monkeypatch.setenv("PROTLM_RESULTS", str(out))
+    monkeypatch.setenv("PROTLM_ROOT", str(ROOT))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
