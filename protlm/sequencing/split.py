@@ -24,7 +24,7 @@ import numpy as np
 
 from protlm.sequencing.alphabet import encode_residues
 
-__all__ = ["cluster_by_kmers", "SplitAssignment", "split_sequences", "SPLITS"]
+__all__ = ["cluster_by_kmers", "SplitAssignment", "split_sequences", "reproduce_split", "SPLITS"]
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +214,28 @@ def split_sequences(ids, sequences, *, valid_fraction=0.05, test_fraction=0.1, r
                 random_test_fraction=random_test_fraction, cluster_options=cluster_options or {},
                 n_clusters=int(len(first)), largest_cluster=int(sizes.max()) if n else 0)
     return SplitAssignment(ids=ids, splits=tuple(splits), clusters=clusters, info=info)
+
+
+def reproduce_split(ids, sequences, split_metadata: dict) -> SplitAssignment:
+    """Recompute the split a model was trained with, from its weights' ``metadata["split"]``.
+
+    The ids of each split are checked against the digests recorded at
+    training time, so a test set can be trusted to be the one held out.
+
+    Raises
+    ------
+    ValueError
+        If the recomputed split differs from the recorded one (other input
+        files, other options).
+    """
+    split = split_sequences(
+        ids, sequences, valid_fraction=split_metadata["valid_fraction"], test_fraction=split_metadata["test_fraction"],
+        random_test_fraction=split_metadata["random_test_fraction"], seed=split_metadata["seed"],
+        method=split_metadata["method"], cluster_options=split_metadata.get("cluster_options") or None,
+    )
+    recorded = split_metadata.get("digests", {})
+    for name, digest in recorded.items():
+        if split.digest(name) != digest:
+            raise ValueError(f"split {name!r} differs from the one recorded at training time "
+                             f"({split.digest(name)} != {digest}): same input files and options needed")
+    return split
