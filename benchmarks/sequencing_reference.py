@@ -149,7 +149,7 @@ def build_reference_index(records):
 
 
 def evaluate_config(rows, *, dataset, reference_name, index, backend, freq_backend, proteins, efficiency, length,
-                    seed, threads):
+                    seed, threads, esm2_backend=None):
     from protlm.sequencing.hybrid import attribute_sources, reference_prior
     from protlm.sequencing.predictor import predict_reads
     from protlm.sequencing.reference import search_reads
@@ -184,8 +184,13 @@ def evaluate_config(rows, *, dataset, reference_name, index, backend, freq_backe
         sel = unknown & (labels == src)
         by_source[src] = {"fraction": round(float(sel.sum() / max(unknown.sum(), 1)), 4),
                           "accuracy": round(float((letters[sel] == true[sel]).mean()), 4) if sel.any() else None}
-    for method, pred in (("most-frequent", freq_pred), ("model", model_pred), ("hybrid", hybrid_pred),
-                         ("reference+most-frequent", ref_only)):
+    methods = [("most-frequent", freq_pred), ("model", model_pred), ("hybrid", hybrid_pred),
+               ("reference+most-frequent", ref_only)]
+    if esm2_backend is not None:
+        esm_pred = predict_reads(reads, known=KNOWN, backend=esm2_backend, efficiency=efficiency)
+        methods += [(esm2_backend.name, esm_pred),
+                    (f"hybrid-{esm2_backend.name}", with_probabilities(esm_pred, hybrid_probabilities(esm_pred, prior)))]
+    for method, pred in methods:
         acc, n_masked = masked_accuracy(pred, truth)
         row = {**base, "method": method, "accuracy_masked": round(acc, 4), "n_masked": n_masked}
         if method == "hybrid":
@@ -230,6 +235,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--esm2", default=None, metavar="NAME",
+                    help="also ESM-2 zero-shot rows, e.g. esm2_t6_8M_UR50D (weights through the resolver; no download)")
+    ap.add_argument("--esm2-weights", default=None, metavar="PATH")
     args = ap.parse_args(argv)
 
     import torch
@@ -245,6 +253,19 @@ def main(argv=None):
     started = time.perf_counter()
     weights = resolve_sequencer_weights(args.model)
     backend = ModelBackend.from_weights(weights, device="cpu")
+    esm2_backend, esm2_note = None, None
+    if args.esm2:
+        from protlm.errors import WeightsNotFoundError
+        from protlm.models.esm2 import load_esm2_sequencer
+        from protlm.models.weights import resolve_weights
+
+        try:
+            resolved = resolve_weights(args.esm2, path=args.esm2_weights, download=False)
+        except WeightsNotFoundError as exc:
+            esm2_note = f"ESM-2 rows skipped: {exc}"
+            print(esm2_note)
+        else:
+            esm2_backend = ModelBackend(load_esm2_sequencer(args.esm2, weights=resolved), name=args.esm2)
     load_avg = os.getloadavg()
 
     # -- index builds and speed ------------------------------------------------------------------
@@ -270,7 +291,7 @@ def main(argv=None):
         for length in (None, PEPTIDE):
             evaluate_config(rows, dataset="ecoli-same-species", reference_name="ecoli_k12_proteome", index=ecoli_index,
                             backend=backend, freq_backend=freq_backend, proteins=ecoli_proteins, efficiency=eff,
-                            length=length, seed=args.seed + 1, threads=args.threads)
+                            length=length, seed=args.seed + 1, threads=args.threads, esm2_backend=esm2_backend)
             print(f"[{time.perf_counter() - started:6.0f} s] ecoli e={eff} {length or 'protein'} done", flush=True)
 
     # -- (b) homology-held-out proteins, 20k sample minus near-identical as reference -------------
@@ -288,7 +309,7 @@ def main(argv=None):
         for length in (None, PEPTIDE):
             evaluate_config(rows, dataset="heldout-homologs", reference_name=f"uniprot_sample_20k minus {len(drop)} near-identical",
                             index=held_index, backend=backend, freq_backend=sample_freq, proteins=chosen,
-                            efficiency=eff, length=length, seed=args.seed + 3, threads=args.threads)
+                            efficiency=eff, length=length, seed=args.seed + 3, threads=args.threads, esm2_backend=esm2_backend)
             print(f"[{time.perf_counter() - started:6.0f} s] held-out e={eff} {length or 'protein'} done", flush=True)
 
     meta = backend.metadata
@@ -299,6 +320,7 @@ def main(argv=None):
                   "model_test_digest": ((meta.get("split") or {}).get("digests") or {}).get("test")},
         "heldout": {"test_proteins_in_sample": len(test), "chosen": len(chosen), "removed_near_identical": len(drop)},
         "index_build_seconds": {"uniprot_sample_20k": round(t_sample_index, 2), "ecoli_k12": round(t_ecoli_index, 2)},
+        "esm2": esm2_note or args.esm2,
         "speed": speed_rows,
         "rows": rows,
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load_avg],
@@ -325,6 +347,9 @@ def main(argv=None):
         print(f"{ds:<20} {eff:>4} {rt:<10} {m['most-frequent']['accuracy_masked']:>9.3f} {m['model']['accuracy_masked']:>7.3f} "
               f"{h['accuracy_masked']:>7.3f} {m['reference+most-frequent']['accuracy_masked']:>7.3f}  "
               f"{h['reads_with_hits']:>5} {src['reference']['fraction']:>8.2f}/{src['hybrid']['fraction']:.2f}/{src['model']['fraction']:.2f}")
+        extra = {k: v["accuracy_masked"] for k, v in m.items() if k.startswith(("esm2", "hybrid-esm2"))}
+        if extra:
+            print(" " * 30 + "  ".join(f"{k} {v:.3f}" for k, v in extra.items()))
     print(f"\nwrote {args.out} in {result['wall_seconds']} s")
 
 
