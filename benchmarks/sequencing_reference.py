@@ -7,8 +7,9 @@ Claims under test (issue "reference-guided sequencing"):
     with KCYM): at least 95 % masked accuracy with KCYM at e = 0.9 for reads
     of at least 30 residues;
 (b) reads from homology-held-out proteins (the ``test`` split of the
-    shipped model's k-mer homology split, so the model never trained on them
-    or their cluster), taken from the 20k UniProt sample, with that sample as
+    model's k-mer homology split, reproduced from its metadata and checked
+    against the recorded digests, so the model never trained on them or
+    their cluster), taken from the 20k UniProt sample, with that sample as
     reference after removing the protein itself and every sequence sharing
     at least half of its 5-mers (near-identical copies, strain variants):
     clearly above the model alone;
@@ -248,7 +249,7 @@ def main(argv=None):
     from protlm.sequencing.backends import FrequencyBackend, ModelBackend, residue_frequencies
     from protlm.sequencing.index import build_index
     from protlm.sequencing.proteins import load_proteins
-    from protlm.sequencing.split import split_sequences
+    from protlm.sequencing.split import reproduce_split, split_sequences
 
     started = time.perf_counter()
     weights = resolve_sequencer_weights(args.model)
@@ -296,7 +297,12 @@ def main(argv=None):
 
     # -- (b) homology-held-out proteins, 20k sample minus near-identical as reference -------------
     ids, seqs, _ = load_proteins([ECOLI, SAMPLE])
-    split = split_sequences(ids, seqs, seed=0, method="kmer")
+    if backend.metadata.get("split"):  # the model's own split, checked against its recorded digests
+        split = reproduce_split(ids, seqs, backend.metadata["split"])
+        split_source = "reproduced from the model's metadata (digests checked)"
+    else:
+        split = split_sequences(ids, seqs, seed=0, method="kmer")
+        split_source = "recomputed with train-sequencer's defaults (the model records no split)"
     sample_ids = {r.id for r in sample_records}
     test = [i for i in split.indices("test") if ids[i] in sample_ids]
     rng = np.random.default_rng(args.seed + 2)
@@ -316,7 +322,7 @@ def main(argv=None):
     result = {
         "command": "python benchmarks/sequencing_reference.py " + " ".join(argv or []),
         "model": {"path": str(weights), **{k: meta.get(k) for k in ("step", "valid_loss", "valid_accuracy_kcym")}},
-        "split": {"method": "kmer", "seed": 0, "test_digest": split.digest("test"),
+        "split": {"source": split_source, "test_digest": split.digest("test"),
                   "model_test_digest": ((meta.get("split") or {}).get("digests") or {}).get("test")},
         "heldout": {"test_proteins_in_sample": len(test), "chosen": len(chosen), "removed_near_identical": len(drop)},
         "index_build_seconds": {"uniprot_sample_20k": round(t_sample_index, 2), "ecoli_k12": round(t_ecoli_index, 2)},
