@@ -67,52 +67,64 @@ def _iter_batches(fh, name: str, cls, preamble=None) -> Iterator[tuple[str, int]
     """Yield ``(text, skipped)`` per chunk: whole records, the first ``>`` removed, separated by ``"\\n>"``.
 
     ``skipped`` is the number of lines before the first header (0 after the
-    first batch); the caller counts the lines of each batch.
-
-    Lines before the first header must be blank; lines starting with ``#`` or
-    ``;`` before the first header are comments (collected into ``preamble``).
+    first batch); the caller counts the lines of each batch.  A record longer
+    than a chunk is collected piece by piece (linear time, however long).
     """
     buf = ""
-    line = 1  # 1-based line number of the start of ``buf``
-    started = False
+    skipped = 0
     while True:
         chunk = fh.read(CHUNK_CHARS)
         eof = not chunk
         buf += chunk
-        if not started:
-            # Skip the preamble up to the first header.
-            while buf:
-                if buf[0] == ">":
-                    started = True
-                    break
-                nl = buf.find("\n")
-                if nl < 0 and not eof:
-                    break  # need more text to see the whole line
-                text = buf if nl < 0 else buf[:nl]
-                stripped = text.strip()
-                if stripped and stripped[0] in "#;" and preamble is not None:
-                    preamble.append(text.rstrip("\r"))
-                if stripped and stripped[0] not in "#;":
-                    if "\x00" in text or not text.replace("\t", " ").rstrip("\r").isprintable():
-                        raise cls("not a FASTA file (binary data)", path=name, line=line)
-                    raise cls("sequence line before any '>' header", path=name, record=0, line=line)
-                buf = "" if nl < 0 else buf[nl + 1 :]
-                line += 1
-            if not started:
-                if eof:
-                    return
-                continue
-        if eof:
-            if buf:
-                yield buf[1:], line - 1
+        # Skip the preamble up to the first header.
+        while buf:
+            if buf[0] == ">":
+                break
+            nl = buf.find("\n")
+            if nl < 0 and not eof:
+                break  # need more text to see the whole line
+            text = buf if nl < 0 else buf[:nl]
+            stripped = text.strip()
+            if stripped and stripped[0] in "#;" and preamble is not None:
+                preamble.append(text.rstrip("\r"))
+            if stripped and stripped[0] not in "#;":
+                if "\x00" in text or not text.replace("\t", " ").rstrip("\r").isprintable():
+                    raise cls("not a FASTA file (binary data)", path=name, line=skipped + 1)
+                raise cls("sequence line before any '>' header", path=name, record=0, line=skipped + 1)
+            buf = "" if nl < 0 else buf[nl + 1 :]
+            skipped += 1
+        if buf[:1] == ">" or eof:
+            break
+    if not buf:
+        return
+    pending = [buf]  # pieces of text whose last record may be unfinished; starts with '>'
+    if eof:
+        yield buf[1:], skipped
+        return
+    while True:
+        chunk = fh.read(CHUNK_CHARS)
+        if not chunk:
+            yield "".join(pending)[1:], skipped
             return
-        cut = buf.rfind("\n>")
-        if cut < 0:
+        if chunk[0] == ">" and pending[-1][-1:] == "\n":
+            # a record boundary falls exactly between two chunks
+            yield "".join(pending)[1:-1], skipped
+            skipped = 0
+            pending = [chunk]
+            cut = chunk.rfind("\n>")
+            if cut < 0:
+                continue
+            yield chunk[1:cut], 0
+            pending = [chunk[cut + 1 :]]
             continue
-        text = buf[1:cut]
-        buf = buf[cut + 1 :]
-        yield text, line - 1
-        line = 1
+        cut = chunk.rfind("\n>")
+        if cut < 0:
+            pending.append(chunk)
+            continue
+        pending.append(chunk[:cut])
+        yield "".join(pending)[1:], skipped
+        skipped = 0
+        pending = [chunk[cut + 1 :]]
 
 
 def _fast_batch(text: str):

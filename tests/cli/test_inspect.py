@@ -103,17 +103,13 @@ def test_missing_file():
     assert res.exit_code == 2 and "does not exist" in res.output
 
 
-def test_make_demo_files_exist_and_inspect(repo_root):
-    import re
-    import shlex
-
-    makefile = (repo_root / "Makefile").read_text()
-    line = re.search(r"^demo:.*\n\t(.*protlm inspect.*)$", makefile, re.M).group(1)
-    files = [w for w in shlex.split(line) if w.startswith("data/")]
-    assert files, "the demo target names no data file"
+def test_bundled_data_inspects_and_is_credited(repo_root):
+    data = repo_root / "data"
+    files = sorted(p for p in data.iterdir() if p.suffix in {".a3m", ".fasta", ".fa", ".sto", ".sth", ".aln"})
+    assert files, "no bundled example alignment"
+    readme = (data / "README.md").read_text()
     for f in files:
-        assert (repo_root / f).is_file(), f"{f} is in `make demo` but not shipped"
-        assert "*" not in f
-    res = run([str(repo_root / f) for f in files] + ["--json"])
+        assert f"`{f.name}`" in readme, f"data/{f.name} is not credited in data/README.md"
+    res = run([str(f) for f in files] + ["--json"])
     assert res.exit_code == 0, res.output
     assert len(res.output.splitlines()) == len(files)

@@ -161,3 +161,24 @@ def test_error_lines_any_chunking(monkeypatch, chunk, layout):
         read_fasta(io.StringIO(text))
     assert (err.value.record, err.value.line) == (40, text.count("\n"))
     assert [r.sequence for r in read_fasta(io.StringIO(good))] == ["ACDEFGHIK"] * 40
+
+
+def test_record_longer_than_many_chunks(monkeypatch):
+    import protlm.io.fasta as fasta
+
+    monkeypatch.setattr(fasta, "CHUNK_CHARS", 64)
+    long_seq = "ACDEFGHIKL" * 20000
+    text = ">a\nMK\n>long x\n" + "\n".join(long_seq[i : i + 61] for i in range(0, len(long_seq), 61)) + "\n>b\nKL"
+    recs = read_fasta(io.StringIO(text))
+    assert [r.id for r in recs] == ["a", "long", "b"] and recs[1].sequence == long_seq
+
+
+@pytest.mark.parametrize("chunk", range(3, 12))
+def test_every_chunk_boundary(monkeypatch, chunk):
+    import protlm.io.fasta as fasta
+
+    text = ">a x\nAC\nD\n>b\nEF\n\n>c\r\nGH\r\n>d\nIK\n"
+    expected = read_fasta(io.StringIO(text))
+    monkeypatch.setattr(fasta, "CHUNK_CHARS", chunk)
+    assert read_fasta(io.StringIO(text)) == expected
+    assert [r.sequence for r in expected] == ["ACD", "EF", "GH", "IK"]
