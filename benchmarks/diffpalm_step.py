@@ -62,12 +62,10 @@ def child(variant: str, steps: int, threads: int, size: dict) -> dict:
     left = rng.choice(aa, size=(n_rows, 1 + l_left))
     right = rng.choice(aa, size=(n_rows, 1 + l_right))
     left[:, 0] = right[:, 0] = alphabet.cls_idx
-    onehot = lambda t: torch.nn.functional.one_hot(torch.from_numpy(t), len(alphabet)).float()
     starts = np.cumsum([0, *SPECIES])
-    problem = PermutationProblem(
-        left=onehot(left), right=onehot(right),
-        groups=tuple(np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])),
-        maskable=np.ones(n_rows, dtype=bool), mask_idx=alphabet.mask_idx,
+    problem = PermutationProblem.from_tokens(
+        left, right, [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])],
+        n_tokens=len(alphabet), mask_idx=alphabet.mask_idx,
     )
     settings = PRESETS["protlm"]
     scores = [torch.zeros(n, n, requires_grad=True) for n in SPECIES]

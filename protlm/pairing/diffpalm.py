@@ -128,6 +128,29 @@ class PermutationProblem:
     context: object = None
     mask_idx: int = 32
 
+    @classmethod
+    def from_tokens(cls, left, right, groups, *, n_tokens: int = 33, maskable=None, context=None,
+                    mask_idx: int = 32, device="cpu") -> "PermutationProblem":
+        """Build from token arrays ``(D, 1 + L)`` (column 0 ``<cls>``), e.g. ``MSA.tokenize`` plus a ``<cls>`` column.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> p = PermutationProblem.from_tokens(np.zeros((4, 6), int), np.zeros((4, 3), int), [np.arange(4)])
+        >>> p.depth, p.length_left, tuple(p.left.shape)
+        (4, 5, (4, 6, 33))
+        """
+        import torch
+
+        def onehot(t):
+            return torch.nn.functional.one_hot(torch.as_tensor(np.asarray(t), device=device), n_tokens).float()
+
+        maskable = np.ones(len(left), dtype=bool) if maskable is None else np.asarray(maskable, dtype=bool)
+        return cls(
+            left=onehot(left), right=onehot(right), groups=tuple(np.asarray(g) for g in groups), maskable=maskable,
+            context=None if context is None else onehot(context), mask_idx=mask_idx,
+        )
+
     @property
     def depth(self) -> int:
         return int(self.left.shape[0])
@@ -468,15 +491,18 @@ def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 
     return subs
 
 
-def default_max_depth(model, n_columns: int, device) -> int:
+def default_max_depth(model, n_columns: int, device, *, checkpointing: bool = False) -> int:
     """Rows per forward pass that fit in about half the free memory (at most 1024).
 
-    Assumes a frozen-weights step without checkpointing keeps about 32 floats
-    per token, width unit and layer for the backward pass.
+    Calibrated on ``benchmarks/diffpalm_step.py``: a frozen-weights step keeps
+    about 24 floats per token, width unit and layer for the backward pass
+    (32 assumed here); with gradient checkpointing, one layer's worth plus each
+    layer's input.
     """
     from protlm.models.esm_msa import MAX_ROWS
 
-    per_row = 32 * 4 * n_columns * model.args.embed_dim * model.args.layers
+    floats = 32 + 2 * model.args.layers if checkpointing else 32 * model.args.layers
+    per_row = 4 * n_columns * model.args.embed_dim * floats
     free = None
     try:
         if getattr(device, "type", str(device)) == "cuda":
@@ -490,12 +516,6 @@ def default_max_depth(model, n_columns: int, device) -> int:
     if not free:
         return MAX_ROWS
     return int(max(2, min(MAX_ROWS, free // 2 // max(per_row, 1))))
-
-
-def _onehot(tokens, n_tokens, device):
-    import torch
-
-    return torch.nn.functional.one_hot(torch.as_tensor(tokens, device=device), n_tokens).float()
 
 
 def _layout(sub, *, shuffle_rng, left_tok, right_tok, cls_idx, gap_idx):
@@ -619,7 +639,7 @@ def pair_diffpalm(
     (3, 3)
     """
     from protlm.models.device import resolve_device
-    from protlm.models.esm_msa import MAX_ROWS, check_msa_limits
+    from protlm.models.esm_msa import check_msa_limits
 
     _check_args(steps, runs, preset, draws)
     settings = settings if settings is not None else PRESETS[preset]
@@ -638,22 +658,26 @@ def pair_diffpalm(
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
     check_msa_limits(model, 1, n_columns, what="paired MSA")
     if max_depth is None:
-        max_depth = min(default_max_depth(model, n_columns, dev), MAX_ROWS)
-        log.info("max depth per forward pass: %d rows", max_depth)
+        max_depth = default_max_depth(model, n_columns, dev, checkpointing=checkpointing)
+        log.info("max depth per forward pass (from free memory): %d rows", max_depth)
     check_msa_limits(model, max_depth, n_columns, what="--max-depth")
     subs = plan_sub_msas(paired, max_depth=max_depth, known_pairs=known, n_context=len(context))
     if draws is not None and len(subs) != 1:
         raise ProtlmError(f"an explicit `draws` source drives one sub-MSA, but the input needs {len(subs)}")
     if len(subs) > 1:
         log.info("%d species split into %d sub-MSAs of at most %d rows", len(paired.blocks), len(subs), max_depth)
+        if not checkpointing:
+            roomier = default_max_depth(model, n_columns, dev, checkpointing=True)
+            if roomier > max_depth:
+                log.warning("sub-MSAs see fewer species as context; --checkpointing would allow about %d rows per "
+                            "forward pass", roomier)
 
     left_tok = paired.left.tokenize(alphabet)
     right_tok = paired.right.tokenize(alphabet)
     cls_idx, gap_idx, n_tok = alphabet.cls_idx, alphabet.get_idx("-"), len(alphabet)
-    context_t = None
+    context_tokens = None
     if context:
-        ctx = np.array([np.concatenate([[cls_idx], left_tok[l], right_tok[r]]) for l, r in context.items()])
-        context_t = _onehot(ctx, n_tok, dev)
+        context_tokens = np.array([np.concatenate([[cls_idx], left_tok[l], right_tok[r]]) for l, r in context.items()])
     model = model.to(dev)
 
     truth = paired.truth or {}
@@ -672,9 +696,9 @@ def pair_diffpalm(
             lt, rt, groups, maskable, rows_l, rows_r = _layout(
                 sub, shuffle_rng=rng, left_tok=left_tok, right_tok=right_tok, cls_idx=cls_idx, gap_idx=gap_idx
             )
-            problem = PermutationProblem(
-                left=_onehot(lt, n_tok, dev), right=_onehot(rt, n_tok, dev), groups=groups,
-                maskable=maskable, context=context_t, mask_idx=alphabet.mask_idx,
+            problem = PermutationProblem.from_tokens(
+                lt, rt, groups, n_tokens=n_tok, maskable=maskable, context=context_tokens,
+                mask_idx=alphabet.mask_idx, device=dev,
             )
             run_draws = draws if draws is not None else TorchDraws(seed + r + 1_000_003 * k)
 

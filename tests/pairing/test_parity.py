@@ -46,10 +46,8 @@ def fx(parity_dir):
 
 
 def _problem(fx, left_tokens):
-    onehot = lambda t: torch.nn.functional.one_hot(torch.from_numpy(t), len(fx["alphabet"])).float()
-    return PermutationProblem(
-        left=onehot(left_tokens), right=onehot(fx["right"]), groups=fx["groups"],
-        maskable=np.ones(len(left_tokens), dtype=bool), mask_idx=fx["alphabet"].mask_idx,
+    return PermutationProblem.from_tokens(
+        left_tokens, fx["right"], fx["groups"], n_tokens=len(fx["alphabet"]), mask_idx=fx["alphabet"].mask_idx
     )
 
 

@@ -23,12 +23,12 @@ square = st.integers(1, 9).flatmap(
 )
 
 
-@settings(max_examples=40, deadline=None)
-@given(square, st.floats(0.2, 3.0), st.booleans())
+@settings(max_examples=25, deadline=None)
+@given(square, st.floats(0.5, 3.0), st.booleans())
 def test_sinkhorn_is_doubly_stochastic(a, tau, noisy):
     x = torch.from_numpy(a)
     u = torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) if noisy else None
-    s = gumbel_sinkhorn(x, uniforms=u, noise_factor=0.1, tau=tau, n_iter=2000)
+    s = gumbel_sinkhorn(x, uniforms=u, noise_factor=0.1, tau=tau, n_iter=1000)
     assert torch.all(s >= 0)
     # columns are normalised last, so they sum to 1 exactly; rows converge
     torch.testing.assert_close(s.sum(0), torch.ones(len(a)), atol=1e-5, rtol=0)
