@@ -587,6 +587,44 @@ def _logmeanexp(x, axis):
     return (mx + np.log(np.mean(np.exp(x - mx), axis=axis, keepdims=True))).squeeze(axis)
 
 
+def _level_weights(level_scores):
+    lv = np.exp(level_scores - level_scores.max())
+    return lv / lv.sum()
+
+
+def _make_hit(index, obs, k, known_codes, tables_2d, level_scores, diag, seq, *, gapped, **fields) -> Hit:
+    """A :class:`Hit` for the window of sequence ``seq`` on diagonal ``diag``, realigned with gaps when distant."""
+    ident_levels = 1.0 - np.asarray(SUBSTITUTION_LEVELS)
+    w = _level_weights(level_scores)
+    s_ref, length = int(index.starts[seq]), int(index.lengths[seq])
+    start = diag - s_ref
+    aligned, n_gaps = None, 0
+    if gapped and float(w @ ident_levels) < GAPPED_IDENTITY:
+        ref = index.residues[s_ref: s_ref + length]
+        aligned, _, n_gaps = _banded_alignment(obs, ref, start, tables_2d[int(np.argmax(level_scores))])
+        codes = np.where(aligned >= 0, ref[np.maximum(aligned, 0)], SEPARATOR)
+        w = _level_weights(tables_2d[:, obs, codes].sum(axis=1))
+        inside = aligned >= 0
+    else:
+        codes, inside = _window(index, len(obs), diag, seq)
+    is_known = (obs < k) & inside
+    ref_known_code = np.where(obs < k, known_codes[np.minimum(obs, k - 1)], -1)
+    return Hit(
+        ref_index=seq,
+        ref_id=index.ids[seq],
+        ref_start=start,
+        ref_end=min(start + len(obs), length),
+        identity=float(w @ ident_levels),
+        n_known=int(is_known.sum()),
+        n_match=int(((codes == ref_known_code) & is_known).sum()),
+        n_conflict=int(((obs == k) & np.isin(codes, known_codes)).sum()),
+        coverage=float(inside.mean()),
+        n_gaps=int(n_gaps),
+        aligned=aligned,
+        **fields,
+    )
+
+
 def search_reads(
     reads,
     index: ReferenceIndex,
@@ -665,7 +703,6 @@ def search_reads(
     tables_2d = np.stack([model.score_table(eps) for eps in SUBSTITUTION_LEVELS])  # (levels, k + 1, 22)
     best = tables_2d.max(axis=0)[:, :20].max(axis=1)  # best score per observation
     tables = tables_2d.reshape(len(tables_2d), -1)
-    ident_levels = 1.0 - np.asarray(SUBSTITUTION_LEVELS)
     n_windows = index.n_residues
     log_null = np.log((1.0 - prior) / prior) + np.log(n_windows)
     seeds = seed_table(index, known)
@@ -696,48 +733,9 @@ def search_reads(
             if evalue > max_evalue or (rank >= max_hits and posterior < _MIN_KEPT_POSTERIOR):
                 break
             rank += 1
-            lv = level_scores[c] - level_scores[c].max()
-            w = np.exp(lv) / np.exp(lv).sum()
-            s_ref = int(index.starts[seq_idx[c]])
-            start = int(diag[c]) - s_ref
-            aligned, n_gaps = None, 0
-            if gapped and float(w @ ident_levels) < GAPPED_IDENTITY and posterior >= _MIN_KEPT_POSTERIOR:
-                ref = index.residues[s_ref: s_ref + int(index.lengths[seq_idx[c]])]
-                level = int(np.argmax(level_scores[c]))
-                aligned, _, n_gaps = _banded_alignment(obs, ref, start, tables_2d[level])
-                codes = np.where(aligned >= 0, ref[np.maximum(aligned, 0)], SEPARATOR)
-                lv = tables_2d[:, obs, codes].sum(axis=1)
-                lv = lv - lv.max()
-                w = np.exp(lv) / np.exp(lv).sum()
-                inside = aligned >= 0
-            else:
-                codes, inside = _window(index, len(obs), int(diag[c]), int(seq_idx[c]))
-            is_known = (obs < k) & inside
-            ref_known_code = np.where(obs < k, known_codes[np.minimum(obs, k - 1)], -1)
-            n_known = int(is_known.sum())
-            n_match = int(((codes == ref_known_code) & is_known).sum())
-            in_known_set = np.isin(codes, known_codes)
-            n_conflict = int(((obs == k) & in_known_set).sum())
-            hits.append(
-                Hit(
-                    read_id=rid,
-                    rank=rank,
-                    ref_index=int(seq_idx[c]),
-                    ref_id=index.ids[seq_idx[c]],
-                    ref_start=start,
-                    ref_end=min(start + len(obs), int(index.lengths[seq_idx[c]])),
-                    score=s,
-                    evalue=evalue,
-                    posterior=posterior,
-                    identity=float(w @ ident_levels),
-                    n_known=n_known,
-                    n_match=n_match,
-                    n_conflict=n_conflict,
-                    coverage=float(inside.mean()),
-                    n_gaps=int(n_gaps),
-                    aligned=aligned,
-                )
-            )
+            hits.append(_make_hit(index, obs, k, known_codes, tables_2d, level_scores[c], int(diag[c]),
+                                  int(seq_idx[c]), gapped=gapped and posterior >= _MIN_KEPT_POSTERIOR,
+                                  read_id=rid, rank=rank, score=s, evalue=evalue, posterior=posterior))
     seconds = time.perf_counter() - t0
     result = ReferenceHits(
         hits=tuple(hits),
