@@ -268,6 +268,15 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
     Returns
     -------
     ReferenceGuide
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> ref = os.path.join(tempfile.mkdtemp(), "ref.fasta")
+    >>> _ = open(ref, "w").write(">p1\\nMAKLCEEYAGKWLMQAACDEKKLPYTRAMC\\n")
+    >>> guide = guide_reads([("r1", "XXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")], ref, known="KCYM", cache=False)
+    >>> guide.hits.by_read("r1")[0].ref_id, guide.prior.factors[0].shape
+    ('p1', (30, 20))
     """
     import time
 

@@ -137,6 +137,21 @@ def test_index_and_sequence_cli(tmp_path, proteins, tiny_sequencer_path):
     assert res.exit_code == 2 and "does not match" in res.output and "Traceback" not in res.output
 
 
+def test_index_cli_default_place_and_overwrite(tmp_path, proteins, monkeypatch):
+    monkeypatch.setenv("PROTLM_CACHE_DIR", str(tmp_path / "cache"))
+    ref = tmp_path / "r.fasta"
+    ref.write_text(fasta_text(proteins[:10]))
+    runner = CliRunner()
+    res = runner.invoke(main, ["index", str(ref), "--known", "KCYM"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r.fasta.protlm-index.npz").is_file()
+    assert (tmp_path / "r.fasta.protlm-index.npz.seeds-CKMY.npz").is_file()
+    res = runner.invoke(main, ["index", str(ref), "-o", str(tmp_path / "r.fasta.protlm-index.npz")])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    res = runner.invoke(main, ["index", str(ref), "--known", "KCB"])
+    assert res.exit_code == 2 and "'B' is not a standard residue" in res.output
+
+
 def test_guide_reads_builds_and_caches(tmp_path, proteins, monkeypatch):
     monkeypatch.setenv("PROTLM_CACHE_DIR", str(tmp_path / "cache"))
     ref = tmp_path / "r.fasta"
