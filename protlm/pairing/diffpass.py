@@ -49,8 +49,8 @@ class DiffPaSSMissingError(ProtlmError, ImportError):
 
 def _import_diffpass():
     try:
-        import torch
         from diffpass.train import InformationPairing
+        import torch
     except ImportError as exc:
         raise DiffPaSSMissingError(
             "--method diffpass needs the optional DiffPaSS package, which is not installed "

@@ -104,17 +104,19 @@ def encode_residues(array) -> np.ndarray:
     raise PairingInputError(f"cannot read residues from an array of dtype {arr.dtype}")
 
 
-def _features(codes: np.ndarray) -> np.ndarray:
-    """Index of each residue's (column, residue) state among the states that occur; -1 for gaps.
+def _features(codes: np.ndarray, *, gaps: bool = False):
+    """Index of each residue's (column, residue) state among the states that occur.
 
+    Gaps get -1 unless ``gaps`` is true (then the gap is a state like any other).
     Returns ``(index, n_states)`` with ``index`` of shape ``codes.shape``.
     """
     n, length = codes.shape
     feat = np.arange(length, dtype=np.int64) * _Q + codes.astype(np.int64)
-    used = np.unique(feat[codes > 0])
+    counted = np.ones(codes.shape, dtype=bool) if gaps else codes > 0
+    used = np.unique(feat[counted])
     lookup = np.full(length * _Q, -1, dtype=np.int64)
     lookup[used] = np.arange(len(used))
-    index = np.where(codes > 0, lookup[feat], -1)
+    index = np.where(counted, lookup[feat], -1)
     return index, len(used)
 
 
@@ -297,6 +299,32 @@ class _PMIModel:
         return pmi, meff
 
 
+def square_costs(scores: np.ndarray) -> np.ndarray:
+    """Square cost matrix (minus the scores) padded with zeros for a rectangular block."""
+    m = max(scores.shape)
+    cost = np.zeros((m, m))
+    cost[: scores.shape[0], : scores.shape[1]] = -scores
+    return cost
+
+
+def assign_blocks(costs: list, rng: np.random.Generator) -> list:
+    """Hungarian assignment of each square cost matrix, ties broken at random.
+
+    Returns ``sigma`` per matrix: row ``i`` is assigned column ``sigma[i]``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    sigmas = []
+    for c in costs:
+        m = c.shape[0]
+        pr, pc = rng.permutation(m), rng.permutation(m)  # random conjugation breaks ties at random
+        r, col = linear_sum_assignment(c[np.ix_(pr, pc)])
+        sigma = np.empty(m, dtype=np.int64)
+        sigma[pr[r]] = pc[col]
+        sigmas.append(sigma)
+    return sigmas
+
+
 def _assign_with_gaps(costs: list, rng: np.random.Generator):
     """Optimal assignment of each square cost matrix and the gap of every assigned pair.
 
@@ -308,16 +336,8 @@ def _assign_with_gaps(costs: list, rng: np.random.Generator):
     ``C[k, sigma(l)] - C[k, sigma(k)]``.  No cycle is negative at the
     optimum, so Floyd-Warshall gives all these cycles at once.
     """
-    from scipy.optimize import linear_sum_assignment
-
-    sigmas, gaps = [None] * len(costs), [None] * len(costs)
-    for b, c in enumerate(costs):
-        m = c.shape[0]
-        pr, pc = rng.permutation(m), rng.permutation(m)  # random conjugation breaks ties at random
-        r, col = linear_sum_assignment(c[np.ix_(pr, pc)])
-        sigma = np.empty(m, dtype=np.int64)
-        sigma[pr[r]] = pc[col]
-        sigmas[b] = sigma
+    sigmas = assign_blocks(costs, rng)
+    gaps = [None] * len(costs)
     sizes = np.array([c.shape[0] for c in costs])
     for m in np.unique(sizes):  # one batched Floyd-Warshall per block size
         idx = np.nonzero(sizes == m)[0]
@@ -386,11 +406,7 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
         a = xl_free @ pmi
         costs = []
         for j, (_, fl, fr) in enumerate(free):
-            s = a[offsets[j]:offsets[j + 1]] @ xr_blocks[j]
-            m = max(s.shape)
-            c = np.zeros((m, m))
-            c[: s.shape[0], : s.shape[1]] = -s
-            costs.append(c)
+            costs.append(square_costs(a[offsets[j]:offsets[j + 1]] @ xr_blocks[j]))
         sigma, gap = _assign_with_gaps(costs, rng)
         new_l, new_r, new_g = [], [], []
         for j, (_, fl, fr) in enumerate(free):
