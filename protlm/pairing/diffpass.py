@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from protlm.errors import ProtlmError
-from protlm.pairing._blocks import blocks_from_paired, build_result, resolve_known_pairs
-from protlm.pairing.mi_ipa import encode_residues
+from protlm.pairing._blocks import build_result
+from protlm.pairing.mi_ipa import prepare_paired
 from protlm.pairing.result import PairingResult
 
 __all__ = ["pair_diffpass", "DiffPaSSMissingError", "DIFFPASS_OPTIONS"]
@@ -127,11 +127,7 @@ def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "aut
     unknown = set(options) - set(DIFFPASS_OPTIONS)
     if unknown:
         raise ProtlmError(f"unknown DiffPaSS option(s) {sorted(unknown)}; valid: {sorted(DIFFPASS_OPTIONS)}")
-    blocks = blocks_from_paired(paired)
-    left = encode_residues(np.asarray(paired.left.array))
-    right = encode_residues(np.asarray(paired.right.array))
-    known = resolve_known_pairs(known_pairs, blocks, left_ids=paired.left.ids, right_ids=paired.right.ids,
-                                n_left=left.shape[0], n_right=right.shape[0])
+    blocks, left, right, known = prepare_paired(paired, known_pairs)
     torch, InformationPairing = _import_diffpass()
     dev = _resolve_device(torch, device)
 

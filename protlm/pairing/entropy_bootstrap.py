@@ -30,8 +30,16 @@ import time
 import numpy as np
 
 from protlm.errors import PairingInputError
-from protlm.pairing._blocks import blocks_from_paired, build_result, random_matching, resolve_known_pairs
-from protlm.pairing.mi_ipa import _features, _one_hot, _PairCounts, assign_blocks, encode_residues, square_costs
+from protlm.pairing._blocks import build_result, random_matching
+from protlm.pairing.mi_ipa import (
+    _features,
+    _one_hot,
+    _PairCounts,
+    assign_blocks,
+    encode_residues,
+    prepare_paired,
+    square_costs,
+)
 from protlm.pairing.result import PairingResult
 
 __all__ = ["pair_entropy_bootstrap", "two_body_entropy", "DEFAULT_ITERATIONS"]
@@ -116,11 +124,7 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     n_iterations = DEFAULT_ITERATIONS if n_iterations is None else int(n_iterations)
     if n_iterations < 1:
         raise PairingInputError(f"n_iterations must be >= 1, got {n_iterations}")
-    blocks = blocks_from_paired(paired)
-    lc = encode_residues(np.asarray(paired.left.array))
-    rc = encode_residues(np.asarray(paired.right.array))
-    known = resolve_known_pairs(known_pairs, blocks, left_ids=paired.left.ids, right_ids=paired.right.ids,
-                                n_left=lc.shape[0], n_right=rc.shape[0])
+    blocks, lc, rc, known = prepare_paired(paired, known_pairs)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
 

@@ -464,6 +464,16 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
     return matchings, confidences, history, info
 
 
+def prepare_paired(paired, known_pairs):
+    """Species blocks, residue codes of both families and resolved known pairs of a PairedFamilies."""
+    blocks = blocks_from_paired(paired)
+    left = encode_residues(np.asarray(paired.left.array))
+    right = encode_residues(np.asarray(paired.right.array))
+    known = resolve_known_pairs(known_pairs, blocks, left_ids=paired.left.ids, right_ids=paired.right.ids,
+                                n_left=left.shape[0], n_right=right.shape[0])
+    return blocks, left, right, known
+
+
 def pair_mi_ipa_arrays(left, right, left_species: Sequence, right_species: Sequence | None = None, *,
                        known_pairs=None, seed: int = 0, theta: float = 0.15, pseudocount: float = 0.15,
                        n_increment: int | None = None, left_ids=None, right_ids=None,
@@ -572,10 +582,7 @@ def pair_mi_ipa(paired, *, known_pairs=None, seed: int = 0, theta: float = 0.15,
     >>> r.precision({i: i for i in range(30)}), float(r.confidence[0])
     (1.0, 1.0)
     """
-    blocks = blocks_from_paired(paired)
-    left, right = np.asarray(paired.left.array), np.asarray(paired.right.array)
-    known = resolve_known_pairs(known_pairs, blocks, left_ids=paired.left.ids, right_ids=paired.right.ids,
-                                n_left=left.shape[0], n_right=right.shape[0])
+    blocks, left, right, known = prepare_paired(paired, known_pairs)
     matchings, confidences, history, info = _mi_ipa_blocks(
         left, right, blocks, known, seed=seed, theta=theta, pseudocount=pseudocount,
         n_increment=n_increment, callback=callback)
