@@ -25,7 +25,8 @@ class FileReport:
     """Summary of one file (see :func:`inspect_file`).
 
     ``n_columns`` and ``gap_fraction`` are ``None`` for unaligned FASTA;
-    ``n_species`` is ``None`` when no row has a species key.
+    ``n_species`` is ``None`` when no row has a species key;
+    ``min_length``/``max_length``/``n_residues`` count residues (gaps excluded).
     """
 
     path: str
@@ -211,16 +212,16 @@ def _inspect_fasta(source, name, crlf, spec) -> FileReport:
     from protlm.errors import FastaFormatError
     from protlm.io.fasta import iter_fasta
 
-    ids, descs, lengths = [], [], []
-    lower_only = stops = residues = gaps = 0
+    ids, descs, lengths, residue_counts = [], [], [], []
+    lower_only = stops = residues = 0
     for rec in iter_fasta(source):
         s = rec.sequence
         ids.append(rec.id)
         descs.append(rec.description)
         lengths.append(len(s))
         g = s.count("-") + s.count(".")
-        gaps += g
         residues += len(s) - g
+        residue_counts.append(len(s) - g)
         if s.islower():
             lower_only += 1
         if "*" in s:
@@ -250,8 +251,8 @@ def _inspect_fasta(source, name, crlf, spec) -> FileReport:
         n_no_species=n_no,
         gap_fraction=gap_fraction,
         n_residues=residues,
-        min_length=min(lengths),
-        max_length=max(lengths),
+        min_length=min(residue_counts),
+        max_length=max(residue_counts),
         n_alignments=1,
         n_empty_ids=empty,
         n_duplicate_ids=dup,

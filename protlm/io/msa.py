@@ -509,8 +509,9 @@ def read_msa(source, *, format: str = "auto", keep_insertions: bool = False, spe
     Parameters
     ----------
     source : str, os.PathLike or handle
-        Plain, gzip or bz2.  A handle given with ``format="auto"`` must be
-        seekable (it is read twice); pass ``format`` for stdin.
+        Plain, gzip or bz2.  With ``format="auto"``, stdin (``"-"``) and
+        one-pass handles are read into memory first (the format is sniffed,
+        then the text parsed).
     format : {"auto", "fasta", "a3m", "stockholm", "clustal"}
     keep_insertions : bool
         Keep A3M/Stockholm insert columns (lowercase, ``.`` padding).
@@ -536,6 +537,7 @@ def read_msa(source, *, format: str = "auto", keep_insertions: bool = False, spe
     if format not in MSA_FORMATS:
         raise ValueError(f"format must be one of {', '.join(MSA_FORMATS)}, not {format!r}")
     if format == "auto":
+        source = _seekable(source)
         format = detect_format(source)
     if format == "a3m":
         from protlm.io.a3m import read_a3m
@@ -553,6 +555,24 @@ def read_msa(source, *, format: str = "auto", keep_insertions: bool = False, spe
     if not keep_insertions and (msa.has_insertions or _needs_normalising(msa.array)):
         msa = msa.drop_insertions()
     return msa.with_species(species_key) if species_key is not None else msa
+
+
+def _seekable(source):
+    """Stdin or a one-pass handle, read into memory so that it can be sniffed and then parsed."""
+    import io
+
+    if isinstance(source, (str, os.PathLike)):
+        if os.fspath(source) != "-":
+            return source
+        import sys
+
+        buf = io.BytesIO(sys.stdin.buffer.read())
+        buf.name = "<stdin>"
+        return buf
+    if hasattr(source, "seekable") and source.seekable():
+        return source
+    data = source.read()
+    return io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data)
 
 
 def _read_aligned_fasta(source) -> MSA:

@@ -128,3 +128,12 @@ def test_detect_format_by_content_not_name(shared_data, tmp_path):
     p.write_bytes(gzip.compress((shared_data / "msa/fn3.sto").read_bytes()))
     assert detect_format(p) == "stockholm"
     assert read_msa(p).n_sequences == 98
+
+
+def test_read_msa_from_stdin(shared_data, monkeypatch):
+    import sys
+
+    data = gzip.compress((shared_data / "msa/fn3.sto").read_bytes())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    msa = read_msa("-")
+    assert msa.n_sequences == 98
