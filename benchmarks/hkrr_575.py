@@ -7,11 +7,13 @@ with ``--seed``.  On that same shuffled input, in the same run:
 
 * ``random``    within-species random pairing (expected precision = species / sequences);
 * ``mi-ipa``    protlm's MI-IPA (Bitbol 2018), default settings;
+* ``protlm-entropy``  protlm's entropy bootstrap (``protlm.pairing.entropy_bootstrap``),
+  default settings; ``protlm-entropy-x3``: 3 restarts, lowest entropy kept;
 * ``diffpass``  DiffPaSS (``diffpass`` package, optional extra): its
   two-body-entropy ``InformationPairing`` bootstrap with default settings,
   pairing of lowest hard loss;
 
-plus any protlm variant listed in ``--methods``.  Precision = correct pairs /
+Precision = correct pairs /
 sequences paired; wall seconds per method.  Per-method results are cached under
 ``benchmarks/results/.cache`` so a rerun resumes (``--fresh`` recomputes).
 
@@ -44,7 +46,7 @@ from _hkrr import ROOT, load_hkrr  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = RESULTS / ".cache"
 FILE = "hkrr_standard_575.fasta"
-DEFAULT_METHODS = ("random", "mi-ipa", "diffpass")
+DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "diffpass")
 WEIGHTS_FREE_PROTLM = ("mi-ipa",)
 
 
@@ -59,6 +61,11 @@ def run(method: str, paired, *, seed: int):
         from protlm.pairing.mi_ipa import pair_mi_ipa
 
         result = pair_mi_ipa(paired, seed=seed)
+    elif method.startswith("protlm-entropy"):
+        from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
+
+        restarts = int(method.rsplit("-x", 1)[1]) if "-x" in method else 1
+        result = pair_entropy_bootstrap(paired, seed=seed, n_restarts=restarts)
     elif method == "diffpass":
         from protlm.pairing.diffpass import pair_diffpass
 

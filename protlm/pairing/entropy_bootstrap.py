@@ -82,7 +82,7 @@ def two_body_entropy(left, right, pairs) -> float:
 
 
 def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterations: int | None = None,
-                           callback=None) -> PairingResult:
+                           n_restarts: int = 1, callback=None) -> PairingResult:
     """Pair two families inside each species by minimising their two-body entropy.
 
     Parameters
@@ -96,8 +96,11 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     n_iterations : int, optional
         Bootstrap iterations (default :data:`DEFAULT_ITERATIONS`, at most one
         per fixed-set size ``1 .. N - 1``).
+    n_restarts : int
+        Independent bootstraps (seeds ``[seed, k]``); the one reaching the
+        lowest entropy is kept.  The objective chooses, never the truth.
     callback : callable, optional
-        Called as ``callback(iteration, n_iterations)``.
+        Called as ``callback(iteration, n_restarts * n_iterations)``.
 
     Returns
     -------
@@ -125,77 +128,85 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     if n_iterations < 1:
         raise PairingInputError(f"n_iterations must be >= 1, got {n_iterations}")
     blocks, lc, rc, known = prepare_paired(paired, known_pairs)
-    rng = np.random.default_rng(seed)
+    if n_restarts < 1:
+        raise PairingInputError(f"n_restarts must be >= 1, got {n_restarts}")
     t0 = time.perf_counter()
-
     li, dl = _features(lc, gaps=True)
     ri, dr = _features(rc, gaps=True)
     xl, xr = _one_hot(li, dl), _one_hot(ri, dr)
     hard = _PairCounts(li, dl, ri, dr, rc.shape[0])   # counts of the current pairing
     fixed_counts = _PairCounts(li, dl, ri, dr, rc.shape[0])
 
-    known_right = set(known.values())
-    current = dict(known)
-    for b in blocks:
-        current.update(random_matching(np.array([r for r in b.left if int(r) not in known]),
-                                       np.array([r for r in b.right if int(r) not in known_right]), rng))
-    n_pairs = len(current)
-    free_lefts = np.array(sorted(set(current) - set(known)), dtype=np.int64)
-    if n_pairs == 0:
-        raise PairingInputError("nothing to pair")
-
-    def pairs_arrays(pairing):
-        keys = np.fromiter(pairing.keys(), dtype=np.int64, count=len(pairing))
-        return keys, np.fromiter((pairing[k] for k in keys.tolist()), dtype=np.int64, count=len(keys))
-
-    hard.update(*pairs_arrays(current), np.ones(n_pairs))
-    best = (_entropy(hard.counts, n_pairs), dict(current), -1)
-    sizes = np.unique(np.linspace(1, max(len(free_lefts) - 1, 1), n_iterations).astype(int))
-    history = {"entropy": [], "n_fixed": []}
-    trajectory = []
-    for it, n_fix in enumerate(sizes):
-        chosen = rng.permutation(free_lefts)[:n_fix] if len(free_lefts) > 1 else free_lefts[:0]
-        fixed = dict(known)
-        fixed.update({int(l): current[int(l)] for l in chosen})
-        fixed_counts.update(*pairs_arrays(fixed), np.ones(len(fixed)))
-        counts = fixed_counts.matrix().copy()
-        # Free rows of each species: an even mixture over the species' free partners.
-        fixed_r = set(fixed.values())
-        frees, sums_l, sums_r, mix = [], [], [], []
+    def run(rng, restart):
+        known_right = set(known.values())
+        current = dict(known)
         for b in blocks:
-            ul = np.array([r for r in b.left if int(r) not in fixed], dtype=np.int64)
-            ur = np.array([r for r in b.right if int(r) not in fixed_r], dtype=np.int64)
-            if len(ul) and len(ur):
-                frees.append((ul, ur))
-                sums_l.append(xl[ul].sum(axis=0))
-                sums_r.append(xr[ur].sum(axis=0))
-                mix.append(1.0 / max(len(ul), len(ur)))
-        if frees:
-            counts += (np.array(sums_l).T * np.array(mix, dtype=np.float32)) @ np.array(sums_r)
-            # Every candidate's own couples have positive counts, so the floor never reaches a score.
-            logp = np.log(np.maximum(counts / n_pairs, 1e-30)).astype(np.float32)
-            ul_all = np.concatenate([ul for ul, _ in frees])
-            a = xl[ul_all] @ logp
-            offsets = np.cumsum([0] + [len(ul) for ul, _ in frees])
-            costs = [square_costs(a[offsets[j]:offsets[j + 1]] @ xr[ur].T) for j, (_, ur) in enumerate(frees)]
-            new = dict(fixed)
-            for (ul, ur), sigma in zip(frees, assign_blocks(costs, rng)):
-                real = sigma[: len(ul)] < len(ur)
-                new.update(zip(ul[real].tolist(), ur[sigma[: len(ul)][real]].tolist()))
-            current = new
-        hard.update(*pairs_arrays(current), np.ones(len(current)))
-        h = _entropy(hard.counts, len(current))
-        history["entropy"].append(h)
-        history["n_fixed"].append(int(n_fix))
-        trajectory.append(dict(current))
-        if h < best[0]:
-            best = (h, dict(current), it)
-        if callback is not None:
-            callback(it + 1, len(sizes))
-        if it % 50 == 0 or it == len(sizes) - 1:
-            log.info("entropy bootstrap %d/%d: %d fixed, entropy %.3f (best %.3f), %.1f s",
-                     it + 1, len(sizes), n_fix, h, best[0], time.perf_counter() - t0)
+            current.update(random_matching(np.array([r for r in b.left if int(r) not in known]),
+                                           np.array([r for r in b.right if int(r) not in known_right]), rng))
+        n_pairs = len(current)
+        free_lefts = np.array(sorted(set(current) - set(known)), dtype=np.int64)
+        if n_pairs == 0:
+            raise PairingInputError("nothing to pair")
 
+        def pairs_arrays(pairing):
+            keys = np.fromiter(pairing.keys(), dtype=np.int64, count=len(pairing))
+            return keys, np.fromiter((pairing[k] for k in keys.tolist()), dtype=np.int64, count=len(keys))
+
+        hard.update(*pairs_arrays(current), np.ones(n_pairs))
+        best = (_entropy(hard.counts, n_pairs), dict(current), -1)
+        sizes = np.unique(np.linspace(1, max(len(free_lefts) - 1, 1), n_iterations).astype(int))
+        history = {"entropy": [], "n_fixed": []}
+        trajectory = []
+        for it, n_fix in enumerate(sizes):
+            anchors = rng.permutation(free_lefts)[:n_fix] if len(free_lefts) > 1 else free_lefts[:0]
+            fixed = dict(known)
+            fixed.update({int(l): current[int(l)] for l in anchors})
+            fixed_counts.update(*pairs_arrays(fixed), np.ones(len(fixed)))
+            counts = fixed_counts.matrix().copy()
+            # Free rows of each species: an even mixture over the species' free partners.
+            fixed_r = set(fixed.values())
+            frees, sums_l, sums_r, mix = [], [], [], []
+            for b in blocks:
+                ul = np.array([r for r in b.left if int(r) not in fixed], dtype=np.int64)
+                ur = np.array([r for r in b.right if int(r) not in fixed_r], dtype=np.int64)
+                if len(ul) and len(ur):
+                    frees.append((ul, ur))
+                    sums_l.append(xl[ul].sum(axis=0))
+                    sums_r.append(xr[ur].sum(axis=0))
+                    mix.append(1.0 / max(len(ul), len(ur)))
+            if frees:
+                counts += (np.array(sums_l).T * np.array(mix, dtype=np.float32)) @ np.array(sums_r)
+                # Every candidate's own couples have positive counts, so the floor never reaches a score.
+                logp = np.log(np.maximum(counts / n_pairs, 1e-30)).astype(np.float32)
+                ul_all = np.concatenate([ul for ul, _ in frees])
+                a = xl[ul_all] @ logp
+                offsets = np.cumsum([0] + [len(ul) for ul, _ in frees])
+                costs = [square_costs(a[offsets[j]:offsets[j + 1]] @ xr[ur].T) for j, (_, ur) in enumerate(frees)]
+                new = dict(fixed)
+                for (ul, ur), sigma in zip(frees, assign_blocks(costs, rng)):
+                    real = sigma[: len(ul)] < len(ur)
+                    new.update(zip(ul[real].tolist(), ur[sigma[: len(ul)][real]].tolist()))
+                current = new
+            hard.update(*pairs_arrays(current), np.ones(len(current)))
+            h = _entropy(hard.counts, len(current))
+            history["entropy"].append(h)
+            history["n_fixed"].append(int(n_fix))
+            trajectory.append(dict(current))
+            if h < best[0]:
+                best = (h, dict(current), it)
+            if callback is not None:
+                callback(restart * len(sizes) + it + 1, n_restarts * len(sizes))
+            if it % 50 == 0 or it == len(sizes) - 1:
+                log.info("entropy bootstrap (restart %d) %d/%d: %d fixed, entropy %.3f (best %.3f), %.1f s",
+                         restart + 1, it + 1, len(sizes), n_fix, h, best[0], time.perf_counter() - t0)
+
+        return best, trajectory, history, sizes
+
+    runs = [run(np.random.default_rng([seed, k]) if n_restarts > 1 else np.random.default_rng(seed), k)
+            for k in range(n_restarts)]
+    chosen = min(range(n_restarts), key=lambda k: runs[k][0][0])  # lowest entropy wins
+    best, trajectory, history, sizes = runs[chosen]
+    history = dict(history, restart_entropy=[r[0][0] for r in runs])
     best_h, best_pairs, best_it = best
     block_of = {int(r): k for k, b in enumerate(blocks) for r in b.left}
     matchings = [dict() for _ in blocks]
@@ -204,7 +215,8 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
         matchings[block_of[l]][l] = r
         agree = 1.0 if l in known else sum(t.get(l) == r for t in trajectory) / max(len(trajectory), 1)
         confidences[block_of[l]][l] = agree
-    info = {"seed": seed, "n_iterations": len(sizes), "best_iteration": best_it, "best_entropy": best_h,
+    info = {"seed": seed, "n_iterations": len(sizes), "n_restarts": n_restarts, "best_restart": chosen,
+            "best_iteration": best_it, "best_entropy": best_h,
             "n_known": len(known), "seconds": time.perf_counter() - t0}
     return build_result("entropy-bootstrap", blocks, matchings, confidences, left_ids=paired.left.ids,
                         right_ids=paired.right.ids, history=history, info=info)
