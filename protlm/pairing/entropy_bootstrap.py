@@ -134,8 +134,9 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     li, dl = _features(lc, gaps=True)
     ri, dr = _features(rc, gaps=True)
     xl, xr = _one_hot(li, dl), _one_hot(ri, dr)
-    hard = _PairCounts(li, dl, ri, dr, rc.shape[0])   # counts of the current pairing
-    fixed_counts = _PairCounts(li, dl, ri, dr, rc.shape[0])
+    onehots = {"left_onehot": xl, "right_onehot": xr}
+    hard = _PairCounts(li, dl, ri, dr, rc.shape[0], **onehots)   # counts of the current pairing
+    fixed_counts = _PairCounts(li, dl, ri, dr, rc.shape[0], **onehots)
 
     def run(rng, restart):
         known_right = set(known.values())

@@ -136,10 +136,13 @@ class _PairCounts:
     counts (a scatter of ``L_left x L_right`` entries per pair).
     """
 
-    def __init__(self, left_index, n_left_states, right_index, n_right_states, n_right_rows):
+    def __init__(self, left_index, n_left_states, right_index, n_right_states, n_right_rows, *,
+                 left_onehot=None, right_onehot=None):
         self.li, self.ri = left_index, right_index
         self.dl, self.dr = n_left_states, n_right_states
         self.n_right_rows = n_right_rows
+        self.xl, self.xr = left_onehot, right_onehot  # given: large updates are one matrix product
+        self.all_valid = bool((left_index >= 0).all() and (right_index >= 0).all())
         self.counts = np.zeros(self.dl * self.dr)
         self.keys = np.zeros(0, dtype=np.int64)
         self.weights = np.zeros(0)
@@ -151,13 +154,22 @@ class _PairCounts:
                 fl, fr = self.li[lr], self.ri[rr]
                 self.counts[(fl[fl >= 0][:, None] * self.dr + fr[fr >= 0][None, :]).ravel()] += d
             return
+        if self.xl is not None and np.all(delta == np.round(delta)):
+            # Integer weights (exact in float32): one matrix product of one-hot rows beats any scatter.
+            wr = self.xr[rows_r] * delta.astype(np.float32)[:, None]
+            self.counts += (self.xl[rows_l].T @ wr).ravel()
+            return
         for s in range(0, len(rows_l), chunk):
             fl = self.li[rows_l[s:s + chunk]]
             fr = self.ri[rows_r[s:s + chunk]]
             pair = fl[:, :, None] * self.dr + fr[:, None, :]
-            valid = (fl >= 0)[:, :, None] & (fr >= 0)[:, None, :]
             wts = np.broadcast_to(delta[s:s + chunk, None, None], pair.shape)
-            self.counts += np.bincount(pair[valid], weights=wts[valid], minlength=self.counts.size)
+            if self.all_valid:
+                pair, wts = pair.ravel(), wts.ravel()
+            else:
+                valid = (fl >= 0)[:, :, None] & (fr >= 0)[:, None, :]
+                pair, wts = pair[valid], wts[valid]
+            self.counts += np.bincount(pair, weights=wts, minlength=self.counts.size)
 
     def update(self, train_l, train_r, weights):
         keys = train_l * self.n_right_rows + train_r

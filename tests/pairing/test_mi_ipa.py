@@ -104,15 +104,17 @@ def test_assignment_gaps_match_resolving_without_each_pair(seed):
         np.testing.assert_allclose(gap, want, atol=1e-9)
 
 
-def test_incremental_pair_counts_equal_a_fresh_count():
+@pytest.mark.parametrize("dense", [False, True])
+def test_incremental_pair_counts_equal_a_fresh_count(dense):
     rng = np.random.default_rng(1)
-    left, right = rng.integers(0, 6, size=(30, 5)), rng.integers(0, 6, size=(30, 4))
-    li, dl = mi_ipa._features(left)
-    ri, dr = mi_ipa._features(right)
-    counts = mi_ipa._PairCounts(li, dl, ri, dr, 30)
-    for size in (30, 5, 20, 12):  # big and small changes, both code paths
-        tl, tr = rng.permutation(30)[:size], rng.permutation(30)[:size]
-        w = rng.uniform(0.2, 1.0, size)
+    left, right = rng.integers(0, 6, size=(100, 5)), rng.integers(0, 6, size=(100, 4))
+    li, dl = mi_ipa._features(left, gaps=dense)
+    ri, dr = mi_ipa._features(right, gaps=dense)
+    onehots = {"left_onehot": mi_ipa._one_hot(li, dl), "right_onehot": mi_ipa._one_hot(ri, dr)} if dense else {}
+    counts = mi_ipa._PairCounts(li, dl, ri, dr, 100, **onehots)
+    for size in (100, 5, 90, 12, 80):  # big and small changes: every code path
+        tl, tr = rng.permutation(100)[:size], rng.permutation(100)[:size]
+        w = rng.integers(1, 3, size).astype(float) if dense else rng.uniform(0.2, 1.0, size)
         counts.update(tl, tr, w)
         xl, xr = mi_ipa._one_hot(li, dl), mi_ipa._one_hot(ri, dr)
         np.testing.assert_allclose(counts.matrix(), (xl[tl] * w[:, None]).T @ xr[tr], atol=1e-9)
