@@ -181,17 +181,39 @@ def run_method(method, sub, *, seed, model=None, alphabet=None, train_pairs=None
 
 
 def _cached(path: Path, compute):
+    """The cached JSON value at ``path``, computing it when missing.
+
+    A ``.lock`` file (holding the PID) lets several benchmark processes share
+    the work: a value another live process is computing is skipped (``None``).
+    """
+    import os
+
     if path.exists():
         return json.loads(path.read_text())
-    value = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value, indent=1))
-    tmp.replace(path)
+    lock = path.with_suffix(".lock")
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            os.kill(int(lock.read_text() or 0), 0)
+            return None  # another live process is on it
+        except (ProcessLookupError, ValueError):
+            lock.unlink(missing_ok=True)  # stale lock of a killed run
+            return _cached(path, compute)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(str(os.getpid()))
+    try:
+        value = compute()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value, indent=1))
+        tmp.replace(path)
+    finally:
+        lock.unlink(missing_ok=True)
     return value
 
 
-def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, methods=METHODS):
+def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, methods=METHODS, reverse: bool = False):
     """Train (cached), draw the test samples, run every method on each; returns the per-sample records."""
     from esm.data import Alphabet
 
@@ -211,17 +233,23 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
     tl = np.array(sorted(l for l, r in paired.truth.items() if paired.left.species[l] in keep))
     tr = np.array([paired.truth[int(l)] for l in tl])
     records = []
-    for k, species in enumerate(samples):
+    order = range(len(samples) - 1, -1, -1) if reverse else range(len(samples))
+    for k in order:
+        species = samples[k]
         sub, rows_l, rows_r = sample_families(paired, species, seed=[SAMPLING["seed"], k])
         record = {"sample": k, "species": list(species), "n_sequences": len(rows_l), "n_species": len(species),
                   "random_expected": len(species) / len(rows_l)}
         for method in methods:
             tag = f"steps{steps}" if method == "diffpalm_family" else "v1"
-            record[method] = _cached(
+            value = _cached(
                 cache / name / "samples" / f"{k:02d}_{method}_{tag}.json",
                 lambda: run_method(method, sub, seed=k, model=model, alphabet=alphabet, train_pairs=(tl, tr),
                                    paired=paired, steps=steps),
             )
+            if value is None:
+                log.info("%s sample %d %s: another process is computing it; skipped", name, k, method)
+                continue
+            record[method] = value
             log.info("%s sample %d (%d seqs, %d species) %s: precision %.3f (%.0f s)", name, k, len(rows_l),
                      len(species), method, record[method]["precision"], record[method]["seconds"])
 
@@ -233,7 +261,10 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
 
         if with_model:
             record["pairing_gap"] = _cached(cache / name / "samples" / f"{k:02d}_gap.json", gap)
+            if record["pairing_gap"] is None:
+                del record["pairing_gap"]
         records.append(record)
+    records.sort(key=lambda r: r["sample"])
     return {"training": training, "records": records, "n_train_species": len(train_species),
             "n_test_species": len(test_species), "n_train_pairs": int(len(tl))}
 
@@ -305,6 +336,8 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--methods", default=",".join(METHODS),
                         help="Subset of methods to run (fills the per-sample cache; the table needs all of them).")
+    parser.add_argument("--reverse", action="store_true",
+                        help="Visit samples last to first (a second process then shares the work).")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     import torch
@@ -318,10 +351,13 @@ def main(argv=None):
             log.info("%s: %r (%.0f s)", name, result, time.perf_counter() - t0)
         return
     methods = tuple(args.methods.split(","))
-    results = {name: evaluate_dataset(name, args.cache, n_samples=args.samples, steps=args.steps, methods=methods)
+    results = {name: evaluate_dataset(name, args.cache, n_samples=args.samples, steps=args.steps, methods=methods,
+                                      reverse=args.reverse)
                for name in names}
-    if set(methods) != set(METHODS):
-        log.info("cache filled for %s; run without --methods for the table", ", ".join(methods))
+    complete = all(m in r and "pairing_gap" in r for res in results.values() for r in res["records"] for m in METHODS)
+    if set(methods) != set(METHODS) or not complete:
+        log.info("cache filled for %s (as far as this process went); rerun without --methods for the table",
+                 ", ".join(methods))
         return
     summary = summarise(results)
     table = print_table(summary, results)
