@@ -46,61 +46,96 @@ class UniProtRecord(NamedTuple):
         return (self.description.split(None, 1) or [""])[0]
 
 
-_KEY_NAMES = (" OS=", " OX=", " GN=", " PE=", " SV=")
-
-
-def _opt_int(values):
-    return [None if v is None else int(v) for v in values]
-
-
 def _headers_batch(descs) -> list:
-    """Parse many headers at once with column-wise C-level string operations.
+    """Parse many headers at once: the same results as :func:`parse_uniprot_header` on each.
 
-    Headers in UniProt's canonical layout (``db|ACC|NAME protein OS= OX= GN=
-    PE= SV=``, any key may be missing, keys in that order, no tabs) are split
-    with ``str.find`` and slicing over whole columns; the others go through
-    :func:`parse_uniprot_header` one by one.
+    One compiled regular expression runs over all the headers joined by
+    ``"\n"`` (``re.findall`` builds every field in C); numbers are converted
+    once per distinct value and the named tuples are built at C level, so no
+    Python code runs per header.  A header the expression does not match in
+    full (missing or repeated keys, keys out of order, ``'='`` inside the
+    protein, organism or gene name, tabs, an empty ``GN=``, ...) is parsed by
+    :func:`parse_uniprot_header` itself, which also raises for a header that
+    is not a UniProtKB header (as a :class:`~protlm.io.fasta.BatchError`
+    naming its index).
     """
-    import numpy as np
-
     n = len(descs)
-    parts = list(map(str.split, descs, repeat("|"), repeat(2)))
-    if set(map(len, parts)) != {3} or any(map(str.__contains__, descs, repeat("\t"))):
-        return list(map(parse_uniprot_header, descs))
-    db, acc, rest = zip(*parts)
-    if not set(db) <= {"sp", "tr"} or "" in acc:
-        return list(map(parse_uniprot_header, descs))
-    entry, sep, tail = zip(*map(str.partition, rest, repeat(" ")))
-    tail = [" " + t if s else "" for t, s in zip(tail, sep)]
-    lengths = np.fromiter(map(len, tail), dtype=np.int64, count=n)
-    pos = np.array([list(map(str.find, tail, repeat(k))) for k in _KEY_NAMES], dtype=np.int64).reshape(5, n)
-    found = pos >= 0
-    # keys must appear in canonical order: each found key after every earlier found key
-    running = np.maximum.accumulate(np.where(found, pos, -1), axis=0)
-    canonical = ~(found & (pos < running)).any(axis=0)
-    # each value ends where the next found key starts (or at the end of the header)
-    ends = np.where(found, pos, lengths[None, :])
-    ends = np.minimum.accumulate(ends[::-1], axis=0)[::-1]
-    value_end = np.vstack([ends[1:], lengths[None, :]])
-    first = ends[0]
-    protein = list(map(str.strip, map(str.__getitem__, tail, map(slice, repeat(1), first.tolist()))))
-    cols = []
-    for j in range(5):
-        vals = list(map(str.__getitem__, tail, map(slice, (pos[j] + 4).tolist(), value_end[j].tolist())))
-        cols.append([v if f else None for v, f in zip(vals, found[j].tolist())])
-    os_, ox, gn, pe, sv = cols
-    sv_parts = [None if v is None else v.partition(" ") for v in sv]
-    sv = [None if p is None else p[0] for p in sv_parts]
-    extra = ["" if p is None else p[2].strip() for p in sv_parts]
-    try:
-        ox_i, pe_i, sv_i = _opt_int(ox), _opt_int(pe), _opt_int(sv)
-    except ValueError:
-        return list(map(parse_uniprot_header, descs))
-    headers = list(map(tuple.__new__, repeat(UniProtHeader), zip(db, acc, entry, protein, os_, ox_i, gn, pe_i, sv_i, extra)))
-    if not canonical.all():
-        for k in np.flatnonzero(~canonical).tolist():
-            headers[k] = parse_uniprot_header(descs[k])
+    if not n:
+        return []
+    joined = "\n".join(descs) + "\n"
+    if "\t" in joined:  # parse_uniprot_header treats tabs its own way
+        return _careful_headers(descs, range(n), [None] * n)
+    rows = _CANONICAL.findall(joined)
+    if len(rows) != n:
+        # a canonical match ran over a line end (a header lacking some delimiter): match line by line
+        rows = _CANONICAL_STRICT.findall(joined)
+        if len(rows) != n:  # a header holding a line break: never from a FASTA file
+            return _careful_headers(descs, range(n), [None] * n)
+    db, acc, entry, protein, organism, ox, gene, tail = zip(*rows)
+    taxids = {v: int(v) for v in set(ox) if v}
+    taxids[""] = None
+    # 'PE=p SV=s extra' is parsed once per distinct text
+    tails = {t: _pe_sv_extra(t) for t in set(tail)}
+    pe, sv, extra = ({t: v[j] for t, v in tails.items()} for j in range(3))
+    headers = list(
+        map(
+            tuple.__new__,
+            repeat(UniProtHeader),
+            zip(
+                db,
+                acc,
+                entry,
+                map(str.strip, protein),
+                organism,
+                map(taxids.__getitem__, ox),
+                map(_NONE_IF_EMPTY.get, gene, gene),
+                map(pe.__getitem__, tail),
+                map(sv.__getitem__, tail),
+                map(extra.__getitem__, tail),
+            ),
+        )
+    )
+    odd = {t for t, v in tails.items() if v is _NOT_CANONICAL}
+    if odd:
+        careful = [i for i, t in enumerate(tail) if t in odd]
+        return _careful_headers(descs, careful, headers)
     return headers
+
+
+def _pe_sv_extra(tail: str):
+    """``(pe, sv, extra)`` from ``'p SV=s extra'`` (the text after ``PE=``).
+
+    :data:`_NOT_CANONICAL` for the lines the expression does not match (empty
+    text) and where the extra text holds ``' OX='`` or ``' GN='``:
+    parse_uniprot_header reads a key there when it is absent before.
+    """
+    if not tail or " OX=" in tail or " GN=" in tail:
+        return _NOT_CANONICAL
+    pe, _, rest = tail.partition(" SV=")
+    sv, extra = _int_and_rest(rest)
+    return int(pe), sv, extra
+
+
+def _careful_headers(descs, indices, headers) -> list:
+    """``headers`` with those at ``indices`` replaced by :func:`parse_uniprot_header`'s."""
+    for i in indices:
+        try:
+            headers[i] = parse_uniprot_header(descs[i])
+        except FastaFormatError as exc:
+            raise BatchError(i, exc) from None
+    return headers
+
+
+_NONE_IF_EMPTY = {"": None}
+_NOT_CANONICAL = (None, None, "")
+# One header of UniProt's canonical layout, with the fields parse_uniprot_header gives it, or
+# (last alternative, no group) any other line.  No protein, organism or gene name holds '=', so
+# each key is found once, in order, where parse_uniprot_header finds it; the OX and PE numbers are
+# whole (digits up to the next key); SV's digits are followed by the 'extra' text.
+_LAYOUT = r"(sp|tr)\|([^|{nl}]+)\|([^ {nl}]*) ([^={nl}]*) OS=([^={nl}]*)(?: OX=(\d+))?(?: GN=([^={nl}]+))? PE=(\d+ SV=\d+[^\n]*)\n|[^\n]*\n"
+# [^=]* runs faster than [^=\n]* but may run over a line end: then the number of matches tells
+_CANONICAL = re.compile(_LAYOUT.format(nl=""))
+_CANONICAL_STRICT = re.compile(_LAYOUT.format(nl=r"\n"))
 
 
 def _int_and_rest(value: str):
@@ -213,20 +248,7 @@ def iter_uniprot(source) -> Iterator[UniProtRecord]:
 
 
 def _records_batch(descs, seqs) -> list:
-    try:
-        headers = _headers_batch(descs)
-    except FastaFormatError as exc:
-        k = next(i for i, d in enumerate(descs) if not _is_uniprot(d))
-        raise BatchError(k, exc) from None
-    return list(map(tuple.__new__, repeat(UniProtRecord), zip(headers, descs, seqs)))
-
-
-def _is_uniprot(description: str) -> bool:
-    try:
-        parse_uniprot_header(description)
-    except FastaFormatError:
-        return False
-    return True
+    return list(map(tuple.__new__, repeat(UniProtRecord), zip(_headers_batch(descs), descs, seqs)))
 
 
 def read_uniprot(source) -> list:
