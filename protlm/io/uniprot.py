@@ -59,6 +59,11 @@ def _headers_batch(descs) -> list:
     is not a UniProtKB header (as a :class:`~protlm.io.fasta.BatchError`
     naming its index).
     """
+    return list(_headers(descs))
+
+
+def _headers(descs):
+    """:func:`_headers_batch`'s headers, as a lazy iterator when all are canonical (built as consumed)."""
     n = len(descs)
     if not n:
         return []
@@ -72,33 +77,32 @@ def _headers_batch(descs) -> list:
         if len(rows) != n:  # a header holding a line break: never from a FASTA file
             return _careful_headers(descs, range(n), [None] * n)
     db, acc, entry, protein, organism, ox, gene, tail = zip(*rows)
-    taxids = {v: int(v) for v in set(ox) if v}
-    taxids[""] = None
+    if any(ox):
+        taxids = {v: int(v) for v in set(ox) if v}
+        taxids[""] = None
+        taxid = map(taxids.__getitem__, ox)
+    else:
+        taxid = repeat(None)
     # 'PE=p SV=s extra' is parsed once per distinct text
     tails = {t: _pe_sv_extra(t) for t in set(tail)}
     pe, sv, extra = ({t: v[j] for t, v in tails.items()} for j in range(3))
-    headers = list(
-        map(
-            tuple.__new__,
-            repeat(UniProtHeader),
-            zip(
-                db,
-                acc,
-                entry,
-                map(str.strip, protein),
-                organism,
-                map(taxids.__getitem__, ox),
-                map(_NONE_IF_EMPTY.get, gene, gene),
-                map(pe.__getitem__, tail),
-                map(sv.__getitem__, tail),
-                map(extra.__getitem__, tail),
-            ),
-        )
+    columns = (
+        db,
+        acc,
+        entry,
+        map(str.strip, protein),
+        organism,
+        taxid,
+        map(_NONE_IF_EMPTY.get, gene, gene),
+        map(pe.__getitem__, tail),
+        map(sv.__getitem__, tail),
+        map(extra.__getitem__, tail),
     )
+    headers = map(tuple.__new__, repeat(UniProtHeader), zip(*columns))
     odd = {t for t, v in tails.items() if v is _NOT_CANONICAL}
     if odd:
         careful = [i for i, t in enumerate(tail) if t in odd]
-        return _careful_headers(descs, careful, headers)
+        return _careful_headers(descs, careful, list(headers))
     return headers
 
 
@@ -132,7 +136,8 @@ _NOT_CANONICAL = (None, None, "")
 # (last alternative, no group) any other line.  No protein, organism or gene name holds '=', so
 # each key is found once, in order, where parse_uniprot_header finds it; the OX and PE numbers are
 # whole (digits up to the next key); SV's digits are followed by the 'extra' text.
-_LAYOUT = r"(sp|tr)\|([^|{nl}]+)\|([^ {nl}]*) ([^={nl}]*) OS=([^={nl}]*)(?: OX=(\d+))?(?: GN=([^={nl}]+))? PE=(\d+ SV=\d+[^\n]*)\n|[^\n]*\n"
+_LAYOUT = r"(sp|tr)\|([^|{nl}]+)\|([^ {nl}]*) ([^={nl}]*) OS=([^={nl}]*)(?: OX=(\d+)|)(?: GN=([^={nl}]+)|) PE=(\d+ SV=\d+[^\n]*)\n|[^\n]*\n"
+# ('(?: OX=(\d+)|)' is '(?: OX=(\d+))?' written as a branch, which the re engine runs faster)
 # [^=]* runs faster than [^=\n]* but may run over a line end: then the number of matches tells
 _CANONICAL = re.compile(_LAYOUT.format(nl=""))
 _CANONICAL_STRICT = re.compile(_LAYOUT.format(nl=r"\n"))
@@ -248,7 +253,7 @@ def iter_uniprot(source) -> Iterator[UniProtRecord]:
 
 
 def _records_batch(descs, seqs) -> list:
-    return list(map(tuple.__new__, repeat(UniProtRecord), zip(_headers_batch(descs), descs, seqs)))
+    return list(map(tuple.__new__, repeat(UniProtRecord), zip(_headers(descs), descs, seqs)))
 
 
 def read_uniprot(source) -> list:
