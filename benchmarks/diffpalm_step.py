@@ -7,10 +7,14 @@ forward pass, backward pass, Adadelta step, through protlm's own
 ``diffpalm_iteration``.  Variants, each in its own subprocess (so peak RSS is
 its own):
 
-* ``protlm``: protlm's default, weights frozen (``requires_grad_(False)``);
-* ``protlm_checkpointing``: frozen weights and gradient checkpointing (``--checkpointing``);
+* ``protlm``: as ``protlm pair`` runs it by default: weights frozen
+  (``requires_grad_(False)``) and freed buffers returned to the OS
+  (:func:`protlm.models.allocator.return_freed_memory`, glibc);
+* ``protlm_checkpointing``: the same plus gradient checkpointing (``--checkpointing``);
 * ``reference_style``: as the authors' code runs it, weights not frozen (their
-  gradients are computed and accumulate), no checkpointing.
+  gradients are computed and accumulate), no checkpointing, default allocator.
+
+``--no-allocator`` runs the protlm variants without the allocator setting.
 
 Each subprocess runs ``--steps`` steps and reports the median wall time of all
 but the first (warm-up) and its peak RSS; variants alternate over ``--repeats``
@@ -41,11 +45,14 @@ FULL = {"layers": 12, "embed_dim": 768, "heads": 12, "ffn_dim": 3072}
 TINY = {"layers": 1, "embed_dim": 32, "heads": 4, "ffn_dim": 64}
 
 
-def child(variant: str, steps: int, threads: int, size: dict) -> dict:
+def child(variant: str, steps: int, threads: int, size: dict, allocator: bool = True) -> dict:
+    sys.path.insert(0, str(HERE.parent))
+    from protlm.models.allocator import return_freed_memory
+
+    applied = variant != "reference_style" and allocator and return_freed_memory()
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(HERE.parent))
     from protlm.models.esm_msa import build_msa_transformer, freeze
     from protlm.pairing.diffpalm import PRESETS, PermutationProblem, diffpalm_iteration
     from protlm.pairing.draws import TorchDraws
@@ -89,7 +96,7 @@ def child(variant: str, steps: int, threads: int, size: dict) -> dict:
             out.loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(float(out.loss))
+        losses.append(float(out.loss.detach()))
         del out
         times.append(time.perf_counter() - t0)
     measured = times[1:] if len(times) > 1 else times
@@ -101,6 +108,7 @@ def child(variant: str, steps: int, threads: int, size: dict) -> dict:
         "rss_after_build_mb": rss_before,
         "losses": losses,
         "threads": threads,
+        "allocator_setting": bool(applied),
     }
 
 
@@ -110,12 +118,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2, help="steps per subprocess; the first is a warm-up")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tiny", action="store_true", help="a 1-layer width-32 model: checks the script in seconds")
+    ap.add_argument("--no-allocator", action="store_true", help="protlm variants keep glibc's default allocator")
     ap.add_argument("--out", default=str(HERE / "results" / "diffpalm_step.json"))
     ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     size = TINY if args.tiny else FULL
     if args.child:
-        print(json.dumps(child(args.child, args.steps, args.threads, size)))
+        print(json.dumps(child(args.child, args.steps, args.threads, size, allocator=not args.no_allocator)))
         return
 
     runs = {v: [] for v in VARIANTS}
@@ -125,6 +134,8 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--child", variant, "--steps", str(args.steps), "--threads", str(args.threads)]
             if args.tiny:
                 cmd.append("--tiny")
+            if args.no_allocator:
+                cmd.append("--no-allocator")
             proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
             res = json.loads(proc.stdout.strip().splitlines()[-1])
             runs[variant].append(res)
@@ -144,6 +155,7 @@ def main() -> None:
     summary["setup"] = {
         "architecture": size, "rows": sum(SPECIES), "columns": 177, "species": list(SPECIES),
         "threads": args.threads, "steps_per_process": args.steps, "repeats": args.repeats,
+        "protlm_allocator_setting": not args.no_allocator,
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
         "load_average_at_end": os.getloadavg(), "command": " ".join(["python", "benchmarks/diffpalm_step.py", *sys.argv[1:]]),
         "targets": {"time_ratio_max": 0.6, "memory_ratio_max": 0.5},

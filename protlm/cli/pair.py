@@ -139,8 +139,11 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     from protlm.models.esm_msa import load_msa_transformer
     from protlm.pairing.diffpalm import pair_diffpalm
 
+    from protlm.models.allocator import return_freed_memory
+
     if threads:
         torch.set_num_threads(threads)
+    return_freed_memory()  # large activation buffers go back to the OS when freed (glibc)
     dev = resolve_device(device)
     model, alphabet = load_msa_transformer(resolved, device=dev)
     with progress_callback(desc="diffpalm", unit="it") as cb:
