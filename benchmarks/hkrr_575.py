@@ -15,7 +15,7 @@ with ``--seed``.  On that same shuffled input, in the same run:
 
 Precision = correct pairs /
 sequences paired; wall seconds per method.  Per-method results are cached under
-``benchmarks/results/.cache`` so a rerun resumes (``--fresh`` recomputes).
+``scratch/benchmark_cache`` (git-ignored) so a rerun resumes (``--fresh`` recomputes).
 
 Target (issue 9): protlm's best weights-free method reaches at least DiffPaSS's
 precision in at most a quarter of its wall time.
@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _hkrr import ROOT, load_hkrr  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-CACHE = RESULTS / ".cache"
+CACHE = ROOT / "scratch" / "benchmark_cache"  # git-ignored
 FILE = "hkrr_standard_575.fasta"
 DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "diffpass")
 WEIGHTS_FREE_PROTLM = ("mi-ipa",)
