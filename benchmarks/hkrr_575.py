@@ -9,6 +9,8 @@ with ``--seed``.  On that same shuffled input, in the same run:
 * ``mi-ipa``    protlm's MI-IPA (Bitbol 2018), default settings;
 * ``protlm-entropy``  protlm's entropy bootstrap (``protlm.pairing.entropy_bootstrap``),
   default settings; ``protlm-entropy-x3``: 3 restarts, lowest entropy kept;
+  ``protlm-entropy-all-x3``: the same with every fixed-set size (572 iterations, like
+  DiffPaSS's bootstrap) instead of 200;
 * ``diffpass``  DiffPaSS (``diffpass`` package, optional extra): its
   two-body-entropy ``InformationPairing`` bootstrap with default settings,
   pairing of lowest hard loss;
@@ -46,7 +48,7 @@ from _hkrr import ROOT, load_hkrr  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = ROOT / "scratch" / "benchmark_cache"  # git-ignored
 FILE = "hkrr_standard_575.fasta"
-DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "diffpass")
+DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "protlm-entropy-all-x3", "diffpass")
 WEIGHTS_FREE_PROTLM = ("mi-ipa",)
 
 
@@ -65,7 +67,8 @@ def run(method: str, paired, *, seed: int):
         from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
 
         restarts = int(method.rsplit("-x", 1)[1]) if "-x" in method else 1
-        result = pair_entropy_bootstrap(paired, seed=seed, n_restarts=restarts)
+        iterations = paired.left.n_sequences if "-all" in method else None  # every fixed-set size
+        result = pair_entropy_bootstrap(paired, seed=seed, n_restarts=restarts, n_iterations=iterations)
     elif method == "diffpass":
         from protlm.pairing.diffpass import pair_diffpass
 

@@ -94,8 +94,9 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     seed : int
         Seeds the random start, the random fixed subsets and tie-breaking.
     n_iterations : int, optional
-        Bootstrap iterations (default :data:`DEFAULT_ITERATIONS`, at most one
-        per fixed-set size ``1 .. N - 1``).
+        Bootstrap iterations (default :data:`DEFAULT_ITERATIONS`), at most one
+        per fixed-set size ``1 .. N - 1`` (a larger value means every size,
+        as DiffPaSS's default bootstrap).
     n_restarts : int
         Independent bootstraps (seeds ``[seed, k]``); the one reaching the
         lowest entropy is kept.  The objective chooses, never the truth.
@@ -155,7 +156,8 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
 
         hard.update(*pairs_arrays(current), np.ones(n_pairs))
         best = (_entropy(hard.counts, n_pairs), dict(current), -1)
-        sizes = np.unique(np.linspace(1, max(len(free_lefts) - 1, 1), n_iterations).astype(int))
+        top = max(len(free_lefts) - 1, 1)
+        sizes = np.unique(np.linspace(1, top, min(n_iterations, top)).astype(int))
         history = {"entropy": [], "n_fixed": []}
         trajectory = []
         for it, n_fix in enumerate(sizes):
