@@ -8,7 +8,7 @@ family pair (MalG permease + MalK ATPase) and nothing else; it is only ever
 used when asked for by name (``protlm pair --weights demo``), never as a
 silent fallback.
 
-Re-create it with (about an hour on two CPU cores)::
+Re-create it with (800 steps; 57 minutes on one thread of a shared, heavily loaded 2-core CPU)::
 
     python benchmarks/pairing.py --stage train --datasets malg-malk
     cp scratch/pairing_benchmark/malg-malk/model/model.pt protlm/models/weights/malg_malk_demo.pt
