@@ -43,6 +43,8 @@ def atomic_write(path, mode: str = "w", *, encoding: str | None = "utf-8", newli
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         if mode == "wb":
             fh = os.fdopen(fd, "wb")
         else:
@@ -54,6 +56,12 @@ def atomic_write(path, mode: str = "w", *, encoding: str | None = "utf-8", newli
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
