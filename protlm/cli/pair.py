@@ -23,7 +23,10 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.pn
               help="Output folder: pairs.tsv, paired.fasta, paired.a3m, report.json, pairing.png.")
 @click.option("--split-at", type=int, default=None,
               help="LEFT is one concatenated MSA: the left chain is its first N columns (no RIGHT then).")
-@click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "random"]), default="diffpalm", show_default=True)
+@click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "entropy-bootstrap", "diffpass", "random"]),
+              default="diffpalm", show_default=True,
+              help="diffpalm (MSA Transformer); weights-free: mi-ipa, entropy-bootstrap (protlm's fast DiffPaSS-objective "
+                   "method), diffpass (needs the protlm[diffpass] extra); random baseline.")
 @click.option("--weights", type=click.Path(), default=None,
               help="MSA Transformer checkpoint in fair-esm's format (or a folder holding "
                    "esm_msa1b_t12_100M_UR50S.pt), or `demo` for the shipped MalG-MalK demo model (a small "
@@ -68,6 +71,10 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     report = base_report(command="pair", options={}, seed=seed, device=device)
     if (right is None) == (split_at is None):
         raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+    if method == "diffpass":  # fail before reading anything when the optional extra is missing
+        from protlm.pairing.diffpass import _import_diffpass
+
+        _import_diffpass()
     out = prepare_outdir(outdir, overwrite=overwrite, expected=OUTPUTS)
     if right is None:
         paired = PairedFamilies.from_concatenated(
@@ -97,6 +104,16 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
 
             with progress_callback(desc="mi-ipa", unit="round") as cb:
                 result = pair_mi_ipa(paired, seed=seed, callback=cb)
+        elif method == "entropy-bootstrap":
+            from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
+
+            with progress_callback(desc="entropy-bootstrap", unit="it") as cb:
+                result = pair_entropy_bootstrap(paired, seed=seed, callback=cb)
+        elif method == "diffpass":
+            from protlm.pairing.diffpass import pair_diffpass
+
+            with progress_callback(desc="diffpass", unit="it") as cb:
+                result = pair_diffpass(paired, seed=seed, device=device, callback=cb)
         else:
             from protlm.pairing.random_pairing import pair_random
 
