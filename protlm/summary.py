@@ -26,8 +26,14 @@ def load_report(path) -> dict:
         raise FormatError(f"cannot read ({exc.strerror})", path=path) from None
 
 
-def _name(path: Path, names) -> str:
-    return names.pop(0) if names else path.parent.name
+def _table(reports, names, row):
+    import pandas as pd
+
+    reports = [Path(p) for p in reports]
+    names = list(names) if names else [p.parent.name for p in reports]
+    if len(names) != len(reports):
+        raise ValueError(f"{len(names)} names for {len(reports)} reports")
+    return pd.DataFrame([{"name": n, **row(load_report(p))} for n, p in zip(names, reports)])
 
 
 def summarize_pairing(reports, *, names=None):
@@ -44,24 +50,14 @@ def summarize_pairing(reports, *, names=None):
     -------
     pandas.DataFrame
     """
-    import pandas as pd
-
-    names = list(names or [])
-    rows = []
-    for p in map(Path, reports):
-        r = load_report(p)
-        rows.append(
-            {
-                "name": _name(p, names),
-                "method": r.get("method"),
-                "n_species": r.get("n_species"),
-                "n_pairs": r.get("n_pairs"),
-                "precision": r.get("precision"),
-                "random_precision": r.get("random_precision"),
-                "seconds": _seconds(r),
-            }
-        )
-    return pd.DataFrame(rows)
+    return _table(reports, names, lambda r: {
+        "method": r.get("method"),
+        "n_species": r.get("n_species"),
+        "n_pairs": r.get("n_pairs"),
+        "precision": r.get("precision"),
+        "random_precision": r.get("random_precision"),
+        "seconds": _seconds(r),
+    })
 
 
 def summarize_sequencing(reports, *, names=None):
@@ -78,26 +74,20 @@ def summarize_sequencing(reports, *, names=None):
     -------
     pandas.DataFrame
     """
-    import pandas as pd
 
-    names = list(names or [])
-    rows = []
-    for p in map(Path, reports):
-        r = load_report(p)
+    def row(r):
         opts = r.get("options", {})
-        rows.append(
-            {
-                "name": _name(p, names),
-                "known": opts.get("known", r.get("known")),
-                "efficiency": opts.get("efficiency", r.get("efficiency")),
-                "n_reads": r.get("n_reads"),
-                "accuracy_masked": r.get("accuracy_masked"),
-                "accuracy_masked_per_read": r.get("accuracy_masked_per_read"),
-                "accuracy_all": r.get("accuracy_all"),
-                "seconds": _seconds(r),
-            }
-        )
-    return pd.DataFrame(rows)
+        return {
+            "known": opts.get("known", r.get("known")),
+            "efficiency": opts.get("efficiency", r.get("efficiency")),
+            "n_reads": r.get("n_reads"),
+            "accuracy_masked": r.get("accuracy_masked"),
+            "accuracy_masked_per_read": r.get("accuracy_masked_per_read"),
+            "accuracy_all": r.get("accuracy_all"),
+            "seconds": _seconds(r),
+        }
+
+    return _table(reports, names, row)
 
 
 def _seconds(report: dict):
