@@ -43,6 +43,7 @@ def malg_tokens(malg_small, alphabet):
     return pair_tokens(paired, alphabet), paired.left.n_columns
 
 
+@pytest.mark.slow
 def test_cli_trains_a_model_that_protlm_pair_loads(malg_small, tmp_path):
     left, right = malg_small
     runner = CliRunner()
@@ -162,6 +163,7 @@ def test_demo_weights_are_shipped_and_load():
     assert demo_weights_path().stat().st_size < 5e6
 
 
+@pytest.mark.slow
 def test_quick_start_pairs_the_bundled_example_with_the_demo_model(repo_root, tmp_path):
     """The README quick start, offline, with few steps (the full run takes a couple of minutes)."""
     res = CliRunner().invoke(main, [
