@@ -344,6 +344,34 @@ def diagnose_sample(name, k, *, steps, cache, n_masks=8, n_shuffles=8):
     }
 
 
+def collect_diagnosis(cache: Path, names, *, steps: int, n_samples: int) -> dict:
+    """The ``--stage diagnose`` records found in the cache, and a table of their means."""
+    out = {"records": {}, "table": ""}
+    lines = []
+    for name in names:
+        recs = []
+        for k in range(n_samples):
+            path = cache / name / "samples" / f"{k:02d}_diagnosis_steps{steps}.json"
+            if path.exists():
+                rec = json.loads(path.read_text())
+                rec.pop("mapping", None)
+                recs.append({"sample": k, **rec})
+        if not recs:
+            continue
+        out["records"][name] = recs
+        mean = lambda key: float(np.mean([r[key] for r in recs]))  # noqa: E731
+        line = (f"{name:<10} diagnosis ({len(recs)} samples): left-masked loss at the truth {mean('loss_truth'):.4f}, "
+                f"at DiffPALM's pairing {mean('loss_diffpalm'):.4f} (precision {mean('precision'):.3f}), "
+                f"at random within-species pairings {mean('loss_random_mean'):.4f}")
+        cls = [r["rr_class"] for r in recs if r.get("rr_class") and r["rr_class"]["wrong_pairs_same_rr_class"] is not None]
+        if cls:
+            line += (f"; wrong pairs with the true partner's RR class {np.mean([c['wrong_pairs_same_rr_class'] for c in cls]):.3f}"
+                     f" (by chance {np.mean([c['same_rr_class_by_chance'] for c in cls]):.3f})")
+        lines.append(line)
+    out["table"] = "\n".join(lines)
+    return out
+
+
 def summarise(results: dict) -> dict:
     """pairing.json: ``{dataset: {method: {mean, sd, n_samples}}, "random_expected": {dataset: value}}``."""
     out = {}
@@ -465,6 +493,10 @@ def main(argv=None):
         },
         "table": table,
     }
+    diagnosis = collect_diagnosis(args.cache, names, steps=args.steps, n_samples=args.samples)
+    if diagnosis["table"]:
+        print(diagnosis["table"])
+        details["diagnosis"] = diagnosis
     (args.out / "pairing_details.json").write_text(json.dumps(details, indent=1) + "\n")
     plot(summary, results, args.out / "pairing.png")
 

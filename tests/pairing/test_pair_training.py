@@ -184,3 +184,16 @@ def test_bundled_example_holds_only_test_species_of_the_demo_model(repo_root):
     species = {i.rsplit("_", 1)[-1] for i in read_msa(repo_root / "data" / "malg_example.fasta").ids}
     assert len(species) == 7
     assert not species & set(training["train_species"]) and not species & set(training["val_species"])
+
+
+def test_init_continues_from_a_fair_esm_checkpoint(malg_tokens, tmp_path):
+    """--init: the architecture and weights come from the checkpoint, not from the size options."""
+    (tokens, species), split_at = malg_tokens
+    first = train_pair_model(tokens, species, tmp_path / "a", split_at=split_at,
+                             config=TrainingConfig(steps=1, val_every=1, **TINY), device="cpu")
+    cfg = TrainingConfig(steps=1, val_every=1, init=str(first.model_path), **dict(TINY, embed_dim=32))
+    second = train_pair_model(tokens, species, tmp_path / "b", split_at=split_at, config=cfg, device="cpu")
+    from protlm.models.esm_msa import load_msa_transformer
+
+    model, _ = load_msa_transformer(second.model_path)
+    assert model.args.embed_dim == 16 and second.steps_done == 1
