@@ -44,7 +44,7 @@ log = logging.getLogger("benchmarks.pairing")
 
 DATA = ROOT.parent / "shared" / "data" / "pairing"
 RESULTS = ROOT / "benchmarks" / "results"
-METHODS = ("diffpalm_family", "mi_ipa_trained", "mi_ipa", "random")
+METHODS = ("diffpalm_family", "mi_ipa_trained", "mi_ipa", "entropy_bootstrap", "diffpass", "random")
 
 # The settings of the committed run (see the README section "Pairing benchmark").
 TRAINING = {
@@ -170,6 +170,16 @@ def run_method(method, sub, *, seed, model=None, alphabet=None, train_pairs=None
         result = pair_mi_ipa_arrays(left, right, species_l, species_r, known_pairs={i: i for i in range(n)}, seed=seed)
         precision = result.precision({n + l: n + r for l, r in sub.truth.items()})
         extra = {"n_known_pairs": n}
+    elif method == "entropy_bootstrap":
+        from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
+
+        precision = pair_entropy_bootstrap(sub, seed=seed).precision(sub.truth)
+        extra = {}
+    elif method == "diffpass":
+        from protlm.pairing.diffpass import pair_diffpass
+
+        precision = pair_diffpass(sub, seed=seed, device="cpu").precision(sub.truth)
+        extra = {}
     elif method == "random":
         from protlm.pairing.random_pairing import pair_random
 
@@ -381,19 +391,22 @@ def summarise(results: dict) -> dict:
         out[name] = {}
         for method in METHODS:
             values = [r[method]["precision"] for r in records if method in r]
+            seconds = [r[method]["seconds"] for r in records if method in r and "seconds" in r[method]]
             out[name][method] = {"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-                                 "n_samples": len(values)}
+                                 "n_samples": len(values),
+                                 "median_seconds": float(np.median(seconds)) if seconds else None}
         expected[name] = float(np.mean([r["random_expected"] for r in records]))
     out["random_expected"] = expected
     return out
 
 
 def print_table(summary: dict, results: dict) -> str:
-    lines = [f"{'dataset':<10} {'method':<16} {'precision':>18} {'n':>3}"]
+    lines = [f"{'dataset':<10} {'method':<17} {'precision':>18} {'n':>3} {'median s':>9}"]
     for name in results:
         for method in METHODS:
             m = summary[name][method]
-            lines.append(f"{name:<10} {method:<16} {m['mean']:>8.3f} +/- {m['sd']:.3f} {m['n_samples']:>3}")
+            sec = "" if m.get("median_seconds") is None else f"{m['median_seconds']:9.1f}"
+            lines.append(f"{name:<10} {method:<17} {m['mean']:>8.3f} +/- {m['sd']:.3f} {m['n_samples']:>3} {sec}")
         lines.append(f"{name:<10} {'(species/seqs)':<16} {summary['random_expected'][name]:>8.3f}")
         gaps = [r["pairing_gap"] for r in results[name]["records"]]
         lines.append(
