@@ -63,7 +63,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     from pathlib import Path
 
     from protlm.errors import PairingInputError
-    from protlm.io import PairedFamilies, prepare_outdir, read_msa
+    from protlm.io import prepare_outdir, read_paired_families
 
     from protlm.report import base_report
 
@@ -76,14 +76,8 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
 
         _import_diffpass()
     out = prepare_outdir(outdir, overwrite=overwrite, expected=OUTPUTS)
-    if right is None:
-        paired = PairedFamilies.from_concatenated(
-            read_msa(left), split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
-        )
-    else:
-        paired = PairedFamilies.from_msas(
-            read_msa(left), read_msa(right), species_key=species_key, truth=truth, exclude=exclude
-        )
+    paired = read_paired_families(left, right, split_at=split_at, species_key=species_key, truth=truth,
+                                  exclude=exclude)
     log.info("%r", paired)
     options = {
         "method": method, "runs": runs, "steps": steps, "preset": preset, "seed": seed, "device": device,

@@ -61,7 +61,7 @@ def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude,
 
     from protlm.cli._progress import progress_callback
     from protlm.errors import PairingInputError
-    from protlm.io import PairedFamilies, read_msa
+    from protlm.io import read_paired_families
     from protlm.pairing.training import TrainingConfig, pair_tokens, train_pair_model as train
     from protlm.report import base_report, write_json
 
@@ -78,14 +78,8 @@ def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude,
         import torch
 
         torch.set_num_threads(threads)
-    if right is None:
-        paired = PairedFamilies.from_concatenated(
-            read_msa(left), split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
-        )
-    else:
-        paired = PairedFamilies.from_msas(
-            read_msa(left), read_msa(right), species_key=species_key, truth=truth, exclude=exclude
-        )
+    paired = read_paired_families(left, right, split_at=split_at, species_key=species_key, truth=truth,
+                                  exclude=exclude)
     log.info("%r", paired)
     import esm
 

@@ -18,7 +18,7 @@ import numpy as np
 from protlm.errors import PairingInputError
 from protlm.io.msa import MSA
 
-__all__ = ["SpeciesBlock", "PairedFamilies"]
+__all__ = ["SpeciesBlock", "PairedFamilies", "read_paired_families"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -303,3 +303,33 @@ def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
                     raise PairingInputError(f"{name}: line {lineno}: id {x!r} occurs more than once in the {side} MSA")
             pairs[li[a]] = ri[b]
     return pairs
+
+
+def read_paired_families(left, right=None, *, split_at=None, species_key="auto", truth=None, exclude=None):
+    """Read two MSAs, or one concatenated MSA split at a column, into :class:`PairedFamilies`.
+
+    Parameters
+    ----------
+    left, right : path or handle
+        The two families' MSAs; ``right`` is ``None`` when ``left`` is their concatenation.
+    split_at : int, optional
+        With one concatenated MSA: the left chain is its first ``split_at`` columns.
+    species_key, truth, exclude
+        As in :meth:`PairedFamilies.from_msas`.
+
+    Raises
+    ------
+    PairingInputError
+        Unless exactly one of ``right`` and ``split_at`` is given.
+    """
+    from protlm.io.msa import read_msa
+
+    if (right is None) == (split_at is None):
+        raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+    if right is None:
+        return PairedFamilies.from_concatenated(
+            read_msa(left), split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
+        )
+    return PairedFamilies.from_msas(
+        read_msa(left), read_msa(right), species_key=species_key, truth=truth, exclude=exclude
+    )
