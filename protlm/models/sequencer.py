@@ -107,7 +107,7 @@ def load_sequencer(path=None, *, device="cpu"):
     """
     import torch
 
-    from protlm.sequencing.model import SequencerModel
+    from protlm.sequencing.model import build_sequencer_model
 
     resolved = resolve_sequencer_weights(path)
     with open(resolved, "rb") as fh:
@@ -121,7 +121,10 @@ def load_sequencer(path=None, *, device="cpu"):
         raise FormatError(f"cannot read sequencer weights ({type(exc).__name__}: {first})", path=resolved) from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise FormatError(f"not a protlm sequencer weights file (expected format {FORMAT!r})", path=resolved)
-    model = SequencerModel(**obj["config"])
+    try:
+        model = build_sequencer_model(obj["config"])
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"sequencer weights describe a model protlm cannot build: {exc}", path=resolved) from None
     model.load_state_dict(obj["state_dict"])
     model.eval()
     metadata = dict(obj.get("metadata", {}))

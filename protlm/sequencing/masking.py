@@ -71,12 +71,20 @@ def window_bounds(length: int, max_len: int, *, overlap: int = 64):
 
 
 def window_tokens(body_tokens: np.ndarray, start: int, stop: int, length: int) -> np.ndarray:
-    """Tokens of one window: BOS/EOS added where it touches the protein's termini."""
-    parts = []
-    if start == 0:
-        parts.append(np.array([BOS_TOKEN]))
-    parts.append(body_tokens[start:stop])
-    if stop == length:
+    """Tokens of window ``[start, stop)`` of a whole protein's tokens, BOS/EOS added where it touches the termini.
+
+    Examples
+    --------
+    >>> window_tokens(np.arange(6), 2, 6, 6).tolist()
+    [2, 3, 4, 5, 23]
+    """
+    return _with_markers(body_tokens[start:stop], start == 0, stop == length)
+
+
+def _with_markers(window: np.ndarray, at_start: bool, at_end: bool) -> np.ndarray:
+    parts = [np.array([BOS_TOKEN])] if at_start else []
+    parts.append(window)
+    if at_end:
         parts.append(np.array([EOS_TOKEN]))
     return np.concatenate(parts)
 
@@ -119,8 +127,9 @@ def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25,
                 hint = rng.choice(masked, size=n_hint, replace=False)
                 tok[hint] = truth[hint]
                 tgt[hint] = -100
-        tok = window_tokens(tok, start, stop, length)
-        tgt = window_tokens(tgt, start, stop, length)
+        # tok and tgt already hold the window: add the markers without slicing again
+        tok = _with_markers(tok, start == 0, stop == length)
+        tgt = _with_markers(tgt, start == 0, stop == length)
         tgt[(tgt == tok) & (tgt >= 20)] = -100  # the terminus markers
         rows.append(tok)
         targets.append(tgt)

@@ -41,10 +41,12 @@ class TrainingConfig:
     32
     """
 
+    arch: str = "transformer"
     d_model: int = 128
     n_layers: int = 4
     n_heads: int = 4
     d_ff: int = 512
+    kernel_size: int = 9
     max_len: int = 256
     dropout: float = 0.1
     batch_size: int = 32
@@ -60,8 +62,14 @@ class TrainingConfig:
     threads: int | None = None
 
     def model_kwargs(self) -> dict:
-        return dict(d_model=self.d_model, n_layers=self.n_layers, n_heads=self.n_heads, d_ff=self.d_ff,
-                    max_len=self.max_len, dropout=self.dropout)
+        """The ``config`` of :func:`~protlm.sequencing.model.build_sequencer_model` for this architecture."""
+        if self.arch == "conv":
+            return dict(arch="conv", d_model=self.d_model, n_layers=self.n_layers, kernel_size=self.kernel_size,
+                        max_len=self.max_len, dropout=self.dropout)
+        if self.arch == "transformer":
+            return dict(arch="transformer", d_model=self.d_model, n_layers=self.n_layers, n_heads=self.n_heads,
+                        d_ff=self.d_ff, max_len=self.max_len, dropout=self.dropout)
+        raise ValueError(f"unknown arch {self.arch!r} (expected 'transformer' or 'conv')")
 
 
 @dataclass(frozen=True)
@@ -214,7 +222,7 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     from protlm.models.sequencer import save_sequencer
     from protlm.report import write_json
     from protlm.sequencing.alphabet import encode_residues
-    from protlm.sequencing.model import SequencerModel
+    from protlm.sequencing.model import build_sequencer_model
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -234,7 +242,7 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
         model = load_esm2_sequencer_from(init, device=dev)
         model.train()
     else:
-        model = SequencerModel(**config.model_kwargs()).to(dev)
+        model = build_sequencer_model(config.model_kwargs()).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
     state = {"step": 0, "elapsed": 0.0, "best": float("inf"), "since_best": 0, "history": []}

@@ -75,3 +75,58 @@ def test_early_stopping(tmp_path, proteins):
 def test_needs_data(tmp_path):
     with pytest.raises(ValueError, match="validation"):
         train_sequencer(["MKV" * 10], [], tmp_path, config=TrainingConfig(**TINY), device="cpu")
+
+
+def test_training_windows_are_contiguous_pieces_of_the_protein(ecoli_records):
+    """Every training window is a full-length stretch of its protein, markers only at real termini."""
+    import numpy as np
+
+    from protlm.sequencing.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, encode_residues
+    from protlm.sequencing.masking import make_batch
+
+    seqs = [encode_residues(r.sequence) for r in ecoli_records[:8]]
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        batch = make_batch(seqs, rng, max_len=64, p_hint=0.0)
+        for row, tgt, seq in zip(batch["tokens"], batch["targets"], seqs):
+            row, tgt = row[row != PAD_TOKEN], tgt[: (row != PAD_TOKEN).sum()]
+            body = (row != BOS_TOKEN) & (row != EOS_TOKEN)
+            assert body.sum() == min(len(seq), 62)
+            residues = np.where(tgt[body] >= 0, tgt[body], row[body])  # truth where hidden, the read letter elsewhere
+            starts = [i for i in range(len(seq) - len(residues) + 1) if np.array_equal(seq[i:i + len(residues)], residues)]
+            assert starts
+            assert (row[0] == BOS_TOKEN) == (0 in starts)
+            assert (row[-1] == EOS_TOKEN) == (len(seq) - len(residues) in starts)
+
+
+def test_conv_architecture_trains_loads_and_ignores_padding(tmp_path, proteins, ecoli_records):
+    import torch
+
+    from protlm.sequencing.alphabet import PAD_TOKEN
+
+    train, valid = proteins
+    config = TrainingConfig(arch="conv", d_model=16, n_layers=2, kernel_size=5, max_len=64, batch_size=8, n_valid=16,
+                            warmup_steps=2, max_steps=4, eval_every=2)
+    result = train_sequencer(train, valid, tmp_path, config=config, device="cpu")
+    model, meta = load_sequencer(result.best_path)
+    assert model.config["arch"] == "conv" and meta["training_config"]["arch"] == "conv"
+    tok = torch.randint(0, 21, (1, 40))
+    padded = torch.cat([tok, torch.full((1, 17), PAD_TOKEN)], dim=1)
+    k, e = torch.zeros(1, 20), torch.ones(1)
+    with torch.inference_mode():
+        assert torch.allclose(model(tok, k, e), model(padded, k, e)[:, :40], atol=1e-5)
+    sim = simulate_reads(ecoli_records[:3], known="KCYM")
+    pred = predict_reads(sim.reads, known="KCYM", backend=ModelBackend(model))
+    assert [len(s) for s in pred.sequences] == [len(t) for t in sim.truths]
+
+
+def test_unknown_architecture_in_weights_is_a_format_error(tmp_path):
+    import torch
+
+    from protlm.errors import FormatError
+    from protlm.models.sequencer import FORMAT
+
+    path = tmp_path / "w.pt"
+    torch.save({"format": FORMAT, "format_version": 1, "config": {"arch": "lstm"}, "state_dict": {}}, path)
+    with pytest.raises(FormatError, match="lstm"):
+        load_sequencer(path)
