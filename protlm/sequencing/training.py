@@ -173,7 +173,9 @@ def _evaluate(model, batches, device):
     model.eval()
     tot_loss = tot_n = 0.0
     kcym_n = kcym_c = 0.0
-    with torch.inference_mode():
+    # no_grad, not inference_mode: fair-esm's rotary embedding caches cos/sin tables per length, and a
+    # table made under inference_mode cannot be used by the next training step's backward
+    with torch.no_grad():
         for batch in batches:
             tb = _to_torch(batch, device)
             scores = _scores(model, tb)
