@@ -158,7 +158,9 @@ def main(argv=None):
                     entries.append({"split": split_name, "known_set": label, "known": known, "efficiency": eff,
                                     "method": method, "accuracy_masked": ev.accuracy_masked,
                                     "accuracy_masked_per_read": ev.accuracy_masked_per_read,
-                                    "accuracy_all": ev.accuracy_all, "n_masked": ev.n_masked, "n_reads": ev.n_reads,
+                                    "accuracy_all": ev.accuracy_all, "top3_accuracy_masked": ev.top3_accuracy_masked,
+                                    "log_loss_masked": ev.log_loss_masked,
+                                    "n_masked": ev.n_masked, "n_reads": ev.n_reads,
                                     "expected_calibration_error": ev.expected_calibration_error(),
                                     "seconds": round(time.perf_counter() - t0, 2)})
                     log.info("%s %s e=%g %s: masked accuracy %.4f", split_name, known, eff, method, ev.accuracy_masked)
@@ -174,7 +176,8 @@ def main(argv=None):
                 n = sum(r["n_masked"] for r in rows)
                 entries.append({"split": split_name, "known_set": "KCYM+1", "known": "KCYM+{" + EXTRA + "} mean",
                                 "efficiency": eff, "method": method,
-                                "accuracy_masked": sum(r["accuracy_masked"] * r["n_masked"] for r in rows) / n,
+                                **{key: sum(r[key] * r["n_masked"] for r in rows) / n
+                                   for key in ("accuracy_masked", "top3_accuracy_masked", "log_loss_masked")},
                                 "n_masked": n})
 
     throughput = None
@@ -195,10 +198,10 @@ def main(argv=None):
                       "target_seconds": 60, "met": seconds < 60}
         log.info("throughput: %d residues in %.1f s", n_res, seconds)
 
-    def acc(split_name, known, eff, method):
+    def acc(split_name, known, eff, method, key="accuracy_masked"):
         for e in entries:
             if (e["split"], e["known"], e["efficiency"], e["method"]) == (split_name, known, eff, method):
-                return e["accuracy_masked"]
+                return e[key]
         return float("nan")
 
     base = acc("test", "KCYM", 1.0, "most-frequent")
@@ -226,15 +229,19 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 
-    lines = ["| split | known set | e | most-frequent | model | model+refine2 | model / baseline |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| split | known set | e | most-frequent | model | model+refine2 | model / baseline "
+             "| top-3: most-frequent / model | log loss (nats): most-frequent / model |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for split_name in tests:
         for label, known in [("KCYM", "KCYM"), ("KCYMRHWST", "KCYMRHWST"), ("KCYM+1 (mean of R,H,W,S,T)",
                                                                            "KCYM+{" + EXTRA + "} mean")]:
             for eff in (effs if known == "KCYM" or args.all_efficiencies else effs[:1]):
                 b, m, r = (acc(split_name, known, eff, x) for x in ("most-frequent", "model", "model+refine2"))
                 rs = f"{r:.3f}" if r == r else "-"
-                lines.append(f"| {split_name} | {label} | {eff:g} | {b:.3f} | {m:.3f} | {rs} | {m / b:.2f}x |")
+                t3 = [acc(split_name, known, eff, x, "top3_accuracy_masked") for x in ("most-frequent", "model")]
+                ll = [acc(split_name, known, eff, x, "log_loss_masked") for x in ("most-frequent", "model")]
+                lines.append(f"| {split_name} | {label} | {eff:g} | {b:.3f} | {m:.3f} | {rs} | {m / b:.2f}x "
+                             f"| {t3[0]:.3f} / {t3[1]:.3f} | {ll[0]:.3f} / {ll[1]:.3f} |")
     table = "\n".join(lines)
     (out.with_suffix(".md")).write_text(table + "\n")
     print(table)

@@ -3,7 +3,12 @@
 ``accuracy_masked`` is pooled over every ``X`` whose true residue is one of
 the 20 standard ones; ``accuracy_masked_per_read`` is the mean of per-read
 masked accuracies (reads with at least one such position); ``accuracy_all``
-counts the read letters too.  Non-standard true letters (U, B, Z, X, ...) are
+counts the read letters too.  ``top3_accuracy_masked`` counts an ``X`` as
+right when its true residue is among the three most probable (the
+``predicted``, ``alt1`` and ``alt2`` columns of ``positions.tsv``), and
+``log_loss_masked`` is the mean of ``-ln P(true residue)`` over the ``X``
+(nats; lower is better), which rewards probabilities that are right even
+where the top residue is not.  Non-standard true letters (U, B, Z, X, ...) are
 left out and counted.
 """
 
@@ -40,6 +45,10 @@ class Evaluation:
     calibration : dict
         ``bin_lower``, ``bin_upper``, ``confidence`` (mean top probability),
         ``accuracy`` and ``count`` per probability bin, over masked positions.
+    top3_accuracy_masked : float
+        The true residue among the three most probable, over masked positions.
+    log_loss_masked : float
+        Mean ``-ln P(true residue)`` over masked positions (nats).
     """
 
     accuracy_masked: float
@@ -52,6 +61,8 @@ class Evaluation:
     per_residue_recall: dict
     confusion: np.ndarray
     calibration: dict = field(default_factory=dict)
+    top3_accuracy_masked: float = float("nan")
+    log_loss_masked: float = float("nan")
 
     def __repr__(self) -> str:
         return (f"Evaluation(accuracy_masked={self.accuracy_masked:.4f}, accuracy_masked_per_read="
@@ -63,6 +74,8 @@ class Evaluation:
             "accuracy_masked": self.accuracy_masked,
             "accuracy_masked_per_read": self.accuracy_masked_per_read,
             "accuracy_all": self.accuracy_all,
+            "top3_accuracy_masked": self.top3_accuracy_masked,
+            "log_loss_masked": self.log_loss_masked,
             "n_masked": self.n_masked,
             "n_all": self.n_all,
             "n_reads": self.n_reads,
@@ -141,6 +154,8 @@ def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
     >>> e = evaluate_prediction(p, {"r": "MLAKL"})
     >>> e.accuracy_masked, e.accuracy_all
     (0.6666666666666666, 0.8)
+    >>> round(e.log_loss_masked, 3)  # -ln P of L, A, L: 0.24, 0.04, 0.24 over 0.84 (K, C, Y, M excluded)
+    1.85
     """
     if not isinstance(truth, dict):
         truth = dict(zip(prediction.ids, truth))
@@ -187,10 +202,15 @@ def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
                    "accuracy": [None if np.isnan(x) else float(x) for x in acc], "count": count.tolist()}
     n_masked = int(masked.sum())
     n_all = int(standard.sum())
+    p_true = prediction.probabilities[np.flatnonzero(masked), true_idx[masked]].astype(np.float64)
+    top3 = np.argsort(-prediction.probabilities[masked], axis=1, kind="stable")[:, :3]
+    in_top3 = (top3 == true_idx[masked][:, None]).any(axis=1)
     return Evaluation(
         accuracy_masked=float(correct[masked].mean()) if n_masked else float("nan"),
         accuracy_masked_per_read=float((c_m[has] / n_m[has]).mean()) if has.any() else float("nan"),
         accuracy_all=float(correct[standard].mean()) if n_all else float("nan"),
         n_masked=n_masked, n_all=n_all, n_reads=len(prediction), n_nonstandard=int((~standard).sum()),
         per_residue_recall=recall, confusion=confusion, calibration=calibration,
+        top3_accuracy_masked=float(in_top3.mean()) if n_masked else float("nan"),
+        log_loss_masked=float(-np.log(np.maximum(p_true, 1e-12)).mean()) if n_masked else float("nan"),
     )

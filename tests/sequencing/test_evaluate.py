@@ -23,10 +23,14 @@ def test_accuracies_by_hand(pred):
     assert ev.accuracy_masked_per_read == pytest.approx(2 / 3)
     assert ev.accuracy_all == pytest.approx(6 / 8)
     assert ev.per_residue_recall == {"A": 0.0, "L": 1.0}
+    # decoded: L 0.24/0.84, every other allowed letter 0.04/0.84; ties go in alphabet order (A, D, ...)
+    assert ev.top3_accuracy_masked == pytest.approx(1.0)
+    assert ev.log_loss_masked == pytest.approx((4 * np.log(0.84 / 0.24) + 2 * np.log(0.84 / 0.04)) / 6)
     assert ev.confusion.sum() == 6
     assert sum(ev.calibration["count"]) == 6
     s = ev.summary()
     assert s["accuracy_masked"] == ev.accuracy_masked and "per_residue_recall" in s
+    assert s["log_loss_masked"] == ev.log_loss_masked and s["top3_accuracy_masked"] == 1.0
     assert list(ev.to_dataframe().columns) == ["residue", "n_masked", "recall", "n_predicted"]
 
 
