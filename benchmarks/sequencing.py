@@ -12,7 +12,9 @@ Protocol:
   of each, drawn with a fixed seed, as whole-protein reads;
 * known sets KCYM, KCYMRHWST and KCYM+1 (each of R, H, W, S, T, and their
   mean); efficiencies 1.0 and 0.8 for KCYM, 1.0 for the others (all with
-  ``--all-efficiencies``);
+  ``--all-efficiencies``); and tryptic peptides (at least 6 residues) of the
+  same proteins with KCYM at the first efficiency, predicted as
+  ``protlm sequence --peptides`` does (no terminus markers);
 * methods, all through the same constrained decoding: ``most-frequent``
   (residue frequencies of the training split: the most frequent allowed
   residue), ``model`` (one pass) and, for KCYM, ``model+refine2`` (two
@@ -21,7 +23,10 @@ Protocol:
   test protein's best hit among the training proteins, to show what the
   split holds out;
 * throughput: the whole E. coli proteome as KCYM reads, timed
-  ``predict_reads`` (model loaded, reads in memory), ``--threads`` torch threads.
+  ``predict_reads`` (model loaded, reads in memory), ``--threads`` torch
+  threads; with ``--throughput-baseline WEIGHTS`` another model is timed on
+  the same reads in the same run (the README's row: the previous shipped model,
+  ``git show 9574e99:protlm/models/weights/sequencer_default.pt > old.pt``).
 
 One command::
 
@@ -94,6 +99,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-throughput", action="store_true")
+    ap.add_argument("--throughput-baseline", default=None, metavar="WEIGHTS",
+                    help="also time these weights on the same reads, in the same run (e.g. an earlier shipped model)")
     ap.add_argument("--out", default=str(RESULTS / "sequencing.json"))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -156,7 +163,7 @@ def main(argv=None):
                     pred = predict_reads(sim.reads, known=known, backend=be, efficiency=eff, refine=refine)
                     ev = evaluate_prediction(pred, truth)
                     entries.append({"split": split_name, "known_set": label, "known": known, "efficiency": eff,
-                                    "method": method, "accuracy_masked": ev.accuracy_masked,
+                                    "reads": "protein", "method": method, "accuracy_masked": ev.accuracy_masked,
                                     "accuracy_masked_per_read": ev.accuracy_masked_per_read,
                                     "accuracy_all": ev.accuracy_all, "top3_accuracy_masked": ev.top3_accuracy_masked,
                                     "log_loss_masked": ev.log_loss_masked,
@@ -164,6 +171,19 @@ def main(argv=None):
                                     "expected_calibration_error": ev.expected_calibration_error(),
                                     "seconds": round(time.perf_counter() - t0, 2)})
                     log.info("%s %s e=%g %s: masked accuracy %.4f", split_name, known, eff, method, ev.accuracy_masked)
+
+    # tryptic peptides (KCYM, first efficiency): reads whose ends are not their proteins' termini
+    for split_name, recs in tests.items():
+        sim = simulate_reads(recs, known="KCYM", efficiency=effs[0], seed=args.seed, fragment="tryptic", min_length=6)
+        truth = dict(zip((r.id for r in sim.reads), sim.truths))
+        for method, be in (("most-frequent", baseline), ("model", backend)):
+            pred = predict_reads(sim.reads, known="KCYM", backend=be, efficiency=effs[0], termini=False)
+            ev = evaluate_prediction(pred, truth)
+            entries.append({"split": split_name, "known_set": "KCYM", "known": "KCYM", "efficiency": effs[0],
+                            "reads": "tryptic", "method": method, "accuracy_masked": ev.accuracy_masked,
+                            "top3_accuracy_masked": ev.top3_accuracy_masked, "log_loss_masked": ev.log_loss_masked,
+                            "n_masked": ev.n_masked, "n_reads": ev.n_reads})
+            log.info("%s KCYM tryptic %s: masked accuracy %.4f", split_name, method, ev.accuracy_masked)
 
     # KCYM+1: the mean over the five extra letters, as its own rows
     for split_name in tests:
@@ -175,7 +195,7 @@ def main(argv=None):
                         and e["efficiency"] == eff and e["method"] == method]
                 n = sum(r["n_masked"] for r in rows)
                 entries.append({"split": split_name, "known_set": "KCYM+1", "known": "KCYM+{" + EXTRA + "} mean",
-                                "efficiency": eff, "method": method,
+                                "efficiency": eff, "reads": "protein", "method": method,
                                 **{key: sum(r[key] * r["n_masked"] for r in rows) / n
                                    for key in ("accuracy_masked", "top3_accuracy_masked", "log_loss_masked")},
                                 "n_masked": n})
@@ -185,22 +205,33 @@ def main(argv=None):
         recs = [(i, s) for i, s in zip(*load_proteins([ECOLI], min_length=1)[:2])]
         sim = simulate_reads(recs, known="KCYM", min_length=1)
         n_res = sum(len(r) for r in sim.reads)
+        def timed(be):
+            t0 = time.perf_counter()
+            cpu0 = time.process_time()
+            pred = predict_reads(sim.reads, known="KCYM", backend=be)
+            return time.perf_counter() - t0, time.process_time() - cpu0, pred.info["windows"]
+
         load_before = os.getloadavg()[0]
-        t0 = time.perf_counter()
-        cpu0 = time.process_time()
-        predict_reads(sim.reads, known="KCYM", backend=backend)
-        seconds = time.perf_counter() - t0
-        cpu_seconds = time.process_time() - cpu0
+        seconds, cpu_seconds, windows = timed(backend)
         throughput = {"reads": len(sim.reads), "residues": n_res, "seconds": round(seconds, 2),
                       "residues_per_second": round(n_res / seconds), "threads": args.threads,
-                      "process_cpu_seconds": round(cpu_seconds, 2),
+                      "process_cpu_seconds": round(cpu_seconds, 2), "windows": windows,
                       "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                       "target_seconds": 60, "met": seconds < 60}
         log.info("throughput: %d residues in %.1f s", n_res, seconds)
+        if args.throughput_baseline:
+            other = ModelBackend.from_weights(args.throughput_baseline, device="cpu")
+            b_seconds, b_cpu, b_windows = timed(other)
+            throughput["baseline"] = {"weights": args.throughput_baseline,
+                                      "model": other.model.config, "seconds": round(b_seconds, 2),
+                                      "process_cpu_seconds": round(b_cpu, 2), "windows": b_windows,
+                                      "ratio_model_over_baseline": round(seconds / b_seconds, 3)}
+            log.info("throughput baseline %s: %.1f s", args.throughput_baseline, b_seconds)
 
-    def acc(split_name, known, eff, method, key="accuracy_masked"):
+    def acc(split_name, known, eff, method, key="accuracy_masked", reads="protein"):
         for e in entries:
-            if (e["split"], e["known"], e["efficiency"], e["method"]) == (split_name, known, eff, method):
+            if (e["split"], e["known"], e["efficiency"], e["method"], e["reads"]) == (split_name, known, eff, method,
+                                                                                      reads):
                 return e[key]
         return float("nan")
 
@@ -233,13 +264,14 @@ def main(argv=None):
              "| top-3: most-frequent / model | log loss (nats): most-frequent / model |",
              "|---|---|---|---|---|---|---|---|---|"]
     for split_name in tests:
-        for label, known in [("KCYM", "KCYM"), ("KCYMRHWST", "KCYMRHWST"), ("KCYM+1 (mean of R,H,W,S,T)",
-                                                                           "KCYM+{" + EXTRA + "} mean")]:
-            for eff in (effs if known == "KCYM" or args.all_efficiencies else effs[:1]):
-                b, m, r = (acc(split_name, known, eff, x) for x in ("most-frequent", "model", "model+refine2"))
+        for label, known, reads in [("KCYM", "KCYM", "protein"), ("KCYMRHWST", "KCYMRHWST", "protein"),
+                                    ("KCYM+1 (mean of R,H,W,S,T)", "KCYM+{" + EXTRA + "} mean", "protein"),
+                                    ("KCYM, tryptic peptides", "KCYM", "tryptic")]:
+            for eff in (effs if (known == "KCYM" and reads == "protein") or args.all_efficiencies else effs[:1]):
+                b, m, r = (acc(split_name, known, eff, x, reads=reads) for x in ("most-frequent", "model", "model+refine2"))
                 rs = f"{r:.3f}" if r == r else "-"
-                t3 = [acc(split_name, known, eff, x, "top3_accuracy_masked") for x in ("most-frequent", "model")]
-                ll = [acc(split_name, known, eff, x, "log_loss_masked") for x in ("most-frequent", "model")]
+                t3 = [acc(split_name, known, eff, x, "top3_accuracy_masked", reads) for x in ("most-frequent", "model")]
+                ll = [acc(split_name, known, eff, x, "log_loss_masked", reads) for x in ("most-frequent", "model")]
                 lines.append(f"| {split_name} | {label} | {eff:g} | {b:.3f} | {m:.3f} | {rs} | {m / b:.2f}x "
                              f"| {t3[0]:.3f} / {t3[1]:.3f} | {ll[0]:.3f} / {ll[1]:.3f} |")
     table = "\n".join(lines)
@@ -248,6 +280,9 @@ def main(argv=None):
     if throughput:
         print(f"\nthroughput: E. coli proteome, {throughput['residues']:,} residues as KCYM reads, "
               f"{throughput['seconds']} s ({throughput['residues_per_second']:,} residues/s, {args.threads} threads)")
+        if "baseline" in throughput:
+            b = throughput["baseline"]
+            print(f"  baseline {b['weights']}: {b['seconds']} s (model / baseline time {b['ratio_model_over_baseline']:.2f}x)")
     print(f"target homology KCYM e=1 model >= 1.5x baseline: {targets['homology_kcym_e1_ratio_model_over_most_frequent']:.2f}x "
           f"({'met' if targets['met'] else 'NOT met'})")
     if leakage:

@@ -166,13 +166,15 @@ def evaluate_config(rows, *, dataset, reference_name, index, backend, freq_backe
     t_search = time.perf_counter() - t0
     summary = hits.summary()
     t0 = time.perf_counter()
-    model_pred = predict_reads(reads, known=KNOWN, backend=backend, efficiency=efficiency)
+    termini = length is None  # peptides' ends are not their proteins' termini (protlm sequence --peptides)
+    model_pred = predict_reads(reads, known=KNOWN, backend=backend, efficiency=efficiency, termini=termini)
     t_model = time.perf_counter() - t0
-    freq_pred = predict_reads(reads, known=KNOWN, backend=freq_backend, efficiency=efficiency)
+    freq_pred = predict_reads(reads, known=KNOWN, backend=freq_backend, efficiency=efficiency, termini=termini)
     hybrid_pred = with_probabilities(model_pred, hybrid_probabilities(model_pred, prior))
     # the shortcut above is predict_reads(prior=...): check it on a few reads
     few = 12
-    direct = predict_reads(reads[:few], known=KNOWN, backend=backend, efficiency=efficiency, prior=prior.factors[:few])
+    direct = predict_reads(reads[:few], known=KNOWN, backend=backend, efficiency=efficiency, prior=prior.factors[:few],
+                           termini=termini)
     rows_few = int(direct.offsets[-1])
     if not np.allclose(direct.probabilities, hybrid_pred.probabilities[:rows_few], atol=1e-4):
         raise AssertionError("hybrid shortcut differs from predict_reads(prior=...)")
@@ -189,7 +191,7 @@ def evaluate_config(rows, *, dataset, reference_name, index, backend, freq_backe
     methods = [("most-frequent", freq_pred), ("model", model_pred), ("hybrid", hybrid_pred),
                ("reference+most-frequent", ref_only)]
     if esm2_backend is not None:
-        esm_pred = predict_reads(reads, known=KNOWN, backend=esm2_backend, efficiency=efficiency)
+        esm_pred = predict_reads(reads, known=KNOWN, backend=esm2_backend, efficiency=efficiency, termini=termini)
         methods += [(esm2_backend.name, esm_pred),
                     (f"hybrid-{esm2_backend.name}", with_probabilities(esm_pred, hybrid_probabilities(esm_pred, prior)))]
     for method, pred in methods:

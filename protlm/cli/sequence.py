@@ -36,6 +36,9 @@ _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
 @click.option("--d-ff", type=int, default=512, show_default=True, help="Feed-forward width (transformer).")
 @click.option("--kernel-size", type=int, default=9, show_default=True, help="Convolution width (conv).")
 @click.option("--max-len", type=int, default=256, show_default=True, help="Window length in tokens (residues + terminus markers).")
+@click.option("--fragment-fraction", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of training windows that are 6-60-residue peptides without terminus markers "
+                   "(what `protlm sequence --peptides` shows the model).")
 @click.option("--eval-every", type=int, default=200, show_default=True)
 @click.option("--patience", type=int, default=5, show_default=True, help="Evaluations without improvement before stopping.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -43,11 +46,12 @@ _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None, help="Copy the best weights here at the end.")
 @click.option("--init", "init", default=None,
-              help="Fine-tune an ESM-2 instead: a checkpoint file in fair-esm's format or an ESM-2 name "
+              help="Start from trained weights: a protlm sequencer file (e.g. the shipped model; its architecture "
+                   "is kept), or an ESM-2 to fine-tune: a checkpoint file in fair-esm's format or an ESM-2 name "
                    "(esm2_t6_8M_UR50D ...) found by the weights resolver; best.pt is then an ESM-2 checkpoint.")
 def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_fraction, random_test_fraction,
                             max_steps, max_minutes, batch_size, lr, warmup_steps, arch, d_model, layers, heads, d_ff,
-                            kernel_size, max_len,
+                            kernel_size, max_len, fragment_fraction,
                             eval_every, patience, seed, device, threads, export_path, init):
     """Train the masked-residue predictor on full protein sequences (FASTA, plain or gzipped).
 
@@ -67,12 +71,17 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
 
     started = time.monotonic()
     init_weights = None
-    if init:  # ESM-2 to fine-tune: found (or refused) before any work
-        from protlm.models.esm2 import resolve_esm2_init
+    if init:  # model to fine-tune: found (or refused) before any work
+        from protlm.models.sequencer import is_sequencer_weights
 
-        init_weights = resolve_esm2_init(init)
+        if is_sequencer_weights(init):  # protlm's own model: go on training it
+            init_weights = Path(init)
+        else:
+            from protlm.models.esm2 import resolve_esm2_init
+
+            init_weights = resolve_esm2_init(init)
     config = TrainingConfig(arch=arch, d_model=d_model, n_layers=layers, n_heads=heads, d_ff=d_ff,
-                            kernel_size=kernel_size, max_len=max_len,
+                            kernel_size=kernel_size, max_len=max_len, fragment_fraction=fragment_fraction,
                             batch_size=batch_size, lr=lr, warmup_steps=warmup_steps, max_steps=max_steps, max_minutes=max_minutes,
                             eval_every=eval_every, patience=patience, seed=seed, threads=threads)
     out = Path(outdir)
@@ -98,7 +107,8 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
         log.info("best weights copied to %s", export_path)
     report = base_report(command="train-sequencer", options={**config.__dict__, "split": split_method,
                                                              "inputs": list(inputs), "export": export_path,
-                                                             "init": str(init_weights.path) if init_weights else None},
+                                                             "init": str(getattr(init_weights, "path", init_weights))
+                                                             if init_weights else None},
                          seed=seed, device=device)
     report.update(result={"step": result.step, "best_valid_loss": result.best_valid_loss, "stopped": result.stopped,
                           "history": result.history}, data=metadata, wall_seconds=round(time.monotonic() - started, 1))
@@ -184,13 +194,16 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
               help="Index built from --reference by `protlm index` (default: the cache, built when missing or stale).")
 @click.option("--max-hits", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Reference hits reported per read in hits.tsv.")
+@click.option("--peptides", is_flag=True,
+              help="Reads are peptides (tryptic or other fragments): their ends are not the protein's termini, "
+                   "and the model is not told they are.")
 @click.option("--batch-tokens", type=click.IntRange(256), default=16384, show_default=True)
 @click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Recorded; prediction itself is deterministic.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs already in OUTDIR.")
 def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, esm_weights, refine, reference, index_path,
-                     max_hits, batch_tokens, device, threads, seed, overwrite):
+                     max_hits, peptides, batch_tokens, device, threads, seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
     Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
@@ -250,10 +263,12 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         backend = ModelBackend.from_weights(weights, device=device)
     with progress_callback(desc="windows", unit="window") as cb:
         pred = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
-                             batch_tokens=batch_tokens, callback=cb, prior=guide and guide.prior.factors)
+                             batch_tokens=batch_tokens, callback=cb, prior=guide and guide.prior.factors,
+                             termini=not peptides)
     pred.write(out)
     report = base_report(command="sequence", options={"reads": reads_path, "known": known, "efficiency": efficiency,
                                                       "truth": truth, "model": str(getattr(weights, "path", weights)), "refine": refine,
+                                                      "peptides": peptides,
                                                       "batch_tokens": batch_tokens, "threads": threads},
                          seed=seed, device=str(backend.device))
     meta = {k: v for k, v in backend.metadata.items() if k in ("path", "step", "valid_loss", "valid_accuracy_kcym", "inputs")}

@@ -90,6 +90,26 @@ def save_sequencer(model, path, *, metadata=None) -> None:
         torch.save(obj, fh)
 
 
+def is_sequencer_weights(path) -> bool:
+    """Whether ``path`` is a protlm sequencer weights file (not, e.g., an ESM-2 checkpoint).
+
+    Examples
+    --------
+    >>> is_sequencer_weights("no/such/file.pt")
+    False
+    """
+    import torch
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                return False
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - anything unreadable is "not ours"
+        return False
+    return isinstance(obj, dict) and obj.get("format") == FORMAT
+
+
 def load_sequencer(path=None, *, device="cpu"):
     """Load a weights file (resolved by :func:`resolve_sequencer_weights`).
 

@@ -90,7 +90,7 @@ def _with_markers(window: np.ndarray, at_start: bool, at_end: bool) -> np.ndarra
 
 
 def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25, max_hint_fraction=0.6,
-               conditions=None):
+               conditions=None, p_fragment=0.0, fragment_lengths=(6, 60)):
     """One training batch from residue-index arrays (0-19, -1 for other letters).
 
     For each sequence: a random window, a known set and efficiency
@@ -98,7 +98,10 @@ def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25,
     type and detected with probability ``e``) shown as their residue, the rest
     as ``MASK``.  With probability ``p_hint`` a random fraction of the masked
     positions is revealed (as iterative refinement does) and excluded from the
-    loss.
+    loss.  With probability ``p_fragment`` the window is instead a peptide: a
+    random stretch of ``fragment_lengths`` residues (inclusive bounds) with no
+    terminus markers, as :func:`~protlm.sequencing.predictor.predict_reads`
+    shows peptide reads (``termini=False``).
 
     Returns
     -------
@@ -112,6 +115,9 @@ def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25,
         known, eff = conditions[i] if conditions is not None else sample_condition(rng)
         length = len(seq)
         body = max_len - 2
+        fragment = p_fragment > 0 and rng.random() < p_fragment
+        if fragment:
+            body = min(length, int(rng.integers(fragment_lengths[0], fragment_lengths[1] + 1)))
         start = int(rng.integers(0, length - body + 1)) if length > body else 0
         stop = min(length, start + body)
         truth = seq[start:stop]
@@ -128,8 +134,9 @@ def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25,
                 tok[hint] = truth[hint]
                 tgt[hint] = -100
         # tok and tgt already hold the window: add the markers without slicing again
-        tok = _with_markers(tok, start == 0, stop == length)
-        tgt = _with_markers(tgt, start == 0, stop == length)
+        ends = (False, False) if fragment else (start == 0, stop == length)
+        tok = _with_markers(tok, *ends)
+        tgt = _with_markers(tgt, *ends)
         tgt[(tgt == tok) & (tgt >= 20)] = -100  # the terminus markers
         rows.append(tok)
         targets.append(tgt)

@@ -156,10 +156,11 @@ def _plan_windows(lengths, max_len, overlap):
 
 
 def _score(backend, tokens_all, offsets, lengths, plan, known, efficiency, batch_tokens, out, active=None,
-           callback=None):
+           callback=None, termini=True):
     """Fill ``out`` (total, 20) with the backend's log-scores at owned positions of the planned windows."""
     jobs = [w for w in plan if active is None or active[w[0]]]
-    sizes = np.array([(w[2] - w[1]) + (w[1] == 0) + (w[2] == lengths[w[0]]) for w in jobs], dtype=np.int64)
+    sizes = np.array([(w[2] - w[1]) + (int(w[1] == 0) + int(w[2] == lengths[w[0]]) if termini else 0) for w in jobs],
+                     dtype=np.int64)
     order = np.argsort(sizes, kind="stable")
     kv = known.astype(np.float32)
     done = 0
@@ -175,12 +176,12 @@ def _score(backend, tokens_all, offsets, lengths, plan, known, efficiency, batch
         toks = np.full((len(batch), width), PAD_TOKEN, dtype=np.int64)
         for b, (i, s, e, _, _) in enumerate(batch):
             body = tokens_all[offsets[i]: offsets[i + 1]]
-            w = window_tokens(body, s, e, int(lengths[i]))
+            w = window_tokens(body, s, e, int(lengths[i])) if termini else body[s:e]
             toks[b, : len(w)] = w
         logits = backend.window_logits(toks, np.broadcast_to(kv, (len(batch), 20)),
                                        np.full(len(batch), efficiency, dtype=np.float32))
         for b, (i, s, e, own_s, own_e) in enumerate(batch):
-            first = 1 if s == 0 else 0
+            first = 1 if (s == 0 and termini) else 0
             out[offsets[i] + own_s: offsets[i] + own_e] = logits[b, first + own_s - s: first + own_e - s]
         done += len(batch)
         if callback is not None:
@@ -189,7 +190,7 @@ def _score(backend, tokens_all, offsets, lengths, plan, known, efficiency, batch
 
 
 def predict_reads(reads, *, known, backend, efficiency=1.0, refine=0, prior=None, batch_tokens=16384,
-                  overlap=64, callback=None) -> Prediction:
+                  overlap=64, termini=True, callback=None) -> Prediction:
     """Most probable full sequence, and a distribution at every ``X``, for each read.
 
     Parameters
@@ -212,6 +213,11 @@ def predict_reads(reads, *, known, backend, efficiency=1.0, refine=0, prior=None
         Padded tokens per forward pass.
     overlap : int
         Residues shared by consecutive windows of a long read.
+    termini : bool
+        Whether a read's ends are its protein's N- and C-terminus (whole
+        proteins: the model is told, as in training).  ``False`` for peptides
+        (tryptic or other fragments), whose ends lie inside the protein: the
+        model then sees them as it sees the inner edges of training windows.
     callback : callable, optional
         ``callback(windows_done, total=n_windows)``.
 
@@ -270,7 +276,7 @@ def predict_reads(reads, *, known, backend, efficiency=1.0, refine=0, prior=None
         if not active.any():
             break
         _score(backend, tokens, offsets, lengths, plan, kv, efficiency, batch_tokens, scores, active=active,
-               callback=callback)
+               callback=callback, termini=termini)
         n_passes += 1
         rows = np.flatnonzero(pending)
         p = constrained_probabilities(scores[rows], kv, efficiency,
@@ -295,7 +301,7 @@ def predict_reads(reads, *, known, backend, efficiency=1.0, refine=0, prior=None
     letters = _LETTERS[best]
     sequences = tuple("".join(letters[offsets[i]: offsets[i + 1]]) for i in range(len(reads)))
     info = {"backend": backend.name, "refine": refine, "passes": n_passes, "windows": len(plan),
-            "batch_tokens": batch_tokens, "overlap": overlap, "prior": prior is not None,
+            "batch_tokens": batch_tokens, "overlap": overlap, "termini": termini, "prior": prior is not None,
             "seconds": round(time.perf_counter() - started, 3)}
     log.info("predicted %d reads (%d residues, %d unknown) in %.1f s", len(reads), total, int(unknown.sum()),
              info["seconds"])

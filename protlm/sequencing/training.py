@@ -48,6 +48,7 @@ class TrainingConfig:
     d_ff: int = 512
     kernel_size: int = 9
     max_len: int = 256
+    fragment_fraction: float = 0.0
     dropout: float = 0.1
     batch_size: int = 32
     lr: float = 1e-3
@@ -163,7 +164,7 @@ def _validation_batches(valid, config: TrainingConfig):
     for lo in range(0, config.n_valid, config.batch_size):
         seqs = [valid[j] for j in picks[lo: lo + config.batch_size]]
         batches.append(make_batch(seqs, rng, max_len=config.max_len, p_hint=0.0,
-                                  conditions=conds[lo: lo + config.batch_size]))
+                                  conditions=conds[lo: lo + config.batch_size], p_fragment=config.fragment_fraction))
     return batches
 
 
@@ -210,7 +211,8 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     init : str or os.PathLike, optional
         Fine-tune an ESM-2 instead of training protlm's model from scratch:
         an ESM-2 name (found by the weights resolver) or checkpoint file in
-        fair-esm's format (:mod:`protlm.models.esm2`).  ``best.pt`` is then an
+        fair-esm's format (:mod:`protlm.models.esm2`); or a protlm sequencer
+        weights file, trained further with its own architecture.  ``best.pt`` is then an
         ESM-2 checkpoint too (``protlm sequence --model esm2_... --weights best.pt``);
         the model-shape options of ``config`` are not used.
 
@@ -238,7 +240,14 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     val_batches = _validation_batches(valid_idx, config)
 
     torch.manual_seed(config.seed)
-    if init is not None:
+    from protlm.models.sequencer import is_sequencer_weights, load_sequencer
+
+    own_init = init is not None and not hasattr(init, "path") and is_sequencer_weights(init)
+    if own_init:  # protlm's own model, trained further (its architecture, not config's)
+        model, init_meta = load_sequencer(init, device=dev)
+        model.train()
+        log.info("starting from %s (step %s of its own training)", init, init_meta.get("step"))
+    elif init is not None:
         from protlm.models.esm2 import load_esm2_sequencer_from
 
         model = load_esm2_sequencer_from(init, device=dev)
@@ -262,6 +271,9 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
         log.info("resumed from %s at step %d", ckpt_path, state["step"])
     meta = dict(metadata or {})
     meta["training_config"] = asdict(config)
+    if own_init:
+        meta["init"] = {"path": str(init), "step": init_meta.get("step"),
+                        "training_config": init_meta.get("training_config"), "valid_loss": init_meta.get("valid_loss")}
 
     def save_checkpoint():
         from protlm.io.atomic import atomic_write
@@ -287,7 +299,8 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
         for g in opt.param_groups:
             g["lr"] = config.lr * _lr_factor(step, config, (time.monotonic() - t0) / 60)
         picks = rng.integers(0, len(train_idx), size=config.batch_size)
-        batch = _to_torch(make_batch([train_idx[i] for i in picks], rng, max_len=config.max_len), dev)
+        batch = _to_torch(make_batch([train_idx[i] for i in picks], rng, max_len=config.max_len,
+                                     p_fragment=config.fragment_fraction), dev)
         loss, n, correct = _loss(_scores(model, batch), batch["targets"])
         opt.zero_grad(set_to_none=True)
         (loss / n.clamp(min=1)).backward()
@@ -315,7 +328,7 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
                 state["since_best"] = 0
                 meta.update(step=state["step"], valid_loss=val_loss, valid_accuracy_kcym=val_acc,
                             alphabet=AMINO_ACIDS)
-                if init is not None:
+                if init is not None and not own_init:
                     model.save(outdir / "best.pt", metadata=meta)
                 else:
                     save_sequencer(model, outdir / "best.pt", metadata=meta)

@@ -158,3 +158,33 @@ def test_train_sequencer_cli_tiny(runner, tmp_path, ecoli_records):
     res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "o"), "--known", "KC",
                                "--model", str(tmp_path / "w.pt")])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.slow
+def test_train_sequencer_init_from_protlm_weights_and_peptides(runner, tmp_path, ecoli_records):
+    """--init with a protlm weights file trains that model further (its architecture kept), with peptide windows;
+    --peptides is recorded and predicts."""
+    from protlm.io import write_fasta
+
+    src = tmp_path / "p.fasta"
+    write_fasta(ecoli_records, src)
+    common = ["--max-steps", "2", "--eval-every", "2", "--max-len", "64", "--batch-size", "4",
+              "--valid-fraction", "0.2", "--test-fraction", "0.2"]
+    res = runner.invoke(main, ["train-sequencer", str(src), "-o", str(tmp_path / "a"), "--arch", "conv",
+                               "--d-model", "16", "--layers", "2", *common])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["train-sequencer", str(src), "-o", str(tmp_path / "b"), "--init",
+                               str(tmp_path / "a" / "best.pt"), "--fragment-fraction", "0.5", *common])
+    assert res.exit_code == 0, res.output
+    from protlm.models.sequencer import load_sequencer
+
+    model, meta = load_sequencer(tmp_path / "b" / "best.pt")
+    assert model.config["arch"] == "conv" and model.config["d_model"] == 16
+    assert meta["init"]["step"] == 2 and meta["training_config"]["fragment_fraction"] == 0.5
+    reads = tmp_path / "r.fasta"
+    reads.write_text(">pep\nXKXXCXX\n")
+    res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "o"), "--known", "KC", "--peptides",
+                               "--model", str(tmp_path / "b" / "best.pt")])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert rep["options"]["peptides"] is True and rep["prediction"]["termini"] is False

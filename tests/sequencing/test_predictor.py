@@ -83,3 +83,42 @@ def test_bad_arguments(tiny_backend):
         predict_reads([PartialRead("a", "XK")], known="K", backend=tiny_backend, efficiency=1.5)
     with pytest.raises(TypeError):
         predict_reads(["XK"], known="K", backend=tiny_backend)
+
+
+class _RecordingBackend:
+    """Frequency scores, and a record of every token window it was given."""
+
+    name = "recording"
+    max_len = 64
+
+    def __init__(self):
+        self.windows = []
+
+    def window_logits(self, tokens, known, efficiency):
+        self.windows.extend(np.asarray(tokens).tolist())
+        return np.zeros((*np.asarray(tokens).shape, 20), dtype=np.float32)
+
+
+@pytest.mark.parametrize("termini", [True, False])
+def test_peptide_reads_get_no_terminus_markers(termini):
+    from protlm.sequencing.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN
+
+    backend = _RecordingBackend()
+    reads = [PartialRead("short", "XKXXCX"), PartialRead("long", "XK" * 70)]  # the long one needs 3 windows
+    pred = predict_reads(reads, known="KC", backend=backend, termini=termini, overlap=8)
+    assert pred.info["termini"] is termini and [len(s) for s in pred.sequences] == [6, 140]
+    markers = sum(t in (BOS_TOKEN, EOS_TOKEN) for w in backend.windows for t in w)
+    assert markers == (4 if termini else 0)
+    body = sum(t != PAD_TOKEN for w in backend.windows for t in w) - markers
+    assert body >= 146  # every residue seen (overlaps add more)
+
+
+def test_peptide_training_windows(ecoli_records):
+    from protlm.sequencing.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, encode_residues
+    from protlm.sequencing.masking import make_batch
+
+    seqs = [encode_residues(r.sequence) for r in ecoli_records[:16]]
+    batch = make_batch(seqs, np.random.default_rng(0), max_len=256, p_fragment=1.0, fragment_lengths=(6, 20))
+    lengths = (batch["tokens"] != PAD_TOKEN).sum(axis=1)
+    assert lengths.min() >= 6 and lengths.max() <= 20
+    assert not np.isin(batch["tokens"], [BOS_TOKEN, EOS_TOKEN]).any()
