@@ -36,13 +36,15 @@ rule predict_reads:
         efficiency=config["sequencing"]["efficiency"],
         seed=config["sequencing"]["seed"],
         reference=reference_option,
+        # simulated fragments are peptides: their ends are not their proteins' termini
+        peptides="" if (config["sequencing"].get("fragment") or "none") == "none" else "--peptides",
     threads: config["sequencing"]["threads"]
     conda:
         "../envs/protlm.yaml"
     shell:
         "protlm sequence {input.reads} -o $(dirname {output.report}) --overwrite"
         " --known {wildcards.known} --efficiency {params.efficiency} --truth {input.truth}"
-        " --threads {threads} --seed {params.seed} {params.reference} 2> {log}"
+        " --threads {threads} --seed {params.seed} {params.reference} {params.peptides} 2> {log}"
 
 
 rule summarize_sequencing:
