@@ -48,13 +48,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _proteomes import RESULTS as _RESULTS_DIR, load_model_split  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "proteomes"
-ECOLI = DATA / "ecoli_k12_UP000000625.fasta"
-SAMPLE = DATA / "uniprot_sample_20k.fasta.gz"
-RESULTS = ROOT / "benchmarks" / "results" / "sequencing_ceiling.json"
+RESULTS = _RESULTS_DIR / "sequencing_ceiling.json"
 FAMILIES = ("flanks", "gap", "termini", "window", "composition", "flanks+gap+composition")
 
 
@@ -141,13 +137,10 @@ def main(argv=None):
     from protlm.models.sequencer import load_sequencer
     from protlm.report import package_versions
     from protlm.sequencing.alphabet import AMINO_ACIDS, known_vector
-    from protlm.sequencing.proteins import load_proteins
-    from protlm.sequencing.split import reproduce_split
 
     started = time.time()
     _, meta = load_sequencer(args.model)
-    ids, seqs, _ = load_proteins([ECOLI, SAMPLE])
-    split = reproduce_split(ids, seqs, meta["split"])
+    ids, seqs, split = load_model_split(meta)
     known = known_vector(args.known).astype(bool)
     train_truth, train_feats = _collect([seqs[i] for i in split.indices("train")], known)
     freq = np.bincount(train_truth, minlength=20)

@@ -271,6 +271,8 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
         log.info("resumed from %s at step %d", ckpt_path, state["step"])
     meta = dict(metadata or {})
     meta["training_config"] = asdict(config)
+    if hasattr(model, "config") and isinstance(model.config, dict):
+        meta["model_config"] = dict(model.config)  # what was trained (with --init: not config's shape options)
     if own_init:
         meta["init"] = {"path": str(init), "step": init_meta.get("step"),
                         "training_config": init_meta.get("training_config"), "valid_loss": init_meta.get("valid_loss")}
