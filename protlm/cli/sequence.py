@@ -73,8 +73,13 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     started = time.monotonic()
     init_weights = None
     if init:  # model to fine-tune: found (or refused) before any work
+        from protlm.errors import ProtlmError
+        from protlm.models.esm2 import is_esm2_name
         from protlm.models.sequencer import is_sequencer_weights
 
+        if not is_esm2_name(init) and not Path(init).is_file():
+            raise ProtlmError(f"--init {init}: no such file (give protlm sequencer weights, e.g. a best.pt of "
+                              "train-sequencer, an ESM-2 checkpoint file, or an ESM-2 name such as esm2_t6_8M_UR50D)")
         if is_sequencer_weights(init):  # protlm's own model: go on training it
             init_weights = Path(init)
         else:

@@ -188,3 +188,12 @@ def test_train_sequencer_init_from_protlm_weights_and_peptides(runner, tmp_path,
     assert res.exit_code == 0, res.output
     rep = json.loads((tmp_path / "o" / "report.json").read_text())
     assert rep["options"]["peptides"] is True and rep["prediction"]["termini"] is False
+
+
+def test_train_sequencer_init_missing_file_is_one_line_exit_2(runner, tmp_path):
+    src = tmp_path / "p.fasta"
+    src.write_text(">a\n" + "MKV" * 20 + "\n")
+    line = _one_line_error(runner.invoke(main, ["train-sequencer", str(src), "-o", str(tmp_path / "run"),
+                                                "--init", str(tmp_path / "nosuch.pt")]))
+    assert "--init" in line and "no such file" in line
+    assert not (tmp_path / "run").exists()  # refused before any work
