@@ -51,16 +51,19 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _proteomes import ECOLI, RESULTS, load_model_split  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "proteomes"
-ECOLI = DATA / "ecoli_k12_UP000000625.fasta"
-SAMPLE = DATA / "uniprot_sample_20k.fasta.gz"
-RESULTS = ROOT / "benchmarks" / "results"
 EXTRA = "RHWST"
 
 log = logging.getLogger("benchmarks.sequencing")
+
+
+def _metrics(ev) -> dict:
+    """The fields of a benchmark entry that come from an :class:`~protlm.sequencing.evaluate.Evaluation`."""
+    return {"accuracy_masked": ev.accuracy_masked, "accuracy_masked_per_read": ev.accuracy_masked_per_read,
+            "accuracy_all": ev.accuracy_all, "top3_accuracy_masked": ev.top3_accuracy_masked,
+            "log_loss_masked": ev.log_loss_masked, "n_masked": ev.n_masked, "n_reads": ev.n_reads,
+            "expected_calibration_error": ev.expected_calibration_error()}
 
 
 def _known_sets():
@@ -114,15 +117,13 @@ def main(argv=None):
     from protlm.sequencing.predictor import predict_reads
     from protlm.sequencing.proteins import load_proteins
     from protlm.sequencing.simulate import simulate_reads
-    from protlm.sequencing.split import reproduce_split
 
     torch.set_num_threads(args.threads)
     started = time.time()
     weights = resolve_sequencer_weights(args.model)
     backend = ModelBackend.from_weights(weights, device="cpu")
     meta = backend.metadata
-    ids, seqs, _ = load_proteins([ECOLI, SAMPLE])
-    split = reproduce_split(ids, seqs, meta["split"])
+    ids, seqs, split = load_model_split(meta)
     log.info("split reproduced and verified: %r", split)
     train_seqs = [seqs[i] for i in split.indices("train")]
     baseline = FrequencyBackend(residue_frequencies(train_seqs))
@@ -163,12 +164,7 @@ def main(argv=None):
                     pred = predict_reads(sim.reads, known=known, backend=be, efficiency=eff, refine=refine)
                     ev = evaluate_prediction(pred, truth)
                     entries.append({"split": split_name, "known_set": label, "known": known, "efficiency": eff,
-                                    "reads": "protein", "method": method, "accuracy_masked": ev.accuracy_masked,
-                                    "accuracy_masked_per_read": ev.accuracy_masked_per_read,
-                                    "accuracy_all": ev.accuracy_all, "top3_accuracy_masked": ev.top3_accuracy_masked,
-                                    "log_loss_masked": ev.log_loss_masked,
-                                    "n_masked": ev.n_masked, "n_reads": ev.n_reads,
-                                    "expected_calibration_error": ev.expected_calibration_error(),
+                                    "reads": "protein", "method": method, **_metrics(ev),
                                     "seconds": round(time.perf_counter() - t0, 2)})
                     log.info("%s %s e=%g %s: masked accuracy %.4f", split_name, known, eff, method, ev.accuracy_masked)
 
@@ -180,9 +176,7 @@ def main(argv=None):
             pred = predict_reads(sim.reads, known="KCYM", backend=be, efficiency=effs[0], termini=False)
             ev = evaluate_prediction(pred, truth)
             entries.append({"split": split_name, "known_set": "KCYM", "known": "KCYM", "efficiency": effs[0],
-                            "reads": "tryptic", "method": method, "accuracy_masked": ev.accuracy_masked,
-                            "top3_accuracy_masked": ev.top3_accuracy_masked, "log_loss_masked": ev.log_loss_masked,
-                            "n_masked": ev.n_masked, "n_reads": ev.n_reads})
+                            "reads": "tryptic", "method": method, **_metrics(ev)})
             log.info("%s KCYM tryptic %s: masked accuracy %.4f", split_name, method, ev.accuracy_masked)
 
     # KCYM+1: the mean over the five extra letters, as its own rows

@@ -90,6 +90,24 @@ def save_sequencer(model, path, *, metadata=None) -> None:
         torch.save(obj, fh)
 
 
+def _read_weights(path) -> dict:
+    """The dictionary a protlm sequencer weights file holds; :class:`FormatError` for anything else."""
+    import torch
+
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":
+        raise FormatError("cannot read sequencer weights: not a torch.save file", path=path)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise FormatError(f"cannot read sequencer weights ({type(exc).__name__}: {first})", path=path) from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise FormatError(f"not a protlm sequencer weights file (expected format {FORMAT!r})", path=path)
+    return obj
+
+
 def is_sequencer_weights(path) -> bool:
     """Whether ``path`` is a protlm sequencer weights file (not, e.g., an ESM-2 checkpoint).
 
@@ -98,16 +116,11 @@ def is_sequencer_weights(path) -> bool:
     >>> is_sequencer_weights("no/such/file.pt")
     False
     """
-    import torch
-
     try:
-        with open(path, "rb") as fh:
-            if fh.read(4) != b"PK\x03\x04":
-                return False
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - anything unreadable is "not ours"
+        _read_weights(path)
+    except (OSError, FormatError):
         return False
-    return isinstance(obj, dict) and obj.get("format") == FORMAT
+    return True
 
 
 def load_sequencer(path=None, *, device="cpu"):
@@ -125,22 +138,10 @@ def load_sequencer(path=None, *, device="cpu"):
     FormatError
         The file is not a protlm sequencer weights file.
     """
-    import torch
-
     from protlm.sequencing.model import build_sequencer_model
 
     resolved = resolve_sequencer_weights(path)
-    with open(resolved, "rb") as fh:
-        magic = fh.read(4)
-    if magic != b"PK\x03\x04":
-        raise FormatError("cannot read sequencer weights: not a torch.save file", path=resolved)
-    try:
-        obj = torch.load(resolved, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise FormatError(f"cannot read sequencer weights ({type(exc).__name__}: {first})", path=resolved) from None
-    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise FormatError(f"not a protlm sequencer weights file (expected format {FORMAT!r})", path=resolved)
+    obj = _read_weights(resolved)
     try:
         model = build_sequencer_model(obj["config"])
     except (TypeError, ValueError) as exc:

@@ -202,9 +202,10 @@ def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
                    "accuracy": [None if np.isnan(x) else float(x) for x in acc], "count": count.tolist()}
     n_masked = int(masked.sum())
     n_all = int(standard.sum())
-    p_true = prediction.probabilities[np.flatnonzero(masked), true_idx[masked]].astype(np.float64)
-    top3 = np.argsort(-prediction.probabilities[masked], axis=1, kind="stable")[:, :3]
-    in_top3 = (top3 == true_idx[masked][:, None]).any(axis=1)
+    probs_masked, true_masked = prediction.probabilities[masked], true_idx[masked]
+    p_true = probs_masked[np.arange(n_masked), true_masked].astype(np.float64)
+    top3 = np.argsort(-probs_masked, axis=1, kind="stable")[:, :3]
+    in_top3 = (top3 == true_masked[:, None]).any(axis=1)
     return Evaluation(
         accuracy_masked=float(correct[masked].mean()) if n_masked else float("nan"),
         accuracy_masked_per_read=float((c_m[has] / n_m[has]).mean()) if has.any() else float("nan"),

@@ -70,15 +70,19 @@ def window_bounds(length: int, max_len: int, *, overlap: int = 64):
     return [(int(s), int(s) + body) for s in starts]
 
 
-def window_tokens(body_tokens: np.ndarray, start: int, stop: int, length: int) -> np.ndarray:
+def window_tokens(body_tokens: np.ndarray, start: int, stop: int, length: int, *, termini: bool = True) -> np.ndarray:
     """Tokens of window ``[start, stop)`` of a whole protein's tokens, BOS/EOS added where it touches the termini.
+
+    With ``termini=False`` (a peptide, whose ends are not its protein's) no markers are added.
 
     Examples
     --------
     >>> window_tokens(np.arange(6), 2, 6, 6).tolist()
     [2, 3, 4, 5, 23]
+    >>> window_tokens(np.arange(6), 2, 6, 6, termini=False).tolist()
+    [2, 3, 4, 5]
     """
-    return _with_markers(body_tokens[start:stop], start == 0, stop == length)
+    return _with_markers(body_tokens[start:stop], termini and start == 0, termini and stop == length)
 
 
 def _with_markers(window: np.ndarray, at_start: bool, at_end: bool) -> np.ndarray:

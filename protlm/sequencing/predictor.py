@@ -159,7 +159,7 @@ def _score(backend, tokens_all, offsets, lengths, plan, known, efficiency, batch
            callback=None, termini=True):
     """Fill ``out`` (total, 20) with the backend's log-scores at owned positions of the planned windows."""
     jobs = [w for w in plan if active is None or active[w[0]]]
-    sizes = np.array([(w[2] - w[1]) + (int(w[1] == 0) + int(w[2] == lengths[w[0]]) if termini else 0) for w in jobs],
+    sizes = np.array([(w[2] - w[1]) + termini * (int(w[1] == 0) + int(w[2] == lengths[w[0]])) for w in jobs],
                      dtype=np.int64)
     order = np.argsort(sizes, kind="stable")
     kv = known.astype(np.float32)
@@ -176,7 +176,7 @@ def _score(backend, tokens_all, offsets, lengths, plan, known, efficiency, batch
         toks = np.full((len(batch), width), PAD_TOKEN, dtype=np.int64)
         for b, (i, s, e, _, _) in enumerate(batch):
             body = tokens_all[offsets[i]: offsets[i + 1]]
-            w = window_tokens(body, s, e, int(lengths[i])) if termini else body[s:e]
+            w = window_tokens(body, s, e, int(lengths[i]), termini=termini)
             toks[b, : len(w)] = w
         logits = backend.window_logits(toks, np.broadcast_to(kv, (len(batch), 20)),
                                        np.full(len(batch), efficiency, dtype=np.float32))

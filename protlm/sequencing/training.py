@@ -240,11 +240,17 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     val_batches = _validation_batches(valid_idx, config)
 
     torch.manual_seed(config.seed)
-    from protlm.models.sequencer import is_sequencer_weights, load_sequencer
+    from protlm.errors import FormatError, WeightsNotFoundError
+    from protlm.models.sequencer import load_sequencer
 
-    own_init = init is not None and not hasattr(init, "path") and is_sequencer_weights(init)
+    own_init = False
+    if init is not None and not hasattr(init, "path"):  # a path: protlm's own weights, or an ESM-2 checkpoint
+        try:
+            model, init_meta = load_sequencer(init, device=dev)
+            own_init = True
+        except (FormatError, WeightsNotFoundError):
+            pass
     if own_init:  # protlm's own model, trained further (its architecture, not config's)
-        model, init_meta = load_sequencer(init, device=dev)
         model.train()
         log.info("starting from %s (step %s of its own training)", init, init_meta.get("step"))
     elif init is not None:
