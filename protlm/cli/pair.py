@@ -62,15 +62,13 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     """
     from pathlib import Path
 
-    from protlm.errors import PairingInputError
-    from protlm.io import prepare_outdir, read_paired_families
+    from protlm.io import check_paired_layout, prepare_outdir, read_paired_families
 
     from protlm.report import base_report
 
     started = time.monotonic()
     report = base_report(command="pair", options={}, seed=seed, device=device)
-    if (right is None) == (split_at is None):
-        raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+    check_paired_layout(right, split_at)
     if method == "diffpass":  # fail before reading anything when the optional extra is missing
         from protlm.pairing.diffpass import _import_diffpass
 

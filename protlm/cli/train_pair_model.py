@@ -60,14 +60,12 @@ def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude,
     from pathlib import Path
 
     from protlm.cli._progress import progress_callback
-    from protlm.errors import PairingInputError
-    from protlm.io import read_paired_families
+    from protlm.io import check_paired_layout, read_paired_families
     from protlm.pairing.training import TrainingConfig, pair_tokens, train_pair_model as train
     from protlm.report import base_report, write_json
 
     started = time.monotonic()
-    if (right is None) == (split_at is None):
-        raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+    check_paired_layout(right, split_at)
     # check options before reading anything large
     config = TrainingConfig(
         layers=layers, embed_dim=embed_dim, attention_heads=heads, depth=depth, steps=steps, lr=lr, warmup=warmup,

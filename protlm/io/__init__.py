@@ -13,7 +13,7 @@ from protlm.io.atomic import atomic_write, prepare_outdir
 from protlm.io.clustal import read_clustal
 from protlm.io.fasta import FastaRecord, iter_fasta, read_fasta, write_fasta
 from protlm.io.msa import MSA, detect_format, read_msa
-from protlm.io.paired import PairedFamilies, SpeciesBlock, read_paired_families
+from protlm.io.paired import PairedFamilies, SpeciesBlock, check_paired_layout, read_paired_families
 from protlm.io.species import apply_species_key, species_key
 from protlm.io.stockholm import iter_stockholm, read_stockholm
 from protlm.io.uniprot import UniProtHeader, UniProtRecord, iter_uniprot, parse_uniprot_header, read_uniprot
@@ -51,6 +51,7 @@ __all__ = [
     "SpeciesBlock",
     "PairedFamilies",
     "read_paired_families",
+    "check_paired_layout",
     "UniProtHeader",
     "UniProtRecord",
     "parse_uniprot_header",

@@ -18,7 +18,7 @@ import numpy as np
 from protlm.errors import PairingInputError
 from protlm.io.msa import MSA
 
-__all__ = ["SpeciesBlock", "PairedFamilies", "read_paired_families"]
+__all__ = ["SpeciesBlock", "PairedFamilies", "read_paired_families", "check_paired_layout"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,6 +305,21 @@ def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
     return pairs
 
 
+def check_paired_layout(right, split_at) -> None:
+    """Refuse, before any work, anything but two MSAs or one MSA with ``split_at``.
+
+    Examples
+    --------
+    >>> check_paired_layout("right.a3m", None)
+    >>> check_paired_layout(None, None)
+    Traceback (most recent call last):
+    ...
+    protlm.errors.PairingInputError: give either LEFT and RIGHT, or one concatenated MSA with --split-at
+    """
+    if (right is None) == (split_at is None):
+        raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+
+
 def read_paired_families(left, right=None, *, split_at=None, species_key="auto", truth=None, exclude=None):
     """Read two MSAs, or one concatenated MSA split at a column, into :class:`PairedFamilies`.
 
@@ -324,8 +339,7 @@ def read_paired_families(left, right=None, *, split_at=None, species_key="auto",
     """
     from protlm.io.msa import read_msa
 
-    if (right is None) == (split_at is None):
-        raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
+    check_paired_layout(right, split_at)
     if right is None:
         return PairedFamilies.from_concatenated(
             read_msa(left), split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
