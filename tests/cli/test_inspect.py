@@ -19,8 +19,8 @@ def run(args, input=None):
     return CliRunner().invoke(main, ["inspect", *args], input=input)
 
 
-def test_json_keys_and_values(shared_data):
-    res = run([str(shared_data / "msa/UniRef50_E9K9Y4.a3m"), "--json"])
+def test_json_keys_and_values(data):
+    res = run([str(data("msa/UniRef50_E9K9Y4.a3m")), "--json"])
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)
     assert d["format"] == "a3m" and d["n_sequences"] == 17 and d["n_columns"] == 98
@@ -29,9 +29,9 @@ def test_json_keys_and_values(shared_data):
         assert key in d
 
 
-def test_json_lines_for_several_files(shared_data):
+def test_json_lines_for_several_files(data):
     files = ["pairing/hkrr_standard_575.fasta", "pairing/malg.fasta", "proteomes/ecoli_k12_UP000000625.fasta", "msa/fn3.sto"]
-    res = run([str(shared_data / f) for f in files] + ["--json"])
+    res = run([str(data(f)) for f in files] + ["--json"])
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.output.splitlines()]
     assert [r["n_sequences"] for r in rows] == [577, 5005, 4352, 98]
@@ -42,8 +42,8 @@ def test_json_lines_for_several_files(shared_data):
     assert fn3["n_species"] is None and fn3["n_columns"] == 117
 
 
-def test_species_key_option(shared_data):
-    path = str(shared_data / "pairing/hkrr_standard_575.fasta")
+def test_species_key_option(data):
+    path = str(data("pairing/hkrr_standard_575.fasta"))
     res = run([path, "--json", "--species-key", "field:|:2"])
     assert json.loads(res.output)["n_species"] == 45
     res = run([path, "--species-key", "bogus"])
@@ -51,8 +51,8 @@ def test_species_key_option(shared_data):
     assert res.output.strip().startswith("protlm: error: unknown species key")
 
 
-def test_human_output(shared_data):
-    res = run([str(shared_data / "msa/hhblits_uniclust_2017_10_5ahw_1_A.a3m")])
+def test_human_output(data):
+    res = run([str(data("msa/hhblits_uniclust_2017_10_5ahw_1_A.a3m"))])
     assert res.exit_code == 0
     assert "format        a3m" in res.output
     assert "125 match columns; insertions present" in res.output
@@ -69,8 +69,8 @@ def test_reports_oddities_that_are_not_errors(tmp_path):
     assert d["n_lowercase_only"] == 1 and d["n_with_stop"] == 1 and d["n_species"] == 2
 
 
-def test_stdin_gzip(shared_data):
-    data = gzip.compress((shared_data / "msa/globins4.sto").read_bytes())
+def test_stdin_gzip(data):
+    data = gzip.compress((data("msa/globins4.sto")).read_bytes())
     res = CliRunner().invoke(main, ["inspect", "-", "--json"], input=data)
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)

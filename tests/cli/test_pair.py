@@ -29,11 +29,11 @@ def weights(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def small(shared_data, tmp_path_factory):
+def small(data, tmp_path_factory):
     d = tmp_path_factory.mktemp("data")
     out = {}
     for name in ("malg", "malk"):
-        text = (shared_data / "pairing" / f"{name}.fasta").read_text().split(">")[1 : N_ROWS + 1]
+        text = (data(f"pairing/{name}.fasta")).read_text().split(">")[1 : N_ROWS + 1]
         (d / f"{name}.fasta").write_text("".join(">" + t for t in text))
         out[name] = d / f"{name}.fasta"
     return out

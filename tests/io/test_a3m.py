@@ -10,42 +10,42 @@ A3M = {k: v for k, v in MSA_FILES.items() if v[0] == "a3m"}
 
 
 @pytest.mark.parametrize("rel", sorted(A3M))
-def test_counts_and_match_columns(shared_data, rel):
+def test_counts_and_match_columns(data, rel):
     _, n, cols = A3M[rel]
-    msa = read_a3m(shared_data / rel)
+    msa = read_a3m(data(rel))
     assert (msa.n_sequences, msa.n_columns) == (n, cols)
     seqs = msa.sequences
     assert all(s == s.upper() and "." not in s for s in seqs)
-    assert len(list(iter_a3m(shared_data / rel))) == n
+    assert len(list(iter_a3m(data(rel)))) == n
 
 
 @pytest.mark.parametrize("rel", sorted(A3M))
-def test_keep_insertions_expands_and_drops_back(shared_data, rel):
-    full = read_a3m(shared_data / rel, keep_insertions=True)
-    matches = read_a3m(shared_data / rel)
+def test_keep_insertions_expands_and_drops_back(data, rel):
+    full = read_a3m(data(rel), keep_insertions=True)
+    matches = read_a3m(data(rel))
     assert full.n_columns >= matches.n_columns
     assert full.has_insertions
     assert full.drop_insertions().sequences == matches.sequences
-    raw = [r.sequence for r in iter_a3m(shared_data / rel)]
+    raw = [r.sequence for r in iter_a3m(data(rel))]
     assert [s.replace(".", "") for s in full.sequences] == raw
 
 
 @pytest.mark.parametrize("rel", sorted(A3M))
-def test_round_trip_exact(shared_data, tmp_path, rel):
-    raw = list(iter_a3m(shared_data / rel))
+def test_round_trip_exact(data, tmp_path, rel):
+    raw = list(iter_a3m(data(rel)))
     out = tmp_path / "x.a3m"
     write_a3m(raw, out)
     assert list(iter_a3m(out)) == raw
     # through the MSA object with insertions kept
-    msa = read_a3m(shared_data / rel, keep_insertions=True)
+    msa = read_a3m(data(rel), keep_insertions=True)
     out2 = tmp_path / "y.a3m"
     write_a3m(msa, out2)
     assert list(iter_a3m(out2)) == raw
     assert read_a3m(out2, keep_insertions=True).sequences == msa.sequences
 
 
-def test_round_trip_bytes_exact(shared_data, tmp_path):
-    path = shared_data / "msa/UniRef50_E9K9Y4.a3m"
+def test_round_trip_bytes_exact(data, tmp_path):
+    path = data("msa/UniRef50_E9K9Y4.a3m")
     out = tmp_path / "x.a3m"
     write_a3m(read_a3m(path, keep_insertions=True), out)
     assert out.read_bytes() == path.read_bytes()
@@ -74,8 +74,8 @@ def test_wrong_match_count_names_record_and_line():
     assert "3 match columns" in str(err.value) and "expected 4" in str(err.value)
 
 
-def test_a3m_read_as_fasta_keeps_raw(shared_data, tmp_path):
-    path = shared_data / "msa/query.a3m"
+def test_a3m_read_as_fasta_keeps_raw(data, tmp_path):
+    path = data("msa/query.a3m")
     assert [r.sequence for r in read_fasta(path)] == [r.sequence for r in iter_a3m(path)]
     write_fasta(read_fasta(path), tmp_path / "q.a3m")
     assert list(iter_a3m(tmp_path / "q.a3m")) == list(iter_a3m(path))

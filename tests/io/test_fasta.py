@@ -12,44 +12,44 @@ FASTA_FILES = {k: v[1] for k, v in MSA_FILES.items() if v[0] == "fasta"} | {k: v
 
 
 @pytest.mark.parametrize("rel", sorted(FASTA_FILES))
-def test_counts_match_sources(shared_data, rel):
-    records = read_fasta(shared_data / rel)
+def test_counts_match_sources(data, rel):
+    records = read_fasta(data(rel))
     assert len(records) == FASTA_FILES[rel]
     assert all(r.sequence for r in records)
 
 
-def test_ecoli_residue_count(shared_data):
-    records = read_fasta(shared_data / "proteomes/ecoli_k12_UP000000625.fasta")
+def test_ecoli_residue_count(data):
+    records = read_fasta(data("proteomes/ecoli_k12_UP000000625.fasta"))
     assert sum(len(r.sequence) for r in records) == 1_353_365
     assert records[0].id == "sp|A0A385XJ53|INSA9_ECOLI"
     assert records[0].description.endswith("PE=3 SV=1")
 
 
-def test_hkrr_wrapped_lines_and_blank_lines(shared_data):
-    recs = read_fasta(shared_data / "pairing/hkrr_standard.fasta")
+def test_hkrr_wrapped_lines_and_blank_lines(data):
+    recs = read_fasta(data("pairing/hkrr_standard.fasta"))
     assert {len(r.sequence) for r in recs} == {176}
     assert recs[0].id == "FirstSeq/1-176"
     assert recs[0].sequence == recs[1].sequence
     assert recs[-1].id.split("/")[0].endswith("_DUMMY") or "_DUMMY" in recs[-1].id
 
 
-def test_iter_and_read_agree(shared_data):
-    path = shared_data / "pairing/malk.fasta"
+def test_iter_and_read_agree(data):
+    path = data("pairing/malk.fasta")
     assert list(iter_fasta(path)) == read_fasta(path)
 
 
-def test_small_chunks_give_same_records(shared_data, monkeypatch):
+def test_small_chunks_give_same_records(data, monkeypatch):
     import protlm.io.fasta as fasta
 
-    path = shared_data / "pairing/hkrr_standard_575.fasta"
+    path = data("pairing/hkrr_standard_575.fasta")
     expected = read_fasta(path)
     monkeypatch.setattr(fasta, "CHUNK_CHARS", 7)
     assert read_fasta(path) == expected
 
 
 @pytest.mark.parametrize("how", ["path", "text", "binary", "gzip", "bz2", "str"])
-def test_sources(shared_data, tmp_path, how):
-    path = shared_data / "msa/PF00072_seed_hmmalign_no_inserts.fasta"
+def test_sources(data, tmp_path, how):
+    path = data("msa/PF00072_seed_hmmalign_no_inserts.fasta")
     expected = read_fasta(path)
     data = path.read_bytes()
     if how == "path":
@@ -91,15 +91,15 @@ def test_error_line_counts_wrapped_and_blank_lines(monkeypatch):
 
 @pytest.mark.parametrize("width", [None, 60, 7])
 @pytest.mark.parametrize("rel", ["pairing/hkrr_standard_575.fasta", "proteomes/ecoli_k12_UP000000625.fasta"])
-def test_round_trip_exact(shared_data, tmp_path, rel, width):
-    recs = read_fasta(shared_data / rel)
+def test_round_trip_exact(data, tmp_path, rel, width):
+    recs = read_fasta(data(rel))
     out = tmp_path / "out.fasta"
     assert write_fasta(recs, out, width=width) == len(recs)
     assert read_fasta(out) == recs
 
 
-def test_round_trip_bytes_exact_for_one_line_files(shared_data, tmp_path):
-    path = shared_data / "pairing/malg.fasta"
+def test_round_trip_bytes_exact_for_one_line_files(data, tmp_path):
+    path = data("pairing/malg.fasta")
     out = tmp_path / "malg.fasta"
     write_fasta(read_fasta(path), out, width=60)
     assert out.read_bytes() == path.read_bytes()
@@ -133,10 +133,10 @@ def test_error_line_after_many_fast_batches(monkeypatch, chunk):
     assert [r.id for r in read_fasta(io.StringIO("".join(recs)))] == [f"r{i}" for i in range(300)]
 
 
-def test_uniprot_batch_parser_matches_single(shared_data):
+def test_uniprot_batch_parser_matches_single(data):
     from protlm.io.uniprot import _headers_batch, parse_uniprot_header
 
-    descs = [r.description for r in read_fasta(shared_data / "proteomes/ecoli_k12_UP000000625.fasta")]
+    descs = [r.description for r in read_fasta(data("proteomes/ecoli_k12_UP000000625.fasta"))]
     odd = [
         "sp|P1|A_B",
         "sp|P1|A_B Name",

@@ -30,9 +30,9 @@ def test_default_backend_is_isal_when_installed():
     assert _open._inflate_backend()[0].startswith("isal")
 
 
-def test_same_text_as_gzip_module(backend, shared_data, tmp_path):
+def test_same_text_as_gzip_module(backend, data, tmp_path):
     # the real 20k UniProt sample (6.5 MB gzip, many 1 MiB blocks) and a multi-member file
-    sample = shared_data / "proteomes/uniprot_sample_20k.fasta.gz"
+    sample = data("proteomes/uniprot_sample_20k.fasta.gz")
     with open_text(sample) as fh:
         assert fh.read() == gzip.decompress(sample.read_bytes()).decode()
     parts = [b">a\nACDE\n" * 5000, b">b\nKLMN\n", b">c\nPQ\n" * 3]
@@ -43,8 +43,8 @@ def test_same_text_as_gzip_module(backend, shared_data, tmp_path):
         assert fh.read() == b"".join(parts).decode()
 
 
-def test_truncated_gzip_names_file(backend, shared_data, tmp_path):
-    data = gzip.compress((shared_data / "pairing/malk.fasta").read_bytes())
+def test_truncated_gzip_names_file(backend, data, tmp_path):
+    data = gzip.compress((data("pairing/malk.fasta")).read_bytes())
     path = tmp_path / "cut.fasta.gz"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(FormatError, match="truncated") as err:

@@ -62,10 +62,10 @@ def test_ragged_rows_raise():
         MSA.from_sequences(["AC", "A"])
 
 
-def test_tokenize_with_fair_esm_alphabet(shared_data):
+def test_tokenize_with_fair_esm_alphabet(data):
     esm = pytest.importorskip("esm")
     alphabet = esm.data.Alphabet.from_architecture("msa_transformer")
-    msa = read_msa(shared_data / "msa/UniRef50_E9K9Y4.a3m")
+    msa = read_msa(data("msa/UniRef50_E9K9Y4.a3m"))
     tokens = msa.tokenize(alphabet)
     assert tokens.shape == (17, 98) and tokens.dtype == np.int64
     batch_converter = alphabet.get_batch_converter()
@@ -84,8 +84,8 @@ def test_tokenize_rejects_letter_with_position():
     assert "row 'hit', column 2: letter 'J'" in str(err.value)
 
 
-def test_write_round_trip(tmp_path, shared_data):
-    msa = read_msa(shared_data / "msa/fn3.sto")
+def test_write_round_trip(tmp_path, data):
+    msa = read_msa(data("msa/fn3.sto"))
     msa.write(tmp_path / "fn3.fasta")
     back = read_msa(tmp_path / "fn3.fasta")
     assert back.sequences == msa.sequences and back.ids == msa.ids

@@ -6,8 +6,8 @@ from protlm.io import MSA, PairedFamilies, read_msa
 
 
 @pytest.fixture(scope="module")
-def hkrr(shared_data):
-    return read_msa(shared_data / "pairing/hkrr_standard.fasta")
+def hkrr(data):
+    return read_msa(data("pairing/hkrr_standard.fasta"))
 
 
 def test_hkrr_standard_counts(hkrr):
@@ -33,15 +33,15 @@ def test_hkrr_auto_key_matches_explicit(hkrr):
     assert a.summary() == PairedFamilies.from_concatenated(hkrr, split_at=64, species_key="field:|:2", exclude="_DUMMY").summary()
 
 
-def test_hkrr_575(shared_data):
-    msa = read_msa(shared_data / "pairing/hkrr_standard_575.fasta")
+def test_hkrr_575(data):
+    msa = read_msa(data("pairing/hkrr_standard_575.fasta"))
     pf = PairedFamilies.from_concatenated(msa, split_at=64, exclude="_DUMMY")
     assert (pf.n_species, len(pf.truth)) == (44, 575)
 
 
-def test_malg_malk(shared_data):
-    g = read_msa(shared_data / "pairing/malg.fasta")
-    k = read_msa(shared_data / "pairing/malk.fasta")
+def test_malg_malk(data):
+    g = read_msa(data("pairing/malg.fasta"))
+    k = read_msa(data("pairing/malk.fasta"))
     pf = PairedFamilies.from_msas(g, k, truth="same-order")
     assert pf.n_species == 880 and len(pf.truth) == 5005
     assert sum(b.n_left for b in pf.blocks) == 5005

@@ -49,8 +49,8 @@ def test_bad_input_table(tmp_path, name, content, reader, cls, record, line, fra
     assert "\n" not in str(exc)
 
 
-def test_truncated_gzip(tmp_path, shared_data):
-    data = gzip.compress((shared_data / "pairing/malk.fasta").read_bytes())
+def test_truncated_gzip(tmp_path, data):
+    data = gzip.compress((data("pairing/malk.fasta")).read_bytes())
     path = _write(tmp_path, "cut.fasta.gz", data[: len(data) // 2])
     with pytest.raises(FormatError, match="truncated"):
         read_fasta(path)

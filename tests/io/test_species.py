@@ -40,17 +40,17 @@ def test_bad_specs(spec):
     assert isinstance(err.value, ValueError)
 
 
-def test_auto_on_pairing_files(shared_data):
-    hk = read_msa(shared_data / "pairing/hkrr_standard.fasta", species_key="auto")
-    explicit = read_msa(shared_data / "pairing/hkrr_standard.fasta", species_key="field:|:2")
+def test_auto_on_pairing_files(data):
+    hk = read_msa(data("pairing/hkrr_standard.fasta"), species_key="auto")
+    explicit = read_msa(data("pairing/hkrr_standard.fasta"), species_key="field:|:2")
     assert hk.species[1:] == explicit.species[1:]
     assert hk.species[0] is None  # FirstSeq/1-176 placeholder
-    mg = read_msa(shared_data / "pairing/malg.fasta", species_key="auto")
-    assert mg.species == read_msa(shared_data / "pairing/malg.fasta", species_key="field:_:-1").species
+    mg = read_msa(data("pairing/malg.fasta"), species_key="auto")
+    assert mg.species == read_msa(data("pairing/malg.fasta"), species_key="field:_:-1").species
     assert len(set(mg.species)) == 880 and mg.n_no_species == 0
 
 
-def test_uniprot_ox_key_on_proteome(shared_data):
-    recs = read_fasta(shared_data / "proteomes/ecoli_k12_UP000000625.fasta")
+def test_uniprot_ox_key_on_proteome(data):
+    recs = read_fasta(data("proteomes/ecoli_k12_UP000000625.fasta"))
     key = species_key("auto")
     assert {key(r.id, r.description) for r in recs} == {"83333"}

@@ -81,8 +81,8 @@ def _assert_same(descs):
 
 
 @pytest.mark.parametrize("name", ["uniprot_sample_20k.fasta.gz", "ecoli_k12_UP000000625.fasta"])
-def test_real_files_every_record(shared_data, monkeypatch, name):
-    path = shared_data / "proteomes" / name
+def test_real_files_every_record(data, monkeypatch, name):
+    path = data("proteomes/" + name)
     descs = [r.description for r in read_fasta(path)]
     want = _careful(descs)
     calls = []

@@ -7,8 +7,8 @@ from protlm.errors import FastaFormatError, UniRefFormatError
 from protlm.io import iter_uniprot, iter_uniref, iter_uniref_xml, parse_uniprot_header, parse_uniref_header, read_fasta, read_uniprot
 
 
-def test_ecoli_proteome_headers(shared_data):
-    recs = read_uniprot(shared_data / "proteomes/ecoli_k12_UP000000625.fasta")
+def test_ecoli_proteome_headers(data):
+    recs = read_uniprot(data("proteomes/ecoli_k12_UP000000625.fasta"))
     assert len(recs) == 4352
     assert sum(len(r.sequence) for r in recs) == 1_353_365
     assert {r.header.taxid for r in recs} == {83333}
@@ -20,12 +20,12 @@ def test_ecoli_proteome_headers(shared_data):
     assert first.protein_name == "Insertion element IS1 9 protein InsA"
 
 
-def test_uniprot_sample_gz(shared_data):
-    recs = list(iter_uniprot(shared_data / "proteomes/uniprot_sample_20k.fasta.gz"))
+def test_uniprot_sample_gz(data):
+    recs = list(iter_uniprot(data("proteomes/uniprot_sample_20k.fasta.gz")))
     assert len(recs) == 20000
     assert all(r.header.extra == "Split=0" for r in recs)
     assert sum(r.header.db == "sp" for r in recs) > 0 and sum(r.header.db == "tr" for r in recs) > 0
-    assert [r.sequence for r in recs[:50]] == [r.sequence for r in read_fasta(shared_data / "proteomes/uniprot_sample_20k.fasta.gz")[:50]]
+    assert [r.sequence for r in recs[:50]] == [r.sequence for r in read_fasta(data("proteomes/uniprot_sample_20k.fasta.gz"))[:50]]
 
 
 def test_uniprot_header_without_gene():
@@ -39,8 +39,8 @@ def test_non_uniprot_header_named_in_error():
     assert err.value.record == 1 and err.value.line == 3
 
 
-def test_uniref_fasta_headers(shared_data):
-    recs = list(iter_uniref(shared_data / "uniref/esm_some_proteins_uniref50_ids.fasta"))
+def test_uniref_fasta_headers(data):
+    recs = list(iter_uniref(data("uniref/esm_some_proteins_uniref50_ids.fasta")))
     assert len(recs) == 15
     assert all(r.header.level == "UniRef50" and r.header.n_members is None for r in recs)
     h = parse_uniref_header("UniRef100_A0A0 Putative uncharacterized protein n=1 Tax=Homo sapiens TaxID=9606 RepID=A0A0_HUMAN")
@@ -51,8 +51,8 @@ def test_uniref_fasta_headers(shared_data):
         parse_uniref_header("UniRef90_X name n=many")
 
 
-def test_uniref_xml(shared_data, tmp_path):
-    path = shared_data / "uniref/UniRef90_P99999.xml"
+def test_uniref_xml(data, tmp_path):
+    path = data("uniref/UniRef90_P99999.xml")
     (e,) = list(iter_uniref_xml(path))
     assert (e.cluster_id, e.level, e.name, e.n_members) == ("UniRef90_P99999", "UniRef90", "Cytochrome c", 27)
     assert (e.common_taxon, e.common_taxid) == ("Catarrhini", 9526)
@@ -72,8 +72,8 @@ def test_uniref_xml_streams_many_entries():
     assert len(ids) == 3000 and ids[-1] == "UniRef50_2999"
 
 
-def test_uniref_xml_truncated(shared_data):
-    data = (shared_data / "uniref/UniRef90_P99999.xml").read_bytes()[:5000]
+def test_uniref_xml_truncated(data):
+    data = (data("uniref/UniRef90_P99999.xml")).read_bytes()[:5000]
     with pytest.raises(UniRefFormatError) as err:
         list(iter_uniref_xml(io.BytesIO(data)))
     assert err.value.line is not None

@@ -102,7 +102,7 @@ def test_zero_shot_prediction_respects_the_known_set(tiny_esm2_file):
     assert not set("KCYM") & {c for s, r in zip(pred.sequences, pred.reads) for c, o in zip(s, r) if o == "X"}
 
 
-def test_cli_sequence_with_esm2_and_finetune(tiny_esm2_file, tmp_path, shared_data):
+def test_cli_sequence_with_esm2_and_finetune(tiny_esm2_file, tmp_path, data):
     reads = tmp_path / "reads.fasta"
     reads.write_text(">r1\nMXXKXXCXXXYXXXXKXX\n>r2\nXXCXXXXMXX\n")
     runner = CliRunner()
@@ -114,7 +114,7 @@ def test_cli_sequence_with_esm2_and_finetune(tiny_esm2_file, tmp_path, shared_da
     res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "o2"), "--known", "KCYM", "--model", NAME])
     assert res.exit_code == 2 and "not found; searched" in res.output
     # fine-tune from the tiny checkpoint; the best weights are an ESM-2 checkpoint again
-    proteins = shared_data / "proteomes" / "ecoli_k12_UP000000625.fasta"
+    proteins = data("proteomes/ecoli_k12_UP000000625.fasta")
     small = tmp_path / "small.fasta"
     small.write_text(">" + ">".join(proteins.read_text().split(">")[1:120]))
     res = runner.invoke(main, ["train-sequencer", str(small), "-o", str(tmp_path / "ft"), "--init", str(tiny_esm2_file),

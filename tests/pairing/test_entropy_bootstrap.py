@@ -59,8 +59,8 @@ def test_known_pairs_are_kept_and_restarts_keep_the_lowest_entropy():
 
 
 @pytest.fixture(scope="module")
-def hkrr_subset(shared_data):
-    msa = read_msa(shared_data / "pairing" / "hkrr_standard_575.fasta")
+def hkrr_subset(data):
+    msa = read_msa(data("pairing/hkrr_standard_575.fasta"))
     paired = PairedFamilies.from_concatenated(msa[1:-1], split_at=64, species_key="field:|:2", truth="same-order")
     paired = shuffle_within_species(keep_species(paired, min_pairs=2), seed=0)
     return keep_species(paired, species=[b.species for b in paired.blocks[:14]])

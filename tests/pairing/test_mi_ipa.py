@@ -17,9 +17,9 @@ from protlm.pairing.shuffling import keep_species, shuffle_within_species
 
 
 @pytest.fixture(scope="module")
-def hkrr575(shared_data):
+def hkrr575(data):
     """The 575 set as in the MI-IPA / DiffPaSS papers: 573 pairs, 42 species, RR shuffled (seed 0)."""
-    msa = read_msa(shared_data / "pairing" / "hkrr_standard_575.fasta")
+    msa = read_msa(data("pairing/hkrr_standard_575.fasta"))
     assert msa.ids[0].startswith("FirstSeq") and "_DUMMY" in msa.descriptions[-1]
     paired = PairedFamilies.from_concatenated(msa[1:-1], split_at=64, species_key="field:|:2", truth="same-order")
     return shuffle_within_species(keep_species(paired, min_pairs=2), seed=0)

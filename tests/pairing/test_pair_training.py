@@ -24,11 +24,11 @@ def alphabet():
 
 
 @pytest.fixture(scope="module")
-def malg_small(shared_data, tmp_path_factory):
+def malg_small(data, tmp_path_factory):
     """The first 40 MalG/MalK pairs (7 species), as two FASTA files."""
     out = tmp_path_factory.mktemp("malg")
     for name in ("malg", "malk"):
-        text = (shared_data / "pairing" / f"{name}.fasta").read_text()
+        text = (data(f"pairing/{name}.fasta")).read_text()
         records = text.split(">")[1:41]
         (out / f"{name}.fasta").write_text("".join(">" + r for r in records))
     return out / "malg.fasta", out / "malk.fasta"

@@ -12,8 +12,8 @@ from protlm.pairing.shuffling import keep_species, shuffle_within_species
 
 
 @pytest.fixture(scope="module")
-def hkrr575(shared_data):
-    msa = read_msa(shared_data / "pairing" / "hkrr_standard_575.fasta")
+def hkrr575(data):
+    msa = read_msa(data("pairing/hkrr_standard_575.fasta"))
     paired = PairedFamilies.from_concatenated(msa[1:-1], split_at=64, species_key="field:|:2", truth="same-order")
     return shuffle_within_species(keep_species(paired, min_pairs=2), seed=0)
 

@@ -28,10 +28,10 @@ def tiny_backend(tiny_model_path):
 
 
 @pytest.fixture(scope="session")
-def ecoli_records(shared_data):
+def ecoli_records(data):
     """The first 40 E. coli K-12 proteins (real sequences)."""
     import itertools
 
     from protlm.io import iter_fasta
 
-    return list(itertools.islice(iter_fasta(shared_data / "proteomes" / "ecoli_k12_UP000000625.fasta"), 40))
+    return list(itertools.islice(iter_fasta(data("proteomes/ecoli_k12_UP000000625.fasta")), 40))

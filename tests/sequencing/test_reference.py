@@ -185,11 +185,11 @@ def test_index_file_accepted_as_reference_and_junk_rejected(index, tmp_path):
         load_index(junk)
 
 
-def test_real_proteome_reads_find_their_protein(shared_data):
+def test_real_proteome_reads_find_their_protein(data):
     """Reads from real E. coli proteins against the whole E. coli proteome (e = 0.9)."""
     from protlm.io import read_fasta
 
-    ref = shared_data / "proteomes" / "ecoli_k12_UP000000625.fasta"
+    ref = data("proteomes/ecoli_k12_UP000000625.fasta")
     index = build_index(ref)
     recs = read_fasta(ref)[::200]
     reads = [(r.id, mask(r.sequence, efficiency=0.9, seed=i)) for i, r in enumerate(recs)]

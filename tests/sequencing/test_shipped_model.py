@@ -35,14 +35,14 @@ def test_shipped_weights_are_small_and_documented(shipped):
 
 
 @pytest.mark.slow
-def test_bundled_test_proteins_were_held_out(shipped, held_out, shared_data):
+def test_bundled_test_proteins_were_held_out(shipped, held_out, data):
     """data/ecoli_test_proteins.fasta lies in the model's homology-held-out split (recomputed, digests checked)."""
     from protlm.sequencing.proteins import load_proteins
     from protlm.sequencing.split import reproduce_split
 
     _, meta = shipped
-    proteomes = shared_data / "proteomes"
-    ids, seqs, _ = load_proteins([proteomes / "ecoli_k12_UP000000625.fasta", proteomes / "uniprot_sample_20k.fasta.gz"])
+    ids, seqs, _ = load_proteins([data("proteomes/ecoli_k12_UP000000625.fasta"),
+                                  data("proteomes/uniprot_sample_20k.fasta.gz")])
     split = reproduce_split(ids, seqs, meta["split"])
     test_ids = {ids[i] for i in split.indices("test")}
     assert {rid for rid, _ in held_out} <= test_ids
