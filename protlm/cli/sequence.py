@@ -50,10 +50,13 @@ _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
               help="Start from trained weights: a protlm sequencer file (e.g. the shipped model; its architecture "
                    "is kept), or an ESM-2 to fine-tune: a checkpoint file in fair-esm's format or an ESM-2 name "
                    "(esm2_t6_8M_UR50D ...) found by the weights resolver; best.pt is then an ESM-2 checkpoint.")
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh in an OUTDIR that holds a run with other options (a rerun with the same options "
+                   "resumes; only --max-steps, --max-minutes, --patience and --threads may change on resuming).")
 def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_fraction, random_test_fraction,
                             max_steps, max_minutes, batch_size, lr, warmup_steps, arch, d_model, layers, heads, d_ff,
                             kernel_size, max_len, fragment_fraction,
-                            eval_every, patience, seed, device, threads, export_path, init):
+                            eval_every, patience, seed, device, threads, export_path, init, overwrite):
     """Train the masked-residue predictor on full protein sequences (FASTA, plain or gzipped).
 
     Sequences are split into train / valid / test (homology-held-out) /
@@ -61,6 +64,8 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     trained on.  A rerun with the same OUTDIR resumes from OUTDIR/checkpoint.pt.
     """
     import os
+    import shlex
+    import sys
     from pathlib import Path
 
     from protlm.cli._progress import progress_callback
@@ -92,6 +97,9 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
                             eval_every=eval_every, patience=patience, seed=seed, threads=threads)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        for name in ("checkpoint.pt", "best.pt", "history.json", "report.json"):
+            (out / name).unlink(missing_ok=True)
     ids, seqs, read_info = load_proteins(inputs)
     split = split_sequences(ids, seqs, valid_fraction=valid_fraction, test_fraction=test_fraction,
                             random_test_fraction=random_test_fraction, seed=seed, method=split_method)
@@ -100,6 +108,9 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     train = [seqs[i] for i in split.indices("train")]
     valid = [seqs[i] for i in split.indices("valid")]
     metadata = {
+        # the command line as typed (None when called from Python, e.g. click's test runner)
+        "command": (" ".join(["protlm"] + [shlex.quote(a) for a in sys.argv[1:]])
+                    if Path(sys.argv[0]).name == "protlm" else None),
         "inputs": [os.path.basename(p) for p in inputs],
         "proteins": read_info,
         "split": {**split.info, "counts": {s: len(split.indices(s)) for s in ("train", "valid", "test", "test_random")},

@@ -10,6 +10,9 @@ The weights file is a plain ``torch.save`` dict (loaded with
 Search order of :func:`resolve_sequencer_weights`: an explicit path, then the
 ``PROTLM_SEQUENCER_WEIGHTS`` environment variable, then the default model
 shipped inside the package (``protlm/models/weights/sequencer_default.pt``).
+As for the MSA Transformer and ESM-2, a source that is given (the path or the
+variable) but names no file is an error listing where protlm looked; it never
+falls back to the shipped model.
 """
 
 from __future__ import annotations
@@ -51,25 +54,27 @@ def resolve_sequencer_weights(path=None) -> Path:
     >>> resolve_sequencer_weights().name
     'sequencer_default.pt'
     """
-    looked = []
+    # An explicit source (``path`` or the variable) that names a missing file is an error:
+    # falling back to the shipped model would silently change which model made the results.
+    env = os.environ.get(ENV_SEQUENCER)
     if path is not None:
         p = Path(path)
         if p.is_file():
             return p
-        looked.append(f"{p} (given)")
+        looked = [f"{p} (given)"]
+    elif env:
+        if Path(env).is_file():
+            return Path(env)
+        looked = [f"{env} (${ENV_SEQUENCER}; the shipped model is not used when the variable is set)"]
     else:
-        env = os.environ.get(ENV_SEQUENCER)
-        if env:
-            if Path(env).is_file():
-                return Path(env)
-            looked.append(f"{env} (${ENV_SEQUENCER})")
         shipped = _shipped_path()
         if shipped.is_file():
             return shipped
-        looked.append(f"{shipped} (shipped default)")
+        looked = [f"${ENV_SEQUENCER} (not set)", f"{shipped} (shipped default)"]
     raise WeightsNotFoundError(
         "sequencer weights not found; looked at: " + "; ".join(looked)
-        + ". Pass --model PATH (a checkpoint from `protlm train-sequencer`) or reinstall protlm."
+        + f". Pass --model PATH (a checkpoint from `protlm train-sequencer`), fix or unset ${ENV_SEQUENCER},"
+        " or reinstall protlm."
     )
 
 

@@ -112,6 +112,12 @@ class TrainingResult:
             self.to_dataframe().to_csv(fh, sep="\t", index=False)
 
 
+#: Options that set the model's shape; a run started from protlm weights (``init``) keeps that model's.
+SHAPE_OPTIONS = ("arch", "d_model", "n_layers", "n_heads", "d_ff", "kernel_size", "dropout")
+#: Options a resumed run may change; any other difference from the checkpoint's is an error.
+RESUMABLE_OPTIONS = frozenset({"max_steps", "max_minutes", "patience", "threads"})
+
+
 def _lr_factor(step, config: TrainingConfig, minutes: float = 0.0) -> float:
     """Linear warm-up, then cosine decay to 10 %.
 
@@ -266,9 +272,15 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     ckpt_path = outdir / "checkpoint.pt"
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if ck["config"] != asdict(config):
-            changed = sorted(k for k in ck["config"] if ck["config"][k] != asdict(config).get(k))
-            log.warning("resuming with changed options: %s", ", ".join(changed))
+        changed = [f"{k}: {ck['config'].get(k)!r} -> {v!r}" for k, v in asdict(config).items()
+                   if k not in RESUMABLE_OPTIONS and ck["config"].get(k) != v]
+        if changed:
+            from protlm.errors import OutputExistsError
+
+            raise OutputExistsError(
+                f"{outdir}: holds a training run with other settings ({', '.join(changed)}); resume with the "
+                f"same options (only {', '.join(sorted(RESUMABLE_OPTIONS))} may change), pass --overwrite, "
+                "or choose another folder")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["numpy_rng"]
@@ -276,11 +288,13 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
         state = ck["state"]
         log.info("resumed from %s at step %d", ckpt_path, state["step"])
     meta = dict(metadata or {})
-    meta["training_config"] = asdict(config)
+    # with --init the model keeps its own shape: record the options that applied, and the shape that loads
+    meta["training_config"] = {k: v for k, v in asdict(config).items() if not (own_init and k in SHAPE_OPTIONS)}
     if hasattr(model, "config") and isinstance(model.config, dict):
-        meta["model_config"] = dict(model.config)  # what was trained (with --init: not config's shape options)
+        meta["architecture"] = dict(model.config)
     if own_init:
-        meta["init"] = {"path": str(init), "step": init_meta.get("step"),
+        meta["init"] = {"path": str(init), "step": init_meta.get("step"), "command": init_meta.get("command"),
+                        "architecture": init_meta.get("architecture"),
                         "training_config": init_meta.get("training_config"), "valid_loss": init_meta.get("valid_loss")}
 
     def save_checkpoint():

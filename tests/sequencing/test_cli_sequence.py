@@ -131,6 +131,9 @@ def test_simulate_options_and_refusal(runner, tmp_path, ecoli_records):
     truth = read_fasta(tmp_path / "pep.truth.fasta")
     assert all(len(p.sequence) >= 7 for p in peps) and [p.id for p in peps] == [t.id for t in truth]
     assert all("/" in p.id for p in peps)
+    record = json.loads((tmp_path / "pep.json").read_text())  # the sidecar: how the reads were made
+    assert (record["seed"], record["fragment"], record["min_length"], record["efficiency"]) == (0, "tryptic", 7, 1.0)
+    assert set(record["known"]) == set("KCYM") and record["reads"] == "pep.fasta" and record["protlm_version"]
     line = _one_line_error(runner.invoke(main, ["simulate", str(src), "-o", str(out), "--known", "KCYM"]))
     assert "exists" in line
     res = runner.invoke(main, ["simulate", str(src), "-o", str(out), "--known", "KCYM", "--fragment", "-3"])
@@ -181,6 +184,18 @@ def test_train_sequencer_init_from_protlm_weights_and_peptides(runner, tmp_path,
     model, meta = load_sequencer(tmp_path / "b" / "best.pt")
     assert model.config["arch"] == "conv" and model.config["d_model"] == 16
     assert meta["init"]["step"] == 2 and meta["training_config"]["fragment_fraction"] == 0.5
+    # the metadata describes the model that loads, not the CLI's default shape options
+    assert meta["architecture"] == model.config == meta["init"]["architecture"]
+    assert "arch" not in meta["training_config"] and "d_model" not in meta["training_config"]
+    # resuming with changed options is refused (one line, exit 2); --overwrite starts afresh
+    changed = ["train-sequencer", str(src), "-o", str(tmp_path / "a"), "--arch", "conv", "--d-model", "16",
+               "--layers", "2", *common[:-4], "--lr", "0.01", *common[-4:]]
+    line = _one_line_error(runner.invoke(main, changed))
+    assert "other settings" in line and "lr: 0.001 -> 0.01" in line
+    res = runner.invoke(main, changed + ["--overwrite"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, changed + ["--max-steps", "3"])  # a stopping option may change
+    assert res.exit_code == 0, res.output
     reads = tmp_path / "r.fasta"
     reads.write_text(">pep\nXKXXCXX\n")
     res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "o"), "--known", "KC", "--peptides",

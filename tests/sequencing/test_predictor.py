@@ -25,11 +25,21 @@ def test_long_reads_are_windowed_like_short_ones(tiny_backend):
     gets the same prediction in its first window's core as its prefix alone."""
     rng = np.random.default_rng(0)
     read = "".join(rng.choice(list("KCXXXXXXXX"), size=200))
-    whole = predict_reads([PartialRead("a", read)], known="KC", backend=tiny_backend, overlap=8)
+    # without terminus markers, the first window of the long read and the prefix read see the same tokens
+    whole = predict_reads([PartialRead("a", read)], known="KC", backend=tiny_backend, overlap=8, termini=False)
     assert len(whole.sequences[0]) == 200
     assert whole.info["windows"] > 1
     p = whole.read_probabilities(0)
     assert np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    _, start, stop, own_start, own_stop = _plan_windows([200], tiny_backend.max_len, 8)[0]
+    assert (start, own_start) == (0, 0) and own_stop < stop < 200
+    prefix = predict_reads([PartialRead("a", read[:stop])], known="KC", backend=tiny_backend, overlap=8,
+                           termini=False)
+    assert prefix.info["windows"] == 1
+    assert np.allclose(prefix.read_probabilities(0)[:own_stop], p[:own_stop], atol=1e-5)
+    assert prefix.sequences[0][:own_stop] == whole.sequences[0][:own_stop]
+    # and the rest of the read did change what a position outside the core would see
+    assert not np.allclose(prefix.read_probabilities(0)[own_stop:stop], p[own_stop:stop], atol=1e-6)
 
 
 def test_batching_does_not_change_results(tiny_backend, ecoli_records):

@@ -28,10 +28,25 @@ def test_shipped_weights_are_small_and_documented(shipped):
     path = resolve_sequencer_weights(None)
     assert path.stat().st_size <= 20 * 2**20
     assert set(meta["split"]["digests"]) == {"train", "valid", "test", "test_random"}
-    # the architecture was chosen by the first stage (a stage started with --init keeps its model's)
-    first = meta["init"]["training_config"] if "init" in meta else meta["training_config"]
-    assert first["arch"] == model.config["arch"] == "conv" and first["d_model"] == model.config["d_model"]
-    assert meta["valid_loss"] < 2.7  # the frequency baseline scores about 2.688 on those windows
+    # the recorded architecture is the one that loads
+    assert meta["architecture"] == model.config and model.config["arch"] == "conv"
+    first, second = meta["stages"]
+    assert first["training_config"]["arch"] == "conv" and first["training_config"]["d_model"] == model.config["d_model"]
+    assert "--arch conv" in first["command"] and "--init runs/sequencer/best.pt" in second["command"]
+    assert not {"arch", "d_model", "n_layers"} & set(second["training_config"])  # shape came from stage 1
+    assert meta["valid_loss"] == second["valid_loss"] < 2.7  # the frequency baseline scores about 2.688
+
+
+def test_sequencer_env_var_naming_a_missing_file_is_an_error(monkeypatch, tmp_path):
+    from protlm.errors import WeightsNotFoundError
+
+    missing = tmp_path / "nope.pt"
+    monkeypatch.setenv("PROTLM_SEQUENCER_WEIGHTS", str(missing))
+    with pytest.raises(WeightsNotFoundError, match="PROTLM_SEQUENCER_WEIGHTS") as err:
+        resolve_sequencer_weights(None)
+    assert str(missing) in str(err.value)
+    monkeypatch.setenv("PROTLM_SEQUENCER_WEIGHTS", "")
+    assert resolve_sequencer_weights(None).name == "sequencer_default.pt"  # empty = unset
 
 
 @pytest.mark.slow
@@ -63,5 +78,9 @@ def test_shipped_model_beats_residue_counts_in_log_loss(shipped, held_out):
     for name, backend in (("model", ModelBackend(model)), ("most-frequent", FrequencyBackend(np.asarray(freq)))):
         pred = predict_reads(sim.reads, known="KCYMRHWST", backend=backend)
         scores[name] = evaluate_prediction(pred, truth)
-    assert scores["model"].log_loss_masked < scores["most-frequent"].log_loss_masked - 0.005
-    assert scores["model"].top3_accuracy_masked > scores["most-frequent"].top3_accuracy_masked
+    # Stated margins (measured 2026-12-04: log loss 2.324 vs 2.337 nats, accuracy 0.168 vs 0.159 = 1.06x,
+    # top-3 0.415 vs 0.411).  A model at baseline level, like the previous shipped one, fails them.
+    model_, base = scores["model"], scores["most-frequent"]
+    assert model_.log_loss_masked <= base.log_loss_masked - 0.010
+    assert model_.accuracy_masked >= 1.04 * base.accuracy_masked
+    assert model_.top3_accuracy_masked > base.top3_accuracy_masked
