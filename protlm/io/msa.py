@@ -425,6 +425,7 @@ _EXT = {
 }
 _CLUSTAL_HEADS = ("CLUSTAL", "MUSCLE", "PROBCONS", "T-COFFEE", "MSAPROBS", "KALIGN")
 _SNIFF_CHARS = 1 << 20
+_DELETE_INSERTIONS = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz.*")  # an A3M row's match columns are what is left
 
 
 def _sniff_text(text: str, name: str, *, complete: bool = True) -> str:
@@ -446,8 +447,9 @@ def _sniff_text(text: str, name: str, *, complete: bool = True) -> str:
             path=name,
             line=1,
         )
-    # FASTA-like: insertions (lowercase or '.') in rows of unequal length mean A3M.
-    lengths, lower = set(), False
+    # FASTA-like: insertions (lowercase or '.') in rows of unequal length mean A3M,
+    # if the rows have equal numbers of match columns (else: unaligned FASTA with lowercase).
+    lengths, matches, lower = set(), set(), False
     recs = stripped[1:].split("\n>")
     if not complete and len(recs) > 1:
         recs = recs[:-1]  # the last one may be cut
@@ -457,9 +459,10 @@ def _sniff_text(text: str, name: str, *, complete: bool = True) -> str:
             continue
         seq = "".join(body[1].split())
         lengths.add(len(seq))
+        matches.add(len(seq.translate(_DELETE_INSERTIONS)))
         if not lower and (seq != seq.upper() or "." in seq):
             lower = True
-    if lower and len(lengths) > 1:
+    if lower and len(lengths) > 1 and len(matches) == 1:
         return "a3m"
     return "fasta"
 
