@@ -5,37 +5,41 @@ A3M rows are aligned to the first row's match columns: uppercase letters and
 tolerated and treated like insertions).  Every row must have the same number
 of match columns.  ColabFold's first line ``#len1,len2\\tcard1,card2`` is kept
 in ``MSA.annotations["header"]``; HH-suite annotation rows (``>ss_dssp``,
-``>ss_pred``, ``>ss_conf``, ``>sa_dssp``, ``>Consensus``) are not sequences
-and are skipped.
+``>ss_pred``, ``>ss_conf``, ``>sa_dssp``, ``>Consensus``, ``>NAME_consensus``)
+are not sequences and are skipped, whatever they hold (``ss_conf`` digits)
+and however their lines are wrapped.
 """
 
 from __future__ import annotations
 
 import re
-import string
 from typing import Iterable, Iterator
 
 from protlm.errors import A3MFormatError
 from protlm.io._open import display_name
 from protlm.io.fasta import FastaRecord, _parse
-from protlm.io.msa import MSA
+from protlm.io.msa import _DELETE_INSERTIONS, MSA
 
 __all__ = ["iter_a3m", "read_a3m", "write_a3m", "is_annotation_row"]
 
-_DELETE_INSERTIONS = str.maketrans("", "", string.ascii_lowercase + ".*")
 _MATCH_CHAR = re.compile(r"[A-Z\-]")
 _ANNOTATION_IDS = ("ss_dssp", "ss_pred", "ss_conf", "sa_dssp", "Consensus")
 
 
 def is_annotation_row(record_id: str) -> bool:
-    """True for HH-suite annotation rows (``ss_dssp``, ``ss_pred``, ...), which are not sequences.
+    """True for HH-suite annotation rows (``ss_dssp``, ``ss_pred``, ..., ``hhconsensus``'s ``NAME_consensus``), which are not sequences.
 
     Examples
     --------
-    >>> is_annotation_row("ss_pred"), is_annotation_row("sp|P1|X")
-    (True, False)
+    >>> is_annotation_row("ss_pred"), is_annotation_row("1abc_A_consensus"), is_annotation_row("sp|P1|X")
+    (True, True, False)
     """
-    return record_id in _ANNOTATION_IDS or record_id.startswith(("ss_", "sa_"))
+    return record_id in _ANNOTATION_IDS or record_id.startswith(("ss_", "sa_")) or record_id.endswith("_consensus")
+
+
+def _is_annotation_header(header: str) -> bool:
+    sp = header.split(None, 1)
+    return is_annotation_row(sp[0] if sp else "")
 
 
 def _iter_a3m_records(source, *, keep_insertions: bool, preamble=None):
@@ -58,7 +62,7 @@ def _iter_a3m_records(source, *, keep_insertions: bool, preamble=None):
             )
         return FastaRecord(rid, header, seq if keep_insertions else match)
 
-    return _parse(source, make=make, error=A3MFormatError, preamble=preamble)
+    return _parse(source, make=make, error=A3MFormatError, preamble=preamble, unchecked=_is_annotation_header)
 
 
 def iter_a3m(source, *, keep_insertions: bool = True) -> Iterator[FastaRecord]:

@@ -199,7 +199,7 @@ class BatchError(Exception):
         self.error = error
 
 
-def _parse(source, *, make=None, make_batch=None, error=FastaFormatError, preamble=None):
+def _parse(source, *, make=None, make_batch=None, error=FastaFormatError, preamble=None, unchecked=None):
     """The FASTA fast path shared by every FASTA-like reader.
 
     Text is read in large chunks; each chunk of whole records is parsed with
@@ -209,7 +209,9 @@ def _parse(source, *, make=None, make_batch=None, error=FastaFormatError, preamb
     with a message only, to which file, record and line are added here.
     ``make_batch(descriptions, sequences)`` does the same for a whole batch
     and returns a list (raising :class:`BatchError` for a bad record).
-    Without either, yields :class:`FastaRecord`.
+    Without either, yields :class:`FastaRecord`.  ``unchecked(header)``, if
+    given, marks records whose characters are not checked (A3M's ``ss_conf``
+    digits): ``make`` receives them as written.
     """
     name = display_name(source)
     index = 0
@@ -219,7 +221,7 @@ def _parse(source, *, make=None, make_batch=None, error=FastaFormatError, preamb
             line0 += skipped
             fast = _fast_batch(text)
             if fast is None:
-                descs, seqs = _careful_batch(text, name, error, index, line0)
+                descs, seqs = _careful_batch(text, name, error, index, line0, unchecked)
                 n_newlines = text.count("\n")
             else:
                 descs, seqs, n_newlines = fast
@@ -244,7 +246,7 @@ def _parse(source, *, make=None, make_batch=None, error=FastaFormatError, preamb
             line0 += n_newlines + 1
 
 
-def _careful_batch(text, name, error, index, line0):
+def _careful_batch(text, name, error, index, line0, unchecked=None):
     descs, seqs = [], []
     for k, rec in enumerate(text.split("\n>")):
         nl = rec.find("\n")
@@ -257,7 +259,7 @@ def _careful_batch(text, name, error, index, line0):
         seq = "".join(body.split())
         if not seq:
             raise error("header line with no sequence", path=name, record=index + k, line=_line_of(text, k, line0))
-        m = _BAD_SEQ_CHAR.search(seq)
+        m = None if unchecked is not None and unchecked(header) else _BAD_SEQ_CHAR.search(seq)
         if m is not None:
             raise error(
                 _bad_char_message(seq, m.start()),
