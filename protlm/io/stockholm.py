@@ -25,6 +25,11 @@ from protlm.io.msa import MSA
 __all__ = ["iter_stockholm", "read_stockholm"]
 
 
+def _markup(line: str, tag: str) -> bool:
+    """``line`` is ``tag`` markup: the tag followed by whitespace (``#=GR_x ...`` is a comment, as in Biopython)."""
+    return line.startswith(tag) and line[len(tag) : len(tag) + 1].isspace()
+
+
 def _build(name, seqs, first_line, gf, gs, gr, gc, *, keep_insertions, index, end_line):
     if not seqs:
         raise StockholmFormatError("alignment with no sequences", path=name, record=index, line=end_line)
@@ -97,13 +102,13 @@ def iter_stockholm(source, *, keep_insertions: bool = False) -> Iterator[MSA]:
                 index += 1
                 inside = False
                 continue
-            if line.startswith("#=GF"):
+            if _markup(line, "#=GF"):
                 parts = line.split(None, 2)
                 if len(parts) >= 2:
                     text = parts[2] if len(parts) > 2 else ""
                     gf[parts[1]] = f"{gf[parts[1]]}\n{text}" if parts[1] in gf else text
                 continue
-            if line.startswith("#=GS"):
+            if _markup(line, "#=GS"):
                 parts = line.split(None, 3)
                 if len(parts) < 3:
                     raise StockholmFormatError("#=GS line needs a sequence name and a tag", path=name, record=index, line=lineno)
@@ -111,13 +116,13 @@ def iter_stockholm(source, *, keep_insertions: bool = False) -> Iterator[MSA]:
                 text = parts[3] if len(parts) > 3 else ""
                 d[parts[2]] = f"{d[parts[2]]} {text}" if parts[2] in d else text
                 continue
-            if line.startswith("#=GR"):
+            if _markup(line, "#=GR"):
                 parts = line.split(None, 3)
                 if len(parts) < 4:
                     raise StockholmFormatError("#=GR line needs a name, a tag and annotation text", path=name, record=index, line=lineno)
                 gr.setdefault(parts[1], {}).setdefault(parts[2], []).append(parts[3].strip())
                 continue
-            if line.startswith("#=GC"):
+            if _markup(line, "#=GC"):
                 parts = line.split(None, 2)
                 if len(parts) < 3:
                     raise StockholmFormatError("#=GC line needs a tag and annotation text", path=name, record=index, line=lineno)
