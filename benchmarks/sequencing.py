@@ -239,7 +239,7 @@ def main(argv=None):
     result = {
         "command": "python benchmarks/sequencing.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": {k: meta.get(k) for k in ("path", "step", "valid_loss", "valid_accuracy_kcym")},
-        "model_training": meta.get("training_config"),
+        "model_training": meta.get("stages") or meta.get("training_config"),
         "split": {k: v for k, v in meta["split"].items() if k != "digests"},
         "n_proteins_per_split": args.n_proteins,
         "leakage_check": leakage,

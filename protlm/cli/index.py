@@ -13,8 +13,8 @@ log = logging.getLogger(__name__)
 @click.command("index")
 @click.argument("reference", metavar="REF", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Index file to write (default: the cache next to REF, or in $PROTLM_CACHE_DIR/index "
-                   "when REF's folder is read-only).")
+              help="Index file to write (default: protlm's cache folder, $PROTLM_CACHE_DIR/index, else "
+                   "$XDG_CACHE_HOME/protlm/index or ~/.cache/protlm/index; never beside REF).")
 @click.option("--known", "known_sets", multiple=True,
               help="Also build (and store beside the index) the seed table of this known set, e.g. KCYM; repeatable.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index file.")

@@ -15,18 +15,25 @@ log = logging.getLogger(__name__)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Summary table (TSV) to write.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Also draw a bar chart (PNG).")
 @click.option("--name", "names", multiple=True, help="Row names, one per report (default: each report's folder name).")
-def summarize(kind, reports, output, plot, names):
+@click.option("--overwrite", is_flag=True, help="Replace the table and plot if they exist.")
+def summarize(kind, reports, output, plot, names, overwrite):
     """Collect the report.json files of `protlm pair` or `protlm sequence` runs into one table.
 
     \b
     Example:
       protlm summarize pairing results/pairing/*/report.json -o summary.tsv --plot summary.png
     """
+    from pathlib import Path
+
+    from protlm.errors import OutputExistsError
     from protlm.io.atomic import atomic_write
     from protlm.summary import summarize_pairing, summarize_sequencing
 
     if names and len(names) != len(reports):
         raise click.UsageError(f"--name given {len(names)} times for {len(reports)} reports")
+    for path in (output, plot):
+        if path and Path(path).exists() and not overwrite:
+            raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
     fn = summarize_pairing if kind == "pairing" else summarize_sequencing
     table = fn(reports, names=list(names) or None)
     with atomic_write(output) as fh:

@@ -12,13 +12,15 @@ An index is built once and reused, in this order (see :func:`open_reference`):
 
 1. an index file the caller names (``protlm index REF -o INDEX``, then
    ``--index INDEX`` or ``--reference INDEX``);
-2. a cache file next to the reference, ``REF.protlm-index.npz``;
-3. a cache file in ``$PROTLM_CACHE_DIR/index/`` (default
-   ``~/.cache/protlm/index/``), for references in read-only folders.
+2. a cache file in protlm's cache folder, ``$PROTLM_CACHE_DIR/index/`` (else
+   ``$XDG_CACHE_HOME/protlm/index/``, else ``~/.cache/protlm/index/``).  protlm
+   never writes beside the reference, so references in read-only or shared
+   folders work as they are.
 
 A cached index is used only while its fingerprint (file size, modification
 time and SHA-256 of the first MiB) matches the reference; otherwise it is
-rebuilt and rewritten.
+rebuilt and rewritten (to a temporary file, then renamed, so two processes
+building the same entry at once each leave a whole file).
 """
 
 from __future__ import annotations
@@ -315,19 +317,41 @@ def build_index(reference, *, callback=None) -> ReferenceIndex:
     )
 
 
-def default_cache_paths(reference) -> list[Path]:
-    """Where :func:`open_reference` looks for (and writes) a cached index, in order.
+def cache_dir() -> Path:
+    """protlm's cache folder: ``$PROTLM_CACHE_DIR``, else ``$XDG_CACHE_HOME/protlm``, else ``~/.cache/protlm``.
 
     Examples
     --------
-    >>> [p.name for p in default_cache_paths("/data/ref.fasta.gz")][0]
-    'ref.fasta.gz.protlm-index.npz'
+    >>> import os
+    >>> os.environ["PROTLM_CACHE_DIR"] = "/tmp/protlm-cache-example"
+    >>> str(cache_dir())
+    '/tmp/protlm-cache-example'
+    >>> del os.environ["PROTLM_CACHE_DIR"]
+    """
+    root = os.environ.get("PROTLM_CACHE_DIR")
+    if root:
+        return Path(root).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "protlm"
+
+
+def default_cache_paths(reference) -> list[Path]:
+    """Where :func:`open_reference` looks for (and writes) a cached index, in order.
+
+    Only protlm's cache folder (:func:`cache_dir`): protlm never writes into the
+    folder of a reference unless asked (``protlm index REF -o INDEX``).  The
+    file name holds a digest of the reference's absolute path, so two
+    references of the same name do not collide; the fingerprint inside decides
+    whether the entry still matches the file.
+
+    Examples
+    --------
+    >>> [p.name for p in default_cache_paths("/data/ref.fasta.gz")]
+    ['ref.fasta.gz-162effe12c0a.protlm-index.npz']
     """
     ref = Path(os.path.abspath(reference))
     digest = hashlib.sha1(str(ref).encode()).hexdigest()[:12]
-    root = os.environ.get("PROTLM_CACHE_DIR")
-    cache_dir = Path(root).expanduser() if root else Path.home() / ".cache" / "protlm"
-    return [ref.with_name(ref.name + _SUFFIX), cache_dir / "index" / f"{ref.name}-{digest}{_SUFFIX}"]
+    return [cache_dir() / "index" / f"{ref.name}-{digest}{_SUFFIX}"]
 
 
 def _is_index_file(path: Path) -> bool:

@@ -47,3 +47,16 @@ def test_broken_report_is_one_line_error(tmp_path):
     assert res.exit_code == 2
     assert str(bad) in res.output and "line 2" in res.output
     assert not (tmp_path / "s.tsv").exists()
+
+
+def test_existing_outputs_are_kept_without_overwrite(tmp_path):
+    a = _report(tmp_path / "famA" / "report.json", method="random", n_species=2, n_pairs=4, precision=0.25,
+                random_precision=0.5, wall_seconds=0.1)
+    table, plot = tmp_path / "s.tsv", tmp_path / "s.png"
+    plot.write_text("old plot")
+    res = CliRunner().invoke(main, ["summarize", "pairing", a, "-o", str(table), "--plot", str(plot)])
+    assert res.exit_code == 2 and "--overwrite" in res.output and "Traceback" not in res.output
+    assert plot.read_text() == "old plot" and not table.exists()
+    res = CliRunner().invoke(main, ["summarize", "pairing", a, "-o", str(table), "--plot", str(plot), "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert plot.read_bytes()[:4] == b"\x89PNG" and table.exists()

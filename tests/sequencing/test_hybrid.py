@@ -14,7 +14,7 @@ from protlm.cli import main
 from protlm.sequencing.alphabet import AMINO_ACIDS
 from protlm.sequencing.backends import FrequencyBackend
 from protlm.sequencing.hybrid import attribute_sources, guide_reads, reference_prior
-from protlm.sequencing.index import build_index
+from protlm.sequencing.index import build_index, default_cache_paths
 from protlm.sequencing.predictor import predict_reads
 from protlm.sequencing.reads import PartialRead
 from protlm.sequencing.reference import Hit, ReferenceHits, search_reads
@@ -144,9 +144,12 @@ def test_index_cli_default_place_and_overwrite(tmp_path, proteins, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(main, ["index", str(ref), "--known", "KCYM"])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "r.fasta.protlm-index.npz").is_file()
-    assert (tmp_path / "r.fasta.protlm-index.npz.seeds-CKMY.npz").is_file()
-    res = runner.invoke(main, ["index", str(ref), "-o", str(tmp_path / "r.fasta.protlm-index.npz")])
+    (cached,) = default_cache_paths(ref)
+    assert cached.is_file() and cached.with_name(cached.name + ".seeds-CKMY.npz").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "r.fasta"]  # nothing beside the reference
+    named = tmp_path / "r.idx"
+    assert runner.invoke(main, ["index", str(ref), "-o", str(named)]).exit_code == 0
+    res = runner.invoke(main, ["index", str(ref), "-o", str(named)])
     assert res.exit_code == 2 and "--overwrite" in res.output
     res = runner.invoke(main, ["index", str(ref), "--known", "KCB"])
     assert res.exit_code == 2 and "'B' is not a standard residue" in res.output
@@ -158,4 +161,4 @@ def test_guide_reads_builds_and_caches(tmp_path, proteins, monkeypatch):
     ref.write_text(fasta_text(proteins[:30]))
     guide = guide_reads([("q", mask(proteins[29]))], ref, known=KNOWN)
     assert guide.hits.by_read("q")[0].ref_id == "p29"
-    assert (tmp_path / "r.fasta.protlm-index.npz").is_file()
+    assert default_cache_paths(ref)[0].is_file()

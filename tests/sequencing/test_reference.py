@@ -165,15 +165,37 @@ def test_cache_written_reused_and_invalidated(proteins, tmp_path, monkeypatch):
     assert rebuilt.n_sequences == 12 and load_index(cache, reference=ref).n_sequences == 12
 
 
-def test_cache_falls_back_to_user_cache_when_next_to_reference_fails(proteins, tmp_path, monkeypatch):
+def test_cache_lives_in_the_cache_folder_and_a_read_only_reference_works(proteins, tmp_path, monkeypatch):
+    """protlm writes nothing beside the reference: a reference in a read-only folder indexes and caches."""
+    import os
+    import stat
+
     monkeypatch.setenv("PROTLM_CACHE_DIR", str(tmp_path / "cache"))
-    ref = tmp_path / "ref.fasta"
+    data_dir = tmp_path / "readonly"
+    data_dir.mkdir()
+    ref = data_dir / "ref.fasta"
     ref.write_text(fasta_text(proteins[:5]))
-    beside, user = default_cache_paths(ref)
-    beside.mkdir()  # something that cannot be replaced by a file (as a read-only folder would)
-    assert open_reference(ref).n_sequences == 5
-    assert user.is_file() and user.parent == tmp_path / "cache" / "index"
-    assert open_reference(ref).n_sequences == 5
+    data_dir.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        (cached,) = default_cache_paths(ref)
+        assert cached.parent == tmp_path / "cache" / "index"
+        assert open_reference(ref).n_sequences == 5
+        assert cached.is_file() and os.listdir(data_dir) == ["ref.fasta"]
+        assert open_reference(ref).n_sequences == 5
+    finally:
+        data_dir.chmod(stat.S_IRWXU)
+
+
+def test_cache_folder_order(monkeypatch, tmp_path):
+    from protlm.sequencing.index import cache_dir
+
+    monkeypatch.delenv("PROTLM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "protlm"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_dir() == __import__("pathlib").Path.home() / ".cache" / "protlm"
+    monkeypatch.setenv("PROTLM_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"
 
 
 def test_index_file_accepted_as_reference_and_junk_rejected(index, tmp_path):
@@ -222,7 +244,7 @@ def test_seed_table_cached_beside_the_index_and_invalidated(proteins, tmp_path, 
     ref = tmp_path / "ref.fasta"
     ref.write_text(fasta_text(proteins[:30]))
     built = seed_table(open_reference(ref), "KCYM")
-    beside = default_cache_paths(ref)[0].with_name("ref.fasta.protlm-index.npz.seeds-CKMY.npz")
+    beside = default_cache_paths(ref)[0].with_name(default_cache_paths(ref)[0].name + ".seeds-CKMY.npz")
     assert beside.is_file() and built.seconds > 0
     again = seed_table(open_reference(ref), "KCYM")
     assert again.seconds == 0.0 and np.array_equal(again.keys, built.keys)
