@@ -34,7 +34,7 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.pn
                    "$PROTLM_WEIGHTS_DIR, the torch hub cache, then a download through fair-esm.")
 @click.option("--no-download", is_flag=True, help="Never download weights.")
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Independent DiffPALM runs; confidence = fraction of runs agreeing.")
+              help="Independent DiffPALM runs; pairs.tsv's agreement = fraction of runs choosing the pair.")
 @click.option("--steps", type=click.IntRange(min=0), default=100, show_default=True, help="DiffPALM optimisation steps per run.")
 @click.option("--preset", type=click.Choice(["protlm", "authors"]), default="protlm", show_default=True,
               help="protlm: intended lr schedule (factor 0.8, patience 20) and shuffled species blocks; "
@@ -110,8 +110,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
             from protlm.pairing.random_pairing import pair_random
 
             result = pair_random(paired, seed=seed)
-        device = None
-    report["device"] = device
+    report["device"] = result.device
     _write_outputs(out, result, paired, report=report, extra=extra, inputs=[str(left)] + ([str(right)] if right else []), started=started)
     summary = f"{result.n_pairs} pairs in {result.n_species} species -> {Path(out)}"
     if paired.truth:
@@ -169,9 +168,10 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started):
     from protlm.io.atomic import atomic_write
     from protlm.pairing.export import colabfold_header, paired_records, random_pairing_precision
     from protlm.pairing.plots import plot_pairing_history
+    from protlm.pairing.result import column_definitions
     from protlm.report import write_json
 
-    df = result.to_dataframe()[["species", "left_id", "right_id", "confidence"]]
+    df = result.to_dataframe()[["species", "left_id", "right_id", "confidence", "agreement"]]
     with atomic_write(out / "pairs.tsv") as fh:
         df.to_csv(fh, sep="\t", index=False, float_format="%.4f")
     records = paired_records(result, paired)
@@ -186,7 +186,9 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started):
         n_pairs=result.n_pairs,
         n_unpaired=len(result) - result.n_pairs,
         n_species=result.n_species,
-        mean_confidence=float(df["confidence"].mean()) if len(df) else None,
+        mean_confidence=_mean(df["confidence"]),
+        mean_agreement=_mean(df["agreement"]),
+        columns=column_definitions(result.method),
         loss=result.history.get("loss", []),
         history={k: v for k, v in result.history.items() if k != "loss"},
         method_info=info,
@@ -196,8 +198,22 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started):
     )
     if paired.truth:
         report["precision"] = result.precision(paired.truth)
+        report["recall"] = result.recall(paired.truth)
+        report["n_correct"] = result.n_correct(paired.truth)
+        report["n_true_pairs"] = len(paired.truth)
+        report["metrics"] = {
+            "precision": "correct pairs / left sequences with a true partner (a true pair left unpaired counts as wrong)",
+            "recall": "correct pairs / true pairs given (also those outside the shared species)",
+        }
         report["random_precision"] = random_precision
     plot_pairing_history(result.history, out / "pairing.png", title=f"protlm pair --method {result.method}",
                          random_precision=random_precision)
     write_json(out / "report.json", report)
     log.info("wrote %s", ", ".join(str(out / name) for name in ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.png")))
+
+
+def _mean(column):
+    """Mean over the paired entries (unpaired ones are NaN); None when there is nothing to average."""
+    values = column.dropna()
+    return float(values.mean()) if len(values) else None
+

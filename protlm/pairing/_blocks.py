@@ -148,13 +148,18 @@ def random_matching(left: np.ndarray, right: np.ndarray, rng: np.random.Generato
 
 
 def build_result(method: str, blocks: Sequence[Block], matchings: Sequence[Mapping], confidences: Sequence[Mapping], *,
-                 left_ids=None, right_ids=None, history=None, info=None) -> PairingResult:
+                 agreements: Mapping | None = None, left_ids=None, right_ids=None, history=None, info=None,
+                 device: str = "cpu") -> PairingResult:
     """One :class:`PairingResult` from per-block matchings.
 
     Each block contributes its left rows in input order (partner ``-1`` when
-    unpaired), then its unpaired right rows.  Unpaired entries get confidence 0.
+    unpaired), then its unpaired right rows.  ``agreements`` maps left rows to
+    the fraction of runs agreeing (absent: NaN).  Unpaired entries get NaN
+    confidence and agreement.
     """
-    species, lrows, rrows, conf = [], [], [], []
+    nan = float("nan")
+    agreements = agreements or {}
+    species, lrows, rrows, conf, agree = [], [], [], [], []
     for block, match, cmap in zip(blocks, matchings, confidences):
         for lr in block.left:
             lr = int(lr)
@@ -162,14 +167,16 @@ def build_result(method: str, blocks: Sequence[Block], matchings: Sequence[Mappi
             lrows.append(lr)
             rr = match.get(lr, -1)
             rrows.append(rr)
-            conf.append(float(cmap.get(lr, 0.0)) if rr >= 0 else 0.0)
+            conf.append(float(cmap.get(lr, nan)) if rr >= 0 else nan)
+            agree.append(float(agreements.get(lr, nan)) if rr >= 0 else nan)
         paired_right = set(match.values())
         for rr in block.right:
             if int(rr) not in paired_right:
                 species.append(block.species)
                 lrows.append(-1)
                 rrows.append(int(rr))
-                conf.append(0.0)
+                conf.append(nan)
+                agree.append(nan)
 
     def ids(rows, names):
         if names is None:
@@ -184,6 +191,8 @@ def build_result(method: str, blocks: Sequence[Block], matchings: Sequence[Mappi
         left_ids=ids(lrows, left_ids),
         right_ids=ids(rrows, right_ids),
         confidence=np.asarray(conf, dtype=float),
+        agreement=np.asarray(agree, dtype=float),
         history=dict(history or {}),
         info=dict(info or {}),
+        device=device,
     )

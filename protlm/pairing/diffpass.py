@@ -101,8 +101,10 @@ def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "aut
     Returns
     -------
     PairingResult
-        ``method="diffpass"``; ``confidence`` = fraction of bootstrap iterations
-        whose hard pairing contains the pair (1 = DiffPaSS's "robust" pairs);
+        ``method="diffpass"``, ``device`` where it ran; ``confidence`` =
+        fraction of bootstrap iterations whose final hard pairing contains the
+        pair, in [0, 1] (1 = DiffPaSS's "robust" pairs; what DiffPaSS's results
+        expose, informative in a single run); ``agreement`` is NaN (one run);
         ``history["hard_loss"]`` = lowest hard loss of each bootstrap iteration.
 
     Raises
@@ -208,4 +210,4 @@ def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "aut
     }
     history = {"hard_loss": [float(min(it)) for it in res.hard_losses]}
     return build_result("diffpass", blocks, matchings, confidences, left_ids=paired.left.ids,
-                        right_ids=paired.right.ids, history=history, info=info)
+                        right_ids=paired.right.ids, history=history, info=info, device=str(dev))

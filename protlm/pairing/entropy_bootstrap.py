@@ -107,9 +107,13 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     -------
     PairingResult
         ``method="entropy-bootstrap"``: the pairing of lowest two-body entropy
-        over the bootstrap.  ``confidence`` = fraction of iterations whose
-        pairing contains the pair (known pairs: 1); ``history["entropy"]`` per
-        iteration; ``info["best_iteration"]``, ``info["best_entropy"]``.
+        over the bootstrap.  ``confidence`` = fraction of the kept restart's
+        iterations whose pairing contains the pair (known pairs: 1), in [0, 1]
+        and informative in a single run (on HK-RR 575, seed 0: precision 0.09
+        in the lowest decile, 0.95 in the highest); ``agreement`` = fraction of
+        the ``n_restarts`` lowest-entropy pairings that contain it (NaN with
+        one restart); ``history["entropy"]`` per iteration;
+        ``info["best_iteration"]``, ``info["best_entropy"]``.
 
     Examples
     --------
@@ -214,12 +218,15 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     block_of = {int(r): k for k, b in enumerate(blocks) for r in b.left}
     matchings = [dict() for _ in blocks]
     confidences = [dict() for _ in blocks]
+    agreements = {}
     for l, r in best_pairs.items():
         matchings[block_of[l]][l] = r
-        agree = 1.0 if l in known else sum(t.get(l) == r for t in trajectory) / max(len(trajectory), 1)
-        confidences[block_of[l]][l] = agree
+        in_trajectory = 1.0 if l in known else sum(t.get(l) == r for t in trajectory) / max(len(trajectory), 1)
+        confidences[block_of[l]][l] = in_trajectory
+        if n_restarts > 1:
+            agreements[l] = sum(run_[0][1].get(l) == r for run_ in runs) / n_restarts
     info = {"seed": seed, "n_iterations": len(sizes), "n_restarts": n_restarts, "best_restart": chosen,
             "best_iteration": best_it, "best_entropy": best_h,
             "n_known": len(known), "seconds": time.perf_counter() - t0}
-    return build_result("entropy-bootstrap", blocks, matchings, confidences, left_ids=paired.left.ids,
-                        right_ids=paired.right.ids, history=history, info=info)
+    return build_result("entropy-bootstrap", blocks, matchings, confidences, agreements=agreements,
+                        left_ids=paired.left.ids, right_ids=paired.right.ids, history=history, info=info)

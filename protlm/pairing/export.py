@@ -50,9 +50,13 @@ def colabfold_header(paired) -> str:
 def random_pairing_precision(paired) -> float | None:
     """Expected precision of a uniformly random pairing inside each species.
 
-    Per block with ``t`` true pairs, ``n_l`` left and ``n_r`` right sequences:
-    ``t / max(n_l, n_r)`` correct pairs among ``min(n_l, n_r)``; summed over
-    blocks.  Equal blocks fully known: (number of species) / (number of sequences).
+    Precision as :meth:`PairingResult.precision` defines it: correct pairs /
+    left sequences with a true partner (those a random matching leaves
+    unpaired count as wrong).  In a block with ``n_l`` left and ``n_r`` right
+    sequences a given left-right couple is drawn with probability
+    ``1 / max(n_l, n_r)``, so the block's ``t`` true pairs inside it give
+    ``t / max(n_l, n_r)`` expected correct pairs.  Equal blocks fully known:
+    (number of species) / (number of sequences).
 
     Examples
     --------
@@ -64,9 +68,10 @@ def random_pairing_precision(paired) -> float | None:
     """
     if not paired.truth:
         return None
-    correct = paired_n = 0.0
+    correct = scored = 0.0
     for b in paired.blocks:
-        n_true = sum(1 for i in b.left.tolist() if i in paired.truth and paired.truth[i] in set(b.right.tolist()))
-        correct += n_true / max(len(b.left), len(b.right))
-        paired_n += min(len(b.left), len(b.right))
-    return correct / paired_n if paired_n else None
+        rights = set(b.right.tolist())
+        lefts = [i for i in b.left.tolist() if i in paired.truth]
+        correct += sum(paired.truth[i] in rights for i in lefts) / max(len(b.left), len(b.right))
+        scored += len(lefts)
+    return correct / scored if scored else None

@@ -526,9 +526,11 @@ def pair_mi_ipa_arrays(left, right, left_species: Sequence, right_species: Seque
     Returns
     -------
     PairingResult
-        ``method="mi-ipa"``.  ``confidence`` is the percentile rank of each
-        pair's score gap among the predicted pairs (1 = most confident; known
-        pairs get 1); ``info["gap"]`` holds the raw gaps, ``history`` the
+        ``method="mi-ipa"``, ``device="cpu"``.  ``confidence`` is the
+        percentile rank, in (0, 1], of each pair's assignment-cost gap among
+        the predicted pairs (1 = most confident; known pairs get 1), so it is
+        informative in a single run; ``agreement`` is NaN (one run);
+        ``info["gap"]`` holds the raw gaps, ``history`` the
         training-set size, effective size and number of changed assignments
         per round.
 

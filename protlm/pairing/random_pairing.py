@@ -48,8 +48,9 @@ def pair_random(paired, *, seed: int = 0) -> PairingResult:
     Returns
     -------
     PairingResult
-        ``method="random"``; each pair's confidence is the chance that a random
-        pair in its block is right, ``1 / max(n_left, n_right)``.
+        ``method="random"``, ``device="cpu"``; each pair's confidence is the
+        chance that a random pair in its block is right,
+        ``1 / max(n_left, n_right)``; ``agreement`` is NaN (one run).
 
     Examples
     --------

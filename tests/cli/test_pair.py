@@ -50,7 +50,9 @@ def test_diffpalm_end_to_end(env, weights, small):
     assert res.exit_code == 0, res.output
     assert "14 pairs in 2 species" in res.output
     lines = (out / "pairs.tsv").read_text().splitlines()
-    assert lines[0].split("\t") == ["species", "left_id", "right_id", "confidence"] and len(lines) == 15
+    assert lines[0].split("\t") == ["species", "left_id", "right_id", "confidence", "agreement"] and len(lines) == 15
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(0 <= float(r[3]) <= 1 and float(r[4]) in (0.0, 0.5, 1.0) for r in rows)  # --runs 2: agreement in halves
     a3m = (out / "paired.a3m").read_text().splitlines()
     assert a3m[0] == "#177,142\t1,1" and sum(x.startswith(">") for x in a3m) == 14
     fasta = (out / "paired.fasta").read_text().splitlines()
@@ -59,6 +61,10 @@ def test_diffpalm_end_to_end(env, weights, small):
     assert report["method"] == "diffpalm" and report["seed"] == 0 and report["device"] == "cpu"
     assert len(report["loss"]) == 3 and report["weights"]["source"] == "path"
     assert 0 <= report["precision"] <= 1 and report["random_precision"] == pytest.approx(2 / 14)
+    assert report["recall"] == report["precision"] == report["n_correct"] / report["n_true_pairs"]
+    assert set(report["columns"]) == {"species", "left_id", "right_id", "confidence", "agreement"}
+    assert "second half" in report["columns"]["confidence"] and set(report["metrics"]) == {"precision", "recall"}
+    assert 0 <= report["mean_confidence"] <= 1 and 0 <= report["mean_agreement"] <= 1
     assert report["versions"]["torch"] and report["wall_seconds"] > 0
     assert (out / "pairing.png").stat().st_size > 1000
     # no silent overwrite
@@ -85,7 +91,10 @@ def test_concatenated_input_and_baselines(env, small):
                    "--truth", "same-order"])
         assert res.exit_code == 0, res.output
         report = json.loads((out / "report.json").read_text())
-        assert report["method"] == method and "precision" in report
+        assert report["method"] == method and "precision" in report and report["device"] == "cpu"
+        header, first = (out / "pairs.tsv").read_text().splitlines()[:2]
+        assert header.endswith("confidence\tagreement") and first.endswith("\t")  # one run: agreement empty
+        assert report["mean_agreement"] is None and 0 < report["mean_confidence"] <= 1
         assert (out / "paired.a3m").read_text().startswith("#177,142\t1,1\n")
     bad = run(["pair", cat, small["malk"], "--split-at", "177", "-o", env / "x", "--species-key", "field:_:-1"])
     assert bad.exit_code == 2 and "either LEFT and RIGHT" in bad.output

@@ -80,6 +80,29 @@ def test_oracle_recovers_planted_pairing(alphabet):
     assert len(res.history["loss"]) == 41
 
 
+def test_single_run_confidence_separates_right_from_wrong_pairs(alphabet):
+    # a hard planted problem (85 % of each left copy mutated): some pairs come out wrong
+    paired = planted_families([6, 7, 5, 8, 4, 6, 7, 9, 5], seed=2, mutate=0.85)
+    model = PlantedPairLM(alphabet, length=24)
+    res = pair_diffpalm(paired, model=model, alphabet=alphabet, steps=30, seed=0, device="cpu")
+    assert res.device == "cpu" and np.isnan(res.agreement).all()  # one run: no agreement to report
+    conf = res.confidence
+    assert np.all((conf >= 0) & (conf <= 1)) and not np.all(conf == 1.0)
+    mapping = res.mapping()
+    correct = np.array([paired.truth[int(l)] == mapping[int(l)] for l in res.left_rows])
+    assert 0.6 < correct.mean() < 0.95
+    # AUC: chance that a right pair scores above a wrong one (measured 0.997)
+    auc = np.mean([a > b for a in conf[correct] for b in conf[~correct]])
+    assert auc > 0.85
+
+
+def test_agreement_counts_runs(alphabet):
+    paired = planted_families([5, 4], seed=2, mutate=0.5)
+    model = PlantedPairLM(alphabet, length=24, scale=1.0)
+    res = pair_diffpalm(paired, model=model, alphabet=alphabet, steps=4, runs=2, seed=0, device="cpu")
+    assert set(res.agreement.tolist()) <= {0.0, 0.5, 1.0} and np.all((res.confidence >= 0) & (res.confidence <= 1))
+
+
 def test_seed_determinism(alphabet):
     paired = planted_families([5, 4], seed=2, mutate=0.5)
     model = PlantedPairLM(alphabet, length=24, scale=1.0)
@@ -100,6 +123,8 @@ def test_unequal_blocks_are_padded_and_reported_unpaired(alphabet):
     sp0, sp1 = df[df.species == "sp0"], df[df.species == "sp1"]
     assert len(sp0) == 3 and (sp0.right_row == -1).sum() == 1  # 3 left, 2 right: one left unpaired
     assert len(sp1) == 4 and (sp1.left_row == -1).sum() == 2  # 2 left, 4 right: two rights unpaired
+    unpaired = (df.left_row < 0) | (df.right_row < 0)
+    assert df.confidence[unpaired].isna().all() and df.confidence[~unpaired].between(0, 1).all()
     # identical copies: the real pairs are the planted ones (left i of a species copies right i)
     for _, row in df[(df.left_row >= 0) & (df.right_row >= 0)].iterrows():
         assert row.left_id.split("_")[0][1:] == row.right_id.split("_")[0][1:]

@@ -51,6 +51,7 @@ def test_end_to_end_on_a_planted_problem(monkeypatch):
     assert np.random.get_state()[1].tolist() == state[1].tolist()  # global generator untouched
     assert res.method == "diffpass" and res.n_pairs == 8 and res.n_species == 2
     assert np.all((res.confidence >= 0) & (res.confidence <= 1))
+    assert res.device == "cpu" and res.info["device"] == "cpu" and np.isnan(res.agreement).all()
     assert res.precision(paired.truth) >= 0.5  # random would get 0.25 on average
     again = pair_diffpass(paired, seed=0, device="cpu")
     assert again.mapping() == res.mapping()

@@ -44,7 +44,8 @@ def test_recovers_a_planted_pairing_and_is_deterministic():
     assert res.method == "entropy-bootstrap" and res.n_pairs == 48
     assert res.precision(paired.truth) == 1.0
     assert res.info["best_entropy"] == pytest.approx(two_body_entropy(paired.left.array, paired.right.array, paired.truth))
-    assert np.all((res.confidence >= 0) & (res.confidence <= 1))
+    assert np.all((res.confidence >= 0) & (res.confidence <= 1)) and not np.all(res.confidence == 1.0)
+    assert res.device == "cpu" and np.isnan(res.agreement).all()  # one restart: no agreement
     assert pair_entropy_bootstrap(paired, seed=0, n_iterations=30).mapping() == res.mapping()
 
 
@@ -54,6 +55,8 @@ def test_known_pairs_are_kept_and_restarts_keep_the_lowest_entropy():
     res = pair_entropy_bootstrap(paired, known_pairs=known, seed=0, n_iterations=10, n_restarts=2)
     assert all(res.mapping()[l] == r for l, r in known.items())
     assert res.info["best_entropy"] == min(res.history["restart_entropy"])
+    assert set(res.agreement.tolist()) <= {0.0, 0.5, 1.0}  # fraction of the 2 restarts' pairings
+    assert all(res.agreement[res.left_rows == l][0] == 1.0 for l in known)
     with pytest.raises(PairingInputError, match="n_restarts"):
         pair_entropy_bootstrap(paired, n_restarts=0)
 
@@ -70,7 +73,14 @@ def hkrr_subset(data):
 def test_beats_mi_ipa_on_real_hkrr_species(hkrr_subset):
     # 153 pairs in 14 species (random: 0.092); measured 0.438 against MI-IPA's 0.235
     assert (len(hkrr_subset.blocks), hkrr_subset.left.n_sequences) == (14, 153)
-    eb = pair_entropy_bootstrap(hkrr_subset, seed=0, n_iterations=60).precision(hkrr_subset.truth)
+    res = pair_entropy_bootstrap(hkrr_subset, seed=0, n_iterations=60)
+    eb = res.precision(hkrr_subset.truth)
     mi = pair_mi_ipa(hkrr_subset, seed=0).precision(hkrr_subset.truth)
     assert eb >= 0.35
     assert eb >= mi + 0.1
+    # one run's confidence ranks its pairs: the more confident half is right far more often
+    mapping = res.mapping()
+    ranked = sorted(mapping, key=lambda l: -res.confidence[res.left_rows == l][0])
+    correct = np.array([hkrr_subset.truth[l] == mapping[l] for l in ranked])
+    half = len(ranked) // 2
+    assert correct[:half].mean() >= correct[half:].mean() + 0.2

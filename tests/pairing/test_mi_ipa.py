@@ -154,6 +154,9 @@ def test_unequal_species_blocks_leave_the_surplus_unpaired():
     assert res.n_pairs == 59
     assert sum(1 for r in res.right_rows if r < 0) == 1
     assert res.precision({i: i - 1 for i in range(1, 60)}) > 0.9
+    # were left 0 said to pair with a right sequence, leaving it unpaired would count as a wrong pair
+    truth = {0: 5, **{i: i - 1 for i in range(1, 60)}}
+    assert res.precision(truth) == pytest.approx(res.n_correct(truth) / 60)
 
 
 # -- real data ---------------------------------------------------------------
@@ -172,6 +175,8 @@ def test_mi_ipa_beats_random_widely_on_hkrr575(hkrr575, mi575):
     ranked = sorted(mapping, key=lambda l: -conf[l])
     correct = np.array([hkrr575.truth[l] == mapping[l] for l in ranked])
     assert correct[: len(ranked) // 10].mean() > correct[-len(ranked) // 4:].mean() + 0.1
+    assert np.all((res.confidence > 0) & (res.confidence <= 1)) and not np.all(res.confidence == 1.0)
+    assert res.device == "cpu" and np.isnan(res.agreement).all()  # one run: no agreement
     assert len(res.history["training_size"]) == res.info["n_rounds"] == 97  # ceil(573 / 6) + 1
 
 

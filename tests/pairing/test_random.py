@@ -35,6 +35,7 @@ def test_each_block_is_a_matching_and_confidence_is_chance(hkrr575):
     assert species_l == species_r == list(res.species)
     size = {b.species: len(b.left) for b in hkrr575.blocks}
     np.testing.assert_allclose(res.confidence, [1 / size[s] for s in res.species])
+    assert res.device == "cpu" and np.isnan(res.agreement).all()
     assert res.left_ids[0] == hkrr575.left.ids[res.left_rows[0]]
 
 
