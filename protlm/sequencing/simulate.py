@@ -16,7 +16,7 @@ import numpy as np
 from protlm.sequencing.alphabet import UNKNOWN, encode_residues, known_vector
 from protlm.sequencing.reads import PartialRead, parse_known
 
-__all__ = ["SimulatedReads", "fragment_sequence", "simulate_reads", "mask_sequence"]
+__all__ = ["SimulatedReads", "fragment_sequence", "simulate_reads", "mask_sequence", "sidecar_path"]
 
 _TRYPTIC = re.compile(r"(?<=[KR])(?!P)")
 
@@ -107,13 +107,44 @@ class SimulatedReads:
                              "truth": list(self.truths)})
 
     def write(self, reads_path, truth_path) -> None:
-        """Write the reads and the truth FASTA (both atomically)."""
-        from protlm.io import FastaRecord, write_fasta
+        """Write the reads, the truth FASTA and the sidecar JSON :func:`sidecar_path` (all atomically).
 
+        The sidecar records how the reads were made: seed, known set,
+        efficiency, fragmenting options (``fragment``, ``min_length``,
+        ``max_reads``), counts, protlm's version and the names of the reads
+        and truth files (relative to the sidecar's folder).  It is written
+        last, so its presence means both FASTA files are complete.
+        """
+        import os
+
+        from protlm import __version__
+        from protlm.io import FastaRecord, write_fasta
+        from protlm.report import write_json
         from protlm.sequencing.reads import write_reads
 
         write_reads(self.reads, reads_path)
         write_fasta((FastaRecord(r.id, r.id, t) for r, t in zip(self.reads, self.truths)), truth_path)
+        sidecar = sidecar_path(reads_path)
+        here = sidecar.parent
+        write_json(sidecar, {"protlm_version": __version__, **self.info,
+                             "reads": os.path.relpath(reads_path, here), "truth": os.path.relpath(truth_path, here)})
+
+
+def sidecar_path(reads_path):
+    """Where :meth:`SimulatedReads.write` records the simulation: ``reads.fasta`` -> ``reads.json``.
+
+    Names not ending in ``.fasta`` get ``.json`` appended (``reads.fa`` -> ``reads.fa.json``).
+
+    Examples
+    --------
+    >>> sidecar_path("out/reads.fasta").as_posix(), sidecar_path("r.fa").name
+    ('out/reads.json', 'r.fa.json')
+    """
+    from pathlib import Path
+
+    path = Path(reads_path)
+    stem = path.name[: -len(".fasta")] if path.name.endswith(".fasta") else path.name
+    return path.with_name(stem + ".json")
 
 
 def simulate_reads(records, *, known: str, efficiency: float = 1.0, fragment=None, min_length: int = 6,
@@ -169,6 +200,6 @@ def simulate_reads(records, *, known: str, efficiency: float = 1.0, fragment=Non
                 break
         if max_reads is not None and len(reads) >= max_reads:
             break
-    info = dict(known=known, efficiency=efficiency, fragment=fragment, min_length=min_length, seed=seed,
-                n_proteins=n_proteins, n_reads=len(reads), n_too_short=n_short)
+    info = dict(known=known, efficiency=efficiency, fragment=fragment, min_length=min_length, max_reads=max_reads,
+                seed=seed, n_proteins=n_proteins, n_reads=len(reads), n_too_short=n_short)
     return SimulatedReads(tuple(reads), tuple(truths), info)

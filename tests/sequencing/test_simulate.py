@@ -74,3 +74,35 @@ def test_write(tmp_path, ecoli_records):
     truth = read_fasta(tmp_path / "t.fasta")
     assert [r.id for r in reads] == [t.id for t in truth] == [r.id for r in ecoli_records[:2]]
     assert [t.sequence for t in truth] == [r.sequence for r in ecoli_records[:2]]
+
+
+def test_write_records_the_simulation_next_to_the_reads(tmp_path, ecoli_records, monkeypatch):
+    import json
+
+    import protlm
+    from protlm.sequencing.simulate import sidecar_path
+
+    sim = simulate_reads(ecoli_records[:4], known="ymkc", efficiency=0.8, fragment="tryptic", min_length=7,
+                         max_reads=5, seed=7)
+    (tmp_path / "out").mkdir()
+    sim.write(tmp_path / "out" / "reads.fasta", tmp_path / "truth.fasta")
+    assert sidecar_path(tmp_path / "out" / "reads.fasta") == tmp_path / "out" / "reads.json"
+    record = json.loads((tmp_path / "out" / "reads.json").read_text())
+    assert record == {
+        "protlm_version": protlm.__version__, "known": sim.info["known"], "efficiency": 0.8, "fragment": "tryptic",
+        "min_length": 7, "max_reads": 5, "seed": 7, "n_proteins": sim.info["n_proteins"], "n_reads": 5,
+        "n_too_short": sim.info["n_too_short"], "reads": "reads.fasta", "truth": "../truth.fasta",
+    }
+    assert set(record["known"]) == set("CKMY")
+    # written atomically: a failing write leaves the earlier sidecar whole and no temporary file behind
+    import protlm.report
+
+    def boom(fh_obj, fh, **kw):
+        fh.write("{partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(protlm.report.json, "dump", boom)
+    with pytest.raises(OSError, match="disk full"):
+        sim.write(tmp_path / "out" / "reads.fasta", tmp_path / "truth.fasta")
+    assert json.loads((tmp_path / "out" / "reads.json").read_text()) == record
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["reads.fasta", "reads.json"]
