@@ -65,7 +65,11 @@ def _umask() -> int:
 
 
 def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
-    """Create an output folder, refusing to clobber earlier results.
+    """Check an output folder before any work, refusing to clobber earlier results.
+
+    Nothing is created here: the folder appears with the first file written
+    into it (:func:`atomic_write` makes missing parents), so a command that
+    stops on bad input or missing weights leaves no empty folder behind.
 
     Parameters
     ----------
@@ -79,7 +83,17 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
     Raises
     ------
     OutputExistsError
-        If the folder holds one of ``expected`` and ``overwrite`` is false.
+        If the folder holds one of ``expected`` and ``overwrite`` is false, if
+        ``path`` is a file, or if it cannot be written (the nearest existing
+        folder on its way is not writable).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> out = prepare_outdir(os.path.join(d, "new", "run"))
+    >>> out.exists()
+    False
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -90,13 +104,13 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
             raise OutputExistsError(
                 f"{path}: already holds {', '.join(clash)}; pass --overwrite to replace them"
             )
-    path.mkdir(parents=True, exist_ok=True)
-    probe = path / ".protlm-write-test"
-    try:
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise OutputExistsError(f"{path}: not writable ({exc.strerror})") from None
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputExistsError(f"{path}: cannot be created, {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputExistsError(f"{path}: not writable ({existing} does not allow writing)")
     return path
 
 

@@ -273,6 +273,10 @@ def _resolve_truth(truth, left: MSA, right: MSA, sp_l, sp_r):
     return pairs
 
 
+#: The optional header line of a pairs file (and the first two columns of protlm's pairs.tsv).
+PAIRS_HEADER = ("left_id", "right_id")
+
+
 def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
     from protlm.io._open import open_text
 
@@ -289,10 +293,18 @@ def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
     ri, rdup = index(right.ids, "right")
     pairs: dict = {}
     name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise PairingInputError(f"{name}: no such pairs file (expected lines 'left_id<TAB>right_id', "
+                                "or 'same-order' when row i of one MSA pairs with row i of the other)")
+    first = True
     with open_text(path) as fh:
         for lineno, row in enumerate(csv.reader(fh, delimiter="\t"), 1):
             if not row or not "".join(row).strip() or row[0].startswith("#"):
                 continue
+            if first and [c.strip().lower() for c in row[:2]] == list(PAIRS_HEADER):
+                first = False  # an optional header line
+                continue
+            first = False
             if len(row) < 2:
                 raise PairingInputError(f"{name}: line {lineno}: expected 'left_id<TAB>right_id'")
             a, b = row[0].strip(), row[1].strip()

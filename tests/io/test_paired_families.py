@@ -109,3 +109,16 @@ def test_same_order_species_mismatch():
 def test_split_at_checked(hkrr):
     with pytest.raises(PairingInputError, match="split_at"):
         PairedFamilies.from_concatenated(hkrr, split_at=176)
+
+
+def test_pairs_file_header_line_and_missing_file(tmp_path):
+    left = MSA.from_sequences(["AA", "AC"], ids=["l1 OX=1", "l2 OX=1"])
+    right = MSA.from_sequences(["KA", "KC"], ids=["r1 OX=1", "r2 OX=1"])
+    p = tmp_path / "pairs.tsv"
+    p.write_text("left_id\tright_id\nl1\tr2\nl2\tr1\n")  # protlm's own pairs.tsv columns as header
+    assert PairedFamilies.from_msas(left, right, truth=p).truth == {0: 1, 1: 0}
+    p.write_text("l1\tr2\nleft_id\tright_id\n")  # only the first line may be a header
+    with pytest.raises(PairingInputError, match="line 2: id 'left_id' is not in the left MSA"):
+        PairedFamilies.from_msas(left, right, truth=p)
+    with pytest.raises(PairingInputError, match="no such pairs file"):
+        PairedFamilies.from_msas(left, right, truth=tmp_path / "missing.tsv")
