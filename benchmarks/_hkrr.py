@@ -21,12 +21,12 @@ if str(ROOT) not in sys.path:
 DATA = ROOT.parent / "shared" / "data" / "pairing"
 
 
-def load_hkrr(name: str, *, seed: int):
-    """Shuffled :class:`protlm.io.PairedFamilies` of an HK-RR file (species with >= 2 pairs)."""
+def load_hkrr(name: str, *, seed: int, data_dir=DATA):
+    """Shuffled :class:`protlm.io.PairedFamilies` of an HK-RR file (species with >= 2 pairs) in ``data_dir``."""
     from protlm.io import PairedFamilies, read_msa
     from protlm.pairing.shuffling import keep_species, shuffle_within_species
 
-    msa = read_msa(DATA / name)
+    msa = read_msa(Path(data_dir) / name)
     if not msa.ids[0].startswith("FirstSeq") or "_DUMMY" not in msa.descriptions[-1]:
         raise SystemExit(f"{name}: expected a FirstSeq first record and a _DUMMY last record")
     paired = PairedFamilies.from_concatenated(msa[1:-1], split_at=64, species_key="field:|:2", truth="same-order")

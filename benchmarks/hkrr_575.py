@@ -1,9 +1,9 @@
-"""HK-RR 575 benchmark: protlm's weights-free pairing methods against DiffPaSS (issue 9).
+"""HK-RR 575 benchmark: protlm's weights-free pairing methods against DiffPaSS, in one invocation (issues 9, 13).
 
 Protocol: ``../shared/data/pairing/hkrr_standard_575.fasta`` (PyMI-IPA's subset of
 the standard HK-RR set), FirstSeq and _DUMMY records dropped, species with a
 single pair dropped (573 pairs in 42 species), RR rows shuffled within species
-with ``--seed``.  On that same shuffled input, in the same run:
+with ``--seed``.  On that same shuffled input, in the same process:
 
 * ``random``    within-species random pairing (expected precision = species / sequences);
 * ``mi-ipa``    protlm's MI-IPA (Bitbol 2018), default settings;
@@ -13,29 +13,50 @@ with ``--seed``.  On that same shuffled input, in the same run:
   DiffPaSS's bootstrap) instead of 200;
 * ``diffpass``  DiffPaSS (``diffpass`` package, optional extra): its
   two-body-entropy ``InformationPairing`` bootstrap with default settings,
-  pairing of lowest hard loss;
+  pairing of lowest hard loss.
 
-Precision = correct pairs /
-sequences paired; wall seconds per method.  Per-method results are cached under
-``scratch/benchmark_cache`` (git-ignored) so a rerun resumes (``--fresh`` recomputes).
+Per method: precision (correct pairs / left sequences with a true partner) and
+recall (``PairingResult.precision`` / ``.recall``), wall seconds and CPU
+seconds of this process (all its threads), the device, and **precision by
+confidence decile**: the method's pairs sorted by their single-run
+``confidence`` (ties in a random order seeded by ``--seed``) and cut into ten
+groups of equal size, lowest first.  Methods with several runs (the ``-x3``
+variants) also get precision by ``agreement`` (fraction of the 3 restarts
+holding the pair).
+
+Honesty rules for ``benchmarks/results/hkrr_575.json``:
+
+* it records the git commit, a digest of the code that computed the values
+  (every protlm module this process loaded, both benchmark scripts, and the
+  versions of Python, NumPy, SciPy, torch and diffpass) and the data file's
+  SHA-256; paths are relative to the repository;
+* it is written only when those code files match the recorded commit (no
+  uncommitted change; ``--allow-dirty`` writes anyway and lists the files);
+* per-method values are cached under ``scratch/benchmark_cache`` (git-ignored)
+  keyed by that digest and commit, so a cache entry is only ever reused by the
+  same code at the same commit (to resume an interrupted run); each method says
+  whether it was computed in this invocation; ``--fresh`` computes everything.
 
 Target (issue 9): protlm's best weights-free method reaches at least DiffPaSS's
 precision in at most a quarter of its wall time.
 
 One command::
 
-    python benchmarks/hkrr_575.py
+    python benchmarks/hkrr_575.py --fresh
 
-prints a table and writes ``benchmarks/results/hkrr_575.json``.
+prints the tables and writes ``benchmarks/results/hkrr_575.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
 import json
 import logging
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,13 +64,63 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _hkrr import ROOT, load_hkrr  # noqa: E402
+from _hkrr import DATA, ROOT, load_hkrr  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = ROOT / "scratch" / "benchmark_cache"  # git-ignored
 FILE = "hkrr_standard_575.fasta"
 DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "protlm-entropy-all-x3", "diffpass")
 WEIGHTS_FREE_PROTLM = ("mi-ipa",)
+N_BINS = 10
+
+
+def _import_methods(methods) -> None:
+    """Import every module the methods use, so that the code digest covers them before anything runs."""
+    import protlm.pairing.entropy_bootstrap  # noqa: F401
+    import protlm.pairing.mi_ipa  # noqa: F401
+    import protlm.pairing.random_pairing  # noqa: F401
+    import protlm.report  # noqa: F401  (writes the JSON)
+
+    if "diffpass" in methods:
+        import protlm.pairing.diffpass
+
+        protlm.pairing.diffpass._import_diffpass()
+
+
+def code_files() -> list:
+    """Repository files of the code that computes the values: loaded protlm modules and the benchmark scripts."""
+    files = {Path(__file__).resolve(), Path(__file__).resolve().parent / "_hkrr.py"}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and (module.__name__ == "protlm" or module.__name__.startswith("protlm.")):
+            files.add(Path(path).resolve())
+    return sorted(os.path.relpath(f, ROOT) for f in files)
+
+
+def code_digest(files) -> str:
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    for rel in files:
+        h.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes() + b"\0")
+    for name in ("numpy", "scipy", "torch", "diffpass"):
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        h.update(f"{name}=={version}\0".encode())
+    h.update(platform.python_version().encode())
+    return h.hexdigest()
+
+
+def git_state(files) -> tuple:
+    """(commit, files among ``files`` that differ from it or are untracked)."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+    commit = git("rev-parse", "HEAD").strip()
+    dirty = sorted({line[3:] for line in git("status", "--porcelain", "--", *files).splitlines()})
+    return commit, dirty
 
 
 def run(method: str, paired, *, seed: int):
@@ -78,17 +149,48 @@ def run(method: str, paired, *, seed: int):
     return result, time.perf_counter() - t0, time.process_time() - c0
 
 
-def summarise(result, seconds, cpu_seconds, truth) -> dict:
-    entry = {"precision": float(result.precision(truth)), "seconds": round(seconds, 2),
-             "cpu_seconds": round(cpu_seconds, 2), "n_pairs": result.n_pairs,
-             "load_average": round(os.getloadavg()[0], 2)}
-    conf = np.asarray(result.confidence)
-    lrows = np.asarray(result.left_rows)
+def precision_by_bins(values, correct, *, seed: int, n_bins: int = N_BINS) -> list:
+    """Precision of the pairs cut into ``n_bins`` equal groups by ``values`` (lowest first; ties in seeded random order).
+
+    Examples
+    --------
+    >>> bins = precision_by_bins(np.arange(10.0), np.arange(10) >= 5, seed=0, n_bins=2)
+    >>> [(b["n"], b["precision"], b["confidence_min"]) for b in bins]
+    [(5, 0.0, 0.0), (5, 1.0, 5.0)]
+    """
+    values, correct = np.asarray(values, dtype=float), np.asarray(correct, dtype=bool)
+    shuffle = np.random.default_rng(seed).permutation(len(values))
+    order = shuffle[np.argsort(values[shuffle], kind="stable")]
+    return [{"bin": k + 1, "n": int(len(idx)), "confidence_min": float(values[idx].min()),
+             "confidence_max": float(values[idx].max()), "precision": float(correct[idx].mean())}
+            for k, idx in enumerate(np.array_split(order, n_bins)) if len(idx)]
+
+
+def precision_by_level(values, correct) -> list:
+    """Precision of the pairs grouped by each distinct value (for agreement: 0, 1/3, 2/3, 1 of 3 restarts)."""
+    values, correct = np.asarray(values, dtype=float), np.asarray(correct, dtype=bool)
+    return [{"agreement": float(v), "n": int((values == v).sum()), "precision": float(correct[values == v].mean())}
+            for v in np.unique(values)]
+
+
+def summarise(result, seconds, cpu_seconds, truth, *, seed: int) -> dict:
+    mapping = result.mapping()
+    paired = (result.left_rows >= 0) & (result.right_rows >= 0)
+    scored = paired & np.isin(result.left_rows, list(truth))
+    correct = np.array([truth[int(l)] == mapping[int(l)] for l in result.left_rows[scored]])
+    entry = {"precision": result.precision(truth), "recall": result.recall(truth),
+             "n_correct": result.n_correct(truth), "n_pairs": result.n_pairs,
+             "n_unpaired": len(result) - result.n_pairs, "seconds": round(seconds, 2),
+             "cpu_seconds": round(cpu_seconds, 2), "device": result.device,
+             "load_average": round(os.getloadavg()[0], 2),
+             "confidence_deciles": precision_by_bins(result.confidence[scored], correct, seed=seed)}
+    agreement = result.agreement[scored]
+    if not np.isnan(agreement).all():
+        entry["agreement_levels"] = precision_by_level(agreement, correct)
     if result.method == "diffpass":
-        robust = [int(l) for l, c in zip(lrows, conf) if l >= 0 and c >= 1.0]
-        mapping = result.mapping()
-        entry["robust_fraction"] = len(robust) / max(result.n_pairs, 1)
-        entry["robust_precision"] = (float(np.mean([truth[l] == mapping[l] for l in robust])) if robust else None)
+        robust = result.confidence[scored] >= 1.0
+        entry["robust_fraction"] = float(robust.mean())
+        entry["robust_precision"] = float(correct[robust].mean()) if robust.any() else None
     return entry
 
 
@@ -97,37 +199,73 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="shuffle seed and seed of every method (default 0)")
     ap.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="comma-separated methods")
     ap.add_argument("--threads", type=int, default=2, help="torch / BLAS threads (default 2)")
-    ap.add_argument("--fresh", action="store_true", help="ignore cached per-method results")
+    ap.add_argument("--fresh", action="store_true", help="compute every method in this invocation (no cache)")
+    ap.add_argument("--allow-dirty", action="store_true",
+                    help="write the JSON although code files differ from the commit (they are listed in it)")
+    ap.add_argument("--data", default=str(DATA), help="folder holding the HK-RR files (default ../shared/data/pairing)")
     ap.add_argument("--out", default=str(RESULTS / "hkrr_575.json"))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     import torch
 
     torch.set_num_threads(args.threads)
-    paired = load_hkrr(FILE, seed=args.seed)
+    methods = args.methods.split(",")
+    unknown = sorted(set(methods) - set(DEFAULT_METHODS))
+    if unknown:
+        raise SystemExit(f"unknown method(s) {unknown}; choose from {', '.join(DEFAULT_METHODS)}")
+    paired = load_hkrr(FILE, seed=args.seed, data_dir=args.data)
+    _import_methods(methods)
+    files = code_files()
+    digest = code_digest(files)
+    commit, dirty = git_state(files)
+    if dirty and not args.allow_dirty:
+        raise SystemExit(f"code differs from commit {commit[:12]} in {', '.join(dirty)}: commit it first "
+                         "(or --allow-dirty, recorded in the JSON)")
+    data_file = Path(args.data) / FILE
     n_seq, n_species = paired.left.n_sequences, len(paired.blocks)
     CACHE.mkdir(parents=True, exist_ok=True)
     entries = {}
-    for method in args.methods.split(","):
-        cache = CACHE / f"hkrr_575_{method}_seed{args.seed}.json"
-        if cache.exists() and not args.fresh:
-            entries[method] = json.loads(cache.read_text())
-            logging.info("%s: cached %s", method, entries[method])
-            continue
+    for method in methods:
+        cache = CACHE / f"hkrr_575_{method}_seed{args.seed}_{digest[:16]}.json"
+        if cache.exists() and not args.fresh and not dirty:
+            cached = json.loads(cache.read_text())
+            if cached.get("digest") == digest and cached.get("commit") == commit:
+                entries[method] = dict(cached["entry"], computed=f"resumed from this code's cache ({cached['finished']})")
+                logging.info("%s: resumed %s", method, entries[method])
+                continue
         result, seconds, cpu = run(method, paired, seed=args.seed)
-        entries[method] = summarise(result, seconds, cpu, paired.truth)
-        cache.write_text(json.dumps(entries[method]))
-        logging.info("%s: %s", method, entries[method])
+        entries[method] = dict(summarise(result, seconds, cpu, paired.truth, seed=args.seed),
+                               computed="in this invocation")
+        finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        cache.write_text(json.dumps({"digest": digest, "commit": commit, "finished": finished,
+                                     "entry": entries[method]}))
+        logging.info("%s: %s", method, {k: v for k, v in entries[method].items() if k != "confidence_deciles"})
 
     report = {
         "dataset": FILE,
+        "data": os.path.relpath(data_file.resolve(), ROOT),
+        "data_sha256": hashlib.sha256(data_file.read_bytes()).hexdigest(),
         "protocol": "FirstSeq and _DUMMY dropped, species with one pair dropped, RR rows shuffled within species",
         "n_pairs": n_seq,
         "n_species": n_species,
         "random_expectation": n_species / n_seq,
         "seed": args.seed,
+        "metrics": {
+            "precision": "correct pairs / left sequences with a true partner (unpaired true pairs count as wrong)",
+            "recall": "correct pairs / true pairs",
+            "seconds": "wall seconds of the method's call", "cpu_seconds": "CPU seconds of this process (all threads)",
+            "confidence_deciles": "pairs sorted by single-run confidence (ties in random order, seed = --seed), "
+                                  "ten equal groups, lowest first; precision in each",
+            "agreement_levels": "precision of the pairs held by 0, 1, 2 or 3 of the 3 restarts' pairings",
+        },
         "methods": entries,
+        "all_computed_in_this_invocation": all(e["computed"] == "in this invocation" for e in entries.values()),
+        "git_commit": commit,
+        "code_digest": digest,
+        "code_files": files,
+        "dirty_files": dirty,
         "command": "python benchmarks/hkrr_575.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "threads": args.threads, "platform": platform.platform(),
                     "load_average_at_end": os.getloadavg()},
     }
@@ -141,28 +279,38 @@ def main(argv=None) -> int:
                 "best_protlm_weights_free": best,
                 "precision_ratio_vs_diffpass": e["precision"] / dp["precision"],
                 "time_ratio_vs_diffpass": e["seconds"] / dp["seconds"],
+                "cpu_time_ratio_vs_diffpass": e["cpu_seconds"] / dp["cpu_seconds"],
                 "met": bool(e["precision"] >= dp["precision"] and e["seconds"] <= dp["seconds"] / 4),
             }
-            if e.get("cpu_seconds") and dp.get("cpu_seconds"):
-                report["target"]["cpu_time_ratio_vs_diffpass"] = e["cpu_seconds"] / dp["cpu_seconds"]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    from protlm.report import write_json
 
-    print(f"HK-RR 575 set: {n_seq} pairs in {n_species} species, shuffle seed {args.seed}")
-    print(f"{'method':<22}{'precision':>10}{'seconds':>10}{'CPU s':>10}")
+    write_json(out, report)
+
+    print(f"HK-RR 575 set: {n_seq} pairs in {n_species} species, shuffle seed {args.seed}, commit {commit[:12]}"
+          + (f" (dirty: {', '.join(dirty)})" if dirty else ""))
+    print(f"{'method':<22}{'precision':>10}{'recall':>8}{'wall s':>10}{'CPU s':>10}  device  computed")
     for m, e in entries.items():
         extra = ""
-        if e.get("robust_fraction") is not None:
-            rp = e["robust_precision"]
-            extra = f"  robust {e['robust_fraction']:.1%} at precision {rp:.3f}" if rp is not None else ""
-        cpu = f"{e['cpu_seconds']:>10.1f}" if e.get("cpu_seconds") is not None else f"{'-':>10}"
-        print(f"{m:<22}{e['precision']:>10.3f}{e['seconds']:>10.1f}{cpu}{extra}")
+        if e.get("robust_fraction") is not None and e.get("robust_precision") is not None:
+            extra = f"  robust {e['robust_fraction']:.1%} at precision {e['robust_precision']:.3f}"
+        print(f"{m:<22}{e['precision']:>10.3f}{e['recall']:>8.3f}{e['seconds']:>10.1f}{e['cpu_seconds']:>10.1f}"
+              f"  {e['device']:<6}  {e['computed']}{extra}")
+    print("precision by confidence decile (lowest confidence first):")
+    print(f"{'method':<22}" + "".join(f"{'D' + str(k):>6}" for k in range(1, N_BINS + 1)))
+    for m, e in entries.items():
+        print(f"{m:<22}" + "".join(f"{b['precision']:>6.2f}" for b in e["confidence_deciles"]))
+    for m, e in entries.items():
+        if "agreement_levels" in e:
+            levels = ", ".join(f"{lv['agreement']:.2f}: {lv['precision']:.2f} (n={lv['n']})" for lv in e["agreement_levels"])
+            print(f"{m} precision by agreement: {levels}")
     if "target" in report:
         t = report["target"]
         print(f"target: {t['best_protlm_weights_free']} precision x{t['precision_ratio_vs_diffpass']:.2f}, "
-              f"time x{t['time_ratio_vs_diffpass']:.3f} of DiffPaSS -> {'met' if t['met'] else 'missed'}")
-    print(f"wrote {out}")
+              f"wall time x{t['time_ratio_vs_diffpass']:.3f}, CPU time x{t['cpu_time_ratio_vs_diffpass']:.3f} of "
+              f"DiffPaSS -> {'met' if t['met'] else 'missed'}")
+    print(f"wrote {os.path.relpath(out.resolve(), ROOT)}")
     return 0
 
 
