@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _hkrr import ROOT, load_hkrr  # noqa: E402
+from _provenance import Clock, provenance  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -42,6 +41,7 @@ def main(argv=None) -> int:
     from protlm.pairing.mi_ipa import pair_mi_ipa
     from protlm.pairing.random_pairing import pair_random
 
+    clock = Clock()
     paired = load_hkrr("hkrr_standard.fasta", seed=args.seed)
     n_pairs, n_species = paired.left.n_sequences, len(paired.blocks)
 
@@ -67,8 +67,7 @@ def main(argv=None) -> int:
         "random": {"precision": rnd.precision(paired.truth), "seconds": round(t_rnd, 3),
                    "expected": n_species / n_pairs},
         "target": {"precision_at_least": 0.90, "met": bool(precision >= 0.90)},
-        "command": "python benchmarks/mi_ipa_hkrr.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_at_end": os.getloadavg()},
+        **provenance(__file__, argv, clock),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -51,13 +51,14 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import ROOT, Clock, provenance, rel  # noqa: E402
+
 SAMPLE = ROOT.parent / "shared" / "data" / "proteomes" / "uniprot_sample_20k.fasta.gz"
 RESULTS = ROOT / "benchmarks" / "results" / "readers.json"
 READERS = ("protlm iter_fasta", "protlm iter_uniprot", "Bio SimpleFastaParser", "Bio SeqIO.parse", "Bio SimpleFastaParser (isal)")
@@ -192,7 +193,7 @@ def make_big_file(dest: Path, *, target_bytes: int, log) -> dict:
                     log(f"  {raw.tell() / 1e9:.2f} GB gzip written")
     os.replace(tmp, dest)
     meta = {
-        "path": str(dest),
+        "path": rel(dest),
         "compressed_bytes": dest.stat().st_size,
         "uncompressed_bytes": uncompressed,
         "n_records": n,
@@ -240,7 +241,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"{SAMPLE} is missing: the benchmark needs the project's shared data next to the checkout")
     files = {
         "uniprot_sample_20k.fasta.gz": {
-            "path": str(SAMPLE),
+            "path": rel(SAMPLE),
             "compressed_bytes": SAMPLE.stat().st_size,
             "uncompressed_bytes": _uncompressed_size(SAMPLE),
             "layout": "one line per sequence",
@@ -248,7 +249,7 @@ def main(argv=None) -> int:
     }
     plain = plain_copy(SAMPLE, args.scratch / "uniprot_sample_20k.fasta", log=log)
     files["uniprot_sample_20k.fasta (plain)"] = {
-        "path": str(plain),
+        "path": rel(plain),
         "uncompressed_bytes": plain.stat().st_size,
         "layout": "one line per sequence",
     }
@@ -258,14 +259,14 @@ def main(argv=None) -> int:
         files["uniprot_big_w60.fasta.gz (generated)"] = big
 
     results = []
-    t_start = time.perf_counter()
+    clock = Clock()
     for fname, info in files.items():
         counts = None
         for reader in READERS:
             if reader in GZIP_ONLY and not info["path"].endswith(".gz"):
                 continue
             log(f"{fname}: {reader} ...")
-            r = _measure(reader, Path(info["path"]), args.repeats if info.get("layout", "").startswith("one") else 1)
+            r = _measure(reader, ROOT / info["path"], args.repeats if info.get("layout", "").startswith("one") else 1)
             if counts is None:
                 counts = (r["n_records"], r["n_residues"])
             elif counts != (r["n_records"], r["n_residues"]):
@@ -302,24 +303,15 @@ def main(argv=None) -> int:
         "protlm_peak_rss_under_200_mb": all(r["peak_rss_mb"] < RSS_LIMIT_MB for r in ours),
     }
 
-    from protlm.report import package_versions, write_json
+    from protlm.report import write_json
 
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     report = {
-        "command": "python benchmarks/readers.py" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "load_average_at_end": [round(x, 2) for x in load] if load else None,
-        },
-        "versions": package_versions(),
+        **provenance(__file__, argv, clock),
         "mb_definition": "uncompressed FASTA bytes / 1e6 per wall-clock second (mb_per_s) or per CPU second of the "
         "worker (mb_per_cpu_s), gzip decompression included for .gz files",
         "files": files,
         "results": results,
         "summary": summary,
-        "wall_seconds": round(time.perf_counter() - t_start, 1),
     }
     write_json(args.out, report)
 

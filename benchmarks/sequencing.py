@@ -41,10 +41,8 @@ import argparse
 import json
 import logging
 import os
-import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from _proteomes import ECOLI, RESULTS, load_model_split  # noqa: E402
+from _provenance import Clock, provenance, rel  # noqa: E402
 
 EXTRA = "RHWST"
 
@@ -111,7 +110,6 @@ def main(argv=None):
     import torch
 
     from protlm.models.sequencer import resolve_sequencer_weights
-    from protlm.report import package_versions
     from protlm.sequencing.backends import FrequencyBackend, ModelBackend, residue_frequencies
     from protlm.sequencing.evaluate import evaluate_prediction
     from protlm.sequencing.predictor import predict_reads
@@ -119,7 +117,7 @@ def main(argv=None):
     from protlm.sequencing.simulate import simulate_reads
 
     torch.set_num_threads(args.threads)
-    started = time.time()
+    clock = Clock()
     weights = resolve_sequencer_weights(args.model)
     backend = ModelBackend.from_weights(weights, device="cpu")
     meta = backend.metadata
@@ -216,7 +214,7 @@ def main(argv=None):
         if args.throughput_baseline:
             other = ModelBackend.from_weights(args.throughput_baseline, device="cpu")
             b_seconds, b_cpu, b_windows = timed(other)
-            throughput["baseline"] = {"weights": args.throughput_baseline,
+            throughput["baseline"] = {"weights": rel(args.throughput_baseline),
                                       "model": other.model.config, "seconds": round(b_seconds, 2),
                                       "process_cpu_seconds": round(b_cpu, 2), "windows": b_windows,
                                       "ratio_model_over_baseline": round(seconds / b_seconds, 3)}
@@ -237,8 +235,8 @@ def main(argv=None):
         targets["ecoli_proteome_seconds"] = throughput["seconds"]
         targets["ecoli_target_seconds"] = 60
     result = {
-        "command": "python benchmarks/sequencing.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "model": {k: meta.get(k) for k in ("path", "step", "valid_loss", "valid_accuracy_kcym")},
+        **provenance(__file__, argv, clock, torch_threads=args.threads),
+        "model": {"path": rel(weights), **{k: meta.get(k) for k in ("step", "valid_loss", "valid_accuracy_kcym")}},
         "model_training": meta.get("stages") or meta.get("training_config"),
         "split": {k: v for k, v in meta["split"].items() if k != "digests"},
         "n_proteins_per_split": args.n_proteins,
@@ -246,9 +244,6 @@ def main(argv=None):
         "entries": entries,
         "throughput": throughput,
         "targets": targets,
-        "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": args.threads},
-        "versions": package_versions(),
-        "wall_seconds": round(time.time() - started, 1),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -43,12 +43,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from _proteomes import RESULTS as _RESULTS_DIR, load_model_split  # noqa: E402
+from _provenance import Clock, provenance  # noqa: E402
 
 RESULTS = _RESULTS_DIR / "sequencing_ceiling.json"
 FAMILIES = ("flanks", "gap", "termini", "window", "composition", "flanks+gap+composition")
@@ -135,10 +135,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     from protlm.models.sequencer import load_sequencer
-    from protlm.report import package_versions
     from protlm.sequencing.alphabet import AMINO_ACIDS, known_vector
 
-    started = time.time()
+    clock = Clock()
     _, meta = load_sequencer(args.model)
     ids, seqs, split = load_model_split(meta)
     known = known_vector(args.known).astype(bool)
@@ -170,10 +169,10 @@ def main(argv=None):
         ratio_text = "-" if bound is None else f"{bound / base:.2f}x"
         print(f"| {e['split']} | {e['features']} | {e['train_to_test']:.3f} | {bound_text} | "
               f"{e['train_to_test'] / base:.2f}x / {ratio_text} |")
-    out = {"command": "python benchmarks/sequencing_ceiling.py" + (" " + " ".join(argv) if argv else ""),
+    out = {**provenance(__file__, argv, clock),
            "known": args.known, "efficiency": 1.0, "min_count": args.min_count, "min_per_value": args.min_per_value,
            "split": {k: meta["split"][k] for k in ("method", "seed", "counts") if k in meta["split"]},
-           "entries": entries, "versions": package_versions(), "wall_seconds": round(time.time() - started, 1)}
+           "entries": entries}
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nwrote {args.out} ({out['wall_seconds']} s)")
 

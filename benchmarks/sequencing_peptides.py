@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from _proteomes import RESULTS as _RESULTS_DIR, load_model_split  # noqa: E402
+from _provenance import Clock, provenance, rel  # noqa: E402
 
 RESULTS = _RESULTS_DIR / "sequencing_peptides.json"
 
@@ -43,14 +42,13 @@ def main(argv=None):
 
     import torch
 
-    from protlm.report import package_versions
     from protlm.sequencing.backends import FrequencyBackend, ModelBackend, residue_frequencies
     from protlm.sequencing.evaluate import evaluate_prediction
     from protlm.sequencing.predictor import predict_reads
     from protlm.sequencing.simulate import simulate_reads
 
     torch.set_num_threads(args.threads)
-    started = time.time()
+    clock = Clock()
     models = [None if m == "default" else m for m in (args.model or ["default"])]
     backends = [ModelBackend.from_weights(m, device="cpu") for m in models]
     ids, seqs, split = load_model_split(backends[0].metadata)
@@ -67,15 +65,14 @@ def main(argv=None):
             runs += [(m, "--peptides", be, False), (m, "ends shown as termini", be, True)]
         for name, mode, be, termini in runs:
             ev = evaluate_prediction(predict_reads(sim.reads, known="KCYM", backend=be, termini=termini), truth)
-            entries.append({"reads": str(fragment), "weights": name, "mode": mode, "accuracy_masked": ev.accuracy_masked,
+            entries.append({"reads": str(fragment), "weights": name if name == "default" else rel(name), "mode": mode, "accuracy_masked": ev.accuracy_masked,
                             "log_loss_masked": ev.log_loss_masked, "n_masked": ev.n_masked, "n_reads": ev.n_reads})
     print("| peptides | weights | as | masked accuracy | log loss (nats) |\n|---|---|---|---|---|")
     for e in entries:
         print(f"| {e['reads']} | {e['weights']} | {e['mode'] or '-'} | {e['accuracy_masked']:.4f} | "
               f"{e['log_loss_masked']:.3f} |")
-    out = {"command": "python benchmarks/sequencing_peptides.py " + " ".join(sys.argv[1:] if argv is None else argv),
-           "n_proteins": len(recs), "known": "KCYM", "efficiency": 1.0, "entries": entries,
-           "versions": package_versions(), "wall_seconds": round(time.time() - started, 1)}
+    out = {**provenance(__file__, argv, clock),
+           "n_proteins": len(recs), "known": "KCYM", "efficiency": 1.0, "entries": entries}
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nwrote {args.out} ({out['wall_seconds']} s)")
 

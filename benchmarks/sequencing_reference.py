@@ -44,13 +44,15 @@ import argparse
 import io
 import json
 import os
-import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import ROOT, Clock, provenance, rel  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "proteomes"
 ECOLI = DATA / "ecoli_k12_UP000000625.fasta"
 SAMPLE = DATA / "uniprot_sample_20k.fasta.gz"
@@ -257,6 +259,7 @@ def main(argv=None):
     from protlm.sequencing.split import reproduce_split, split_sequences
 
     started = time.perf_counter()
+    clock = Clock()
     weights = resolve_sequencer_weights(args.model)
     backend = ModelBackend.from_weights(weights, device="cpu")
     esm2_backend, esm2_note = None, None
@@ -330,8 +333,8 @@ def main(argv=None):
 
     meta = backend.metadata
     result = {
-        "command": "python benchmarks/sequencing_reference.py " + " ".join(argv or []),
-        "model": {"path": str(weights), **{k: meta.get(k) for k in ("step", "valid_loss", "valid_accuracy_kcym")}},
+        **provenance(__file__, argv, clock, load_average_at_start=[round(x, 2) for x in load_avg]),
+        "model": {"path": rel(weights), **{k: meta.get(k) for k in ("step", "valid_loss", "valid_accuracy_kcym")}},
         "split": {"source": split_source, "test_digest": split.digest("test"),
                   "model_test_digest": ((meta.get("split") or {}).get("digests") or {}).get("test")},
         "heldout": {"test_proteins_in_sample": len(test), "chosen": len(chosen), "removed_near_identical": len(drop)},
@@ -339,9 +342,6 @@ def main(argv=None):
         "esm2": esm2_note or args.esm2,
         "speed": speed_rows,
         "rows": rows,
-        "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load_avg],
-                    "python": platform.python_version()},
-        "wall_seconds": round(time.perf_counter() - started, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
