@@ -37,6 +37,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _provenance import Clock, code_digest, provenance  # noqa: E402
 
 from protlm.pairing.sampling import sample_depth_window, split_species  # noqa: E402
 
@@ -44,6 +47,10 @@ log = logging.getLogger("benchmarks.pairing")
 
 DATA = ROOT.parent / "shared" / "data" / "pairing"
 RESULTS = ROOT / "benchmarks" / "results"
+# Cache keys hold a digest of the code that computes the cached values: any change to the pairing,
+# model or reader code (or to this script) recomputes them; the model code alone keys the trained models.
+CODE = code_digest(ROOT / "protlm" / "pairing", ROOT / "protlm" / "models", ROOT / "protlm" / "io", Path(__file__))
+MODEL_CODE = code_digest(ROOT / "protlm" / "pairing" / "training.py", ROOT / "protlm" / "models")
 METHODS = ("diffpalm_family", "mi_ipa_trained", "mi_ipa", "entropy_bootstrap", "diffpass", "random")
 
 # The settings of the committed run (see the README section "Pairing benchmark").
@@ -103,7 +110,7 @@ def train_family_model(name: str, cache: Path, *, steps: int | None = None):
         settings["steps"] = steps
     config = TrainingConfig(**settings)
     return train_pair_model(
-        tokens[rows], [species[i] for i in rows], cache / name / "model", split_at=paired.left.n_columns,
+        tokens[rows], [species[i] for i in rows], cache / name / f"model-{MODEL_CODE}", split_at=paired.left.n_columns,
         config=config, device="auto",
     )
 
@@ -250,7 +257,7 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
         record = {"sample": k, "species": list(species), "n_sequences": len(rows_l), "n_species": len(species),
                   "random_expected": len(species) / len(rows_l)}
         for method in methods:
-            tag = f"steps{steps}" if method == "diffpalm_family" else "v1"
+            tag = (f"steps{steps}_" if method == "diffpalm_family" else "") + CODE
             value = _cached(
                 cache / name / "samples" / f"{k:02d}_{method}_{tag}.json",
                 lambda: run_method(method, sub, seed=k, model=model, alphabet=alphabet, train_pairs=(tl, tr),
@@ -270,7 +277,7 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
             return pairing_gap(model, [(tokens, species_rows)], split_at=paired.left.n_columns, alphabet=alphabet, seed=k)
 
         if with_model:
-            record["pairing_gap"] = _cached(cache / name / "samples" / f"{k:02d}_gap.json", gap)
+            record["pairing_gap"] = _cached(cache / name / "samples" / f"{k:02d}_gap_{CODE}.json", gap)
             if record["pairing_gap"] is None:
                 del record["pairing_gap"]
         records.append(record)
@@ -299,7 +306,7 @@ def diagnose_sample(name, k, *, steps, cache, n_masks=8, n_shuffles=8):
     _train, test = split_dataset(paired)
     species = draw_samples(paired, test, n_samples=k + 1)[k]
     sub, _rows_l, _rows_r = sample_families(paired, species, seed=[SAMPLING["seed"], k])
-    model, alphabet = load_msa_transformer(cache / name / "model" / "model.pt", device="auto")
+    model, alphabet = load_msa_transformer(cache / name / f"model-{MODEL_CODE}" / "model.pt", device="auto")
     result = pair_diffpalm(sub, model=model, alphabet=alphabet, steps=steps, runs=1, seed=k, device="auto")
     found = result.mapping()
     lt, rt = sub.left.tokenize(alphabet), sub.right.tokenize(alphabet)
@@ -361,7 +368,7 @@ def collect_diagnosis(cache: Path, names, *, steps: int, n_samples: int) -> dict
     for name in names:
         recs = []
         for k in range(n_samples):
-            path = cache / name / "samples" / f"{k:02d}_diagnosis_steps{steps}.json"
+            path = cache / name / "samples" / f"{k:02d}_diagnosis_steps{steps}_{CODE}.json"
             if path.exists():
                 rec = json.loads(path.read_text())
                 rec.pop("mapping", None)
@@ -460,6 +467,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     import torch
 
+    clock = Clock()
     torch.set_num_threads(args.threads)
     names = args.datasets.split(",")
     if args.stage == "train":
@@ -471,7 +479,7 @@ def main(argv=None):
     if args.stage == "diagnose":
         for name in names:
             for k in range(args.samples):
-                value = _cached(args.cache / name / "samples" / f"{k:02d}_diagnosis_steps{args.steps}.json",
+                value = _cached(args.cache / name / "samples" / f"{k:02d}_diagnosis_steps{args.steps}_{CODE}.json",
                                 lambda: diagnose_sample(name, k, steps=args.steps, cache=args.cache))
                 if value is not None:
                     log.info("%s sample %d: %s", name, k, value)
@@ -489,9 +497,11 @@ def main(argv=None):
     table = print_table(summary, results)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "pairing.json").write_text(json.dumps(summary, indent=2) + "\n")
+    record = provenance(__file__, argv, clock, code_digest=CODE, model_code_digest=MODEL_CODE,
+                        note="values computed by this invocation or resumed from a cache with the same code digest")
+    (args.out / "pairing.json").write_text(json.dumps({**record, **summary}, indent=2) + "\n")
     details = {
-        "command": "python benchmarks/pairing.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        **record,
         "split": SPLIT, "sampling": SAMPLING, "training": TRAINING, "train_steps": TRAIN_STEPS, "diffpalm": {"steps": args.steps, "runs": 1, "preset": "protlm"},
         "datasets": {
             name: {
