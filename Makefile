@@ -1,5 +1,6 @@
 # One-command set-up for protlm.  `make demo` runs protlm's main job on the
-# bundled data, `make test` runs the test suite; both create .venv first.
+# bundled data, `make test` runs the test suite, `make docs` builds the HTML
+# documentation (docs/_build/html, offline, warnings are errors); all create .venv first.
 #
 # CPU torch is pinned by default.  CUDA users override it, e.g.
 #   make test TORCH_SPEC="torch==2.13.0" TORCH_INDEX="--index-url https://download.pytorch.org/whl/cu126"
@@ -9,8 +10,9 @@ TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX ?=
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.protlm-installed
+DOCS_STAMP  := $(VENV)/.protlm-docs-installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +35,18 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
+# Sphinx + numpydoc + myst-nb (the `docs` extra); the tutorials are executed at build time on the
+# bundled data (cached in docs/_build/.jupyter_cache); -E rereads every page so no warning hides.
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m sphinx -E -b html -W --keep-going -q docs docs/_build/html
+	@echo "Documentation: docs/_build/html/index.html"
+
 bench: $(STAMP)
 	$(PY) benchmarks/readers.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache docs/_build docs/api/generated
