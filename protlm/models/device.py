@@ -7,7 +7,7 @@ import re
 
 from protlm.errors import ProtlmError
 
-__all__ = ["DeviceError", "resolve_device", "DEVICE_CHOICES"]
+__all__ = ["DeviceError", "resolve_device", "DEVICE_CHOICES", "PRECISIONS", "resolve_precision", "fast_bf16"]
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +15,11 @@ log = logging.getLogger(__name__)
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+#: Arithmetic of the frozen model's forward and backward passes: ``auto`` is
+#: ``bf16`` where the device multiplies bfloat16 natively (CPUs with AMX-BF16,
+#: CUDA GPUs of compute capability 8 or more), else ``fp32``.
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class DeviceError(ProtlmError, ValueError):
@@ -71,3 +76,56 @@ def resolve_device(device="auto"):
     chosen = torch.device(name)
     log.info("device %s", chosen)
     return chosen
+
+
+def _cpu_flags() -> set:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def fast_bf16(device) -> bool:
+    """Whether ``device`` (a :class:`torch.device`) multiplies bfloat16 matrices natively.
+
+    CPUs: the ``amx_bf16`` flag (Linux ``/proc/cpuinfo``; ``False`` elsewhere).
+    CUDA: compute capability 8.0 or more (Ampere, Hopper...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> fast_bf16(torch.device("mps"))
+    False
+    """
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8
+    if device.type == "cpu":
+        return "amx_bf16" in _cpu_flags()
+    return False
+
+
+def resolve_precision(precision, device) -> str:
+    """``"fp32"`` or ``"bf16"`` for ``precision`` in :data:`PRECISIONS` on ``device``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> resolve_precision("fp32", torch.device("cpu"))
+    'fp32'
+    >>> resolve_precision("fp16", torch.device("cpu"))
+    Traceback (most recent call last):
+    ...
+    protlm.models.device.DeviceError: unknown precision 'fp16'; choose one of auto, fp32, bf16
+    """
+    if precision not in PRECISIONS:
+        raise DeviceError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        precision = "bf16" if fast_bf16(device) else "fp32"
+        log.info("precision auto -> %s on %s", precision, device)
+    return precision

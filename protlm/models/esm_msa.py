@@ -268,7 +268,7 @@ def check_msa_limits(model, n_rows: int, n_columns: int, *, what: str = "MSA") -
         )
 
 
-def onehot_logits(model, onehot):
+def onehot_logits(model, onehot, *, precision: str = "fp32"):
     """Logits of ``model`` for a one-hot (or soft) MSA, differentiable in ``onehot``.
 
     A forward hook on ``embed_tokens`` replaces the embedding lookup by
@@ -280,20 +280,30 @@ def onehot_logits(model, onehot):
     model : esm.MSATransformer
     onehot : torch.Tensor
         ``(batch, rows, columns, alphabet)``.
+    precision : {"fp32", "bf16"}
+        ``bf16`` runs the model under :func:`torch.autocast` (matrix products in
+        bfloat16, normalisations and softmax in float32, the weights unchanged);
+        the logits are returned as float32 either way.
 
     Returns
     -------
     torch.Tensor
         ``(batch, rows, columns, alphabet)`` logits.
     """
+    import torch
+
     tokens = onehot.detach().argmax(-1)
 
     def hook(module, inputs, output):
         return onehot.to(module.weight.dtype) @ module.weight
 
     handle = model.embed_tokens.register_forward_hook(hook)
+    autocast = (torch.autocast(onehot.device.type, dtype=torch.bfloat16) if precision == "bf16"
+                else contextlib.nullcontext())
     try:
-        return model(tokens)["logits"]
+        with autocast:
+            logits = model(tokens)["logits"]
+        return logits.float()
     finally:
         handle.remove()
 

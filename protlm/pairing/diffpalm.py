@@ -222,6 +222,7 @@ def diffpalm_iteration(
     noise_factor: float = 0.0,
     uniforms=None,
     conjugations=None,
+    precision: str = "fp32",
 ):
     """One DiffPALM iteration: permutations from ``scores``, masked forward pass, loss.
 
@@ -243,6 +244,10 @@ def diffpalm_iteration(
         Per-group uniforms for the noise (``None``: no noise).
     conjugations : list of (r0, r1) or None
         Per-group tie-breaking permutations for the Hungarian matching.
+    precision : {"fp32", "bf16"}
+        Arithmetic of the model's forward and backward passes
+        (:func:`~protlm.models.esm_msa.onehot_logits`); the permutations and
+        the loss are float32 either way.
 
     Returns
     -------
@@ -283,7 +288,7 @@ def diffpalm_iteration(
     if problem.context is not None and len(problem.context):
         n_context = problem.context.shape[0]
         inputs = torch.cat((problem.context[None], inputs), dim=1)
-    logits = onehot_logits(model, inputs)[:, n_context:, 1 : x.shape[2], :]
+    logits = onehot_logits(model, inputs, precision=precision)[:, n_context:, 1 : x.shape[2], :]
     loss = torch.nn.functional.cross_entropy(logits[mask], x_ord[..., 1:, :][mask])
     return Iteration(loss=loss, logits=logits, soft=soft, hard=hard, perm=perm, mask=mask)
 
@@ -313,6 +318,7 @@ def optimize_permutations(
     checkpointing: bool = False,
     record_matrices: bool = False,
     callback=None,
+    precision: str = "fp32",
 ) -> SolverTrace:
     """Optimise the scores of ``problem`` for ``steps`` steps (plus one evaluation).
 
@@ -329,6 +335,8 @@ def optimize_permutations(
         Source of random draws (default ``TorchDraws(0)``).
     checkpointing : bool
         Recompute activations in the backward pass (less memory, slower).
+    precision : {"fp32", "bf16"}
+        See :func:`diffpalm_iteration`.
     record_matrices : bool
         Keep the soft and hard matrices of every iteration in the trace.
     callback : callable, optional
@@ -371,7 +379,7 @@ def optimize_permutations(
             mask = u < settings.p_mask
             out = diffpalm_iteration(
                 model, problem, scores, mask=mask, settings=settings, noise_factor=noise_factor,
-                uniforms=uniforms, conjugations=conj,
+                uniforms=uniforms, conjugations=conj, precision=precision,
             )
             loss = float(out.loss.detach())
             losses.append(loss)
@@ -568,6 +576,7 @@ def pair_diffpalm(
     known_pairs=None,
     context_pairs=None,
     checkpointing: bool = False,
+    precision: str = "auto",
     callback=None,
     draws: Draws | None = None,
     settings: DiffPALMSettings | None = None,
@@ -606,6 +615,11 @@ def pair_diffpalm(
     checkpointing : bool
         Gradient checkpointing: less memory, slower (benchmarks/diffpalm_step.py: 0.3x the peak
         memory, 1.7x the time of a step without it).
+    precision : {"auto", "fp32", "bf16"}
+        Arithmetic of the frozen model (:data:`protlm.models.device.PRECISIONS`):
+        ``auto`` is ``bf16`` on CPUs with AMX-BF16 and on CUDA GPUs of compute
+        capability >= 8, else ``fp32``; with ``preset="authors"`` it is ``fp32``.
+        Recorded in ``info["precision"]``.
     callback : callable, optional
         ``callback(iteration, total, loss=...)``, counting all runs and sub-MSAs.
     draws : Draws, optional
@@ -649,7 +663,7 @@ def pair_diffpalm(
     >>> res.n_pairs, len(res.history["loss"])
     (3, 3)
     """
-    from protlm.models.device import resolve_device
+    from protlm.models.device import resolve_device, resolve_precision
     from protlm.models.esm_msa import check_msa_limits
 
     _check_args(steps, runs, preset, draws)
@@ -666,6 +680,7 @@ def pair_diffpalm(
             "pass them as known_pairs instead"
         )
     dev = resolve_device(device)
+    precision = "fp32" if precision == "auto" and preset == "authors" else resolve_precision(precision, dev)
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
     check_msa_limits(model, 1, n_columns, what="paired MSA")
     if max_depth is None:
@@ -721,7 +736,7 @@ def pair_diffpalm(
 
             trace = optimize_permutations(
                 model, problem, steps=steps, settings=settings, draws=run_draws,
-                checkpointing=checkpointing, callback=cb,
+                checkpointing=checkpointing, callback=cb, precision=precision,
             )
             done += steps + 1
             iter_losses[r, k] = trace.losses
@@ -770,6 +785,7 @@ def pair_diffpalm(
         "n_context_rows": len(context),
         "n_known_pairs": len(known),
         "checkpointing": checkpointing,
+        "precision": precision,
         "seconds": time.perf_counter() - t0,
         "run_details": run_info,
     }
