@@ -157,8 +157,20 @@ def _uncompressed_size(path: Path) -> int:
             size += len(block)
 
 
-def make_big_file(dest: Path, *, target_bytes: int, log) -> dict:
-    """Write a gzipped UniProt-style FASTA of at least ``target_bytes`` compressed; reuse it if present."""
+def uniprot_header(desc: str, copy: int) -> str:
+    """The sample's UniProt header with a unique accession and entry name per copy (MMseqs2's Split=0 dropped)."""
+    db, acc, rest = desc.split("|", 2)
+    entry, _, tail = rest.partition(" ")
+    tail = tail.removesuffix(" Split=0")
+    return f"{db}|{acc}-{copy}|{entry}{copy} {tail}"
+
+
+def make_big_file(dest: Path, *, target_bytes: int, log, header=uniprot_header) -> dict:
+    """Write a gzipped FASTA of at least ``target_bytes`` compressed; reuse it if present.
+
+    ``header(description, copy)`` turns a sample header into the header of its
+    ``copy``-th copy (default: UniProt style, :func:`uniprot_header`).
+    """
     meta_path = dest.with_suffix(dest.suffix + ".json")
     if dest.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -178,11 +190,7 @@ def make_big_file(dest: Path, *, target_bytes: int, log) -> dict:
             while raw.tell() < target_bytes:
                 parts = []
                 for desc, seq in records:
-                    db, acc, rest = desc.split("|", 2)
-                    entry, _, tail = rest.partition(" ")
-                    # unique accession and entry name per copy; Split=0 (MMseqs2's) dropped
-                    tail = tail.removesuffix(" Split=0")
-                    head = f">{db}|{acc}-{copy}|{entry}{copy} {tail}\n"
+                    head = f">{header(desc, copy)}\n"
                     parts.append(head + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
                 block = "".join(parts).encode("ascii")
                 gz.write(block)

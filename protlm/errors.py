@@ -18,6 +18,7 @@ __all__ = [
     "StockholmFormatError",
     "ClustalFormatError",
     "UniRefFormatError",
+    "TaxonomyFormatError",
     "AlphabetError",
     "SpeciesKeyError",
     "PairingInputError",
@@ -90,6 +91,12 @@ class ClustalFormatError(FormatError):
 
 class UniRefFormatError(FormatError):
     format_name = "uniref"
+
+
+class TaxonomyFormatError(FormatError):
+    """A taxonomy source (``--taxonomy``) that is none of the formats protlm reads, or a malformed line of one."""
+
+    format_name = "taxonomy"
 
 
 class AlphabetError(FormatError):

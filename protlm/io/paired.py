@@ -77,6 +77,11 @@ class PairedFamilies:
         Known true pairs, left row -> right row (only rows inside blocks).
     excluded_left, excluded_right : tuple of int
         Rows left out on purpose (``exclude=``).
+    taxonomy : dict, optional
+        Where the species keys came from when a taxonomy source was given
+        (:func:`read_paired_families` with ``taxonomy=``): per side, rows keyed
+        from the taxonomy, from their own header, and without a species, and
+        per source file the records read and matched.
 
     Examples
     --------
@@ -102,6 +107,7 @@ class PairedFamilies:
     truth: dict | None = None
     excluded_left: tuple = field(default=())
     excluded_right: tuple = field(default=())
+    taxonomy: dict | None = None
 
     # -- construction ------------------------------------------------------
     @classmethod
@@ -149,9 +155,13 @@ class PairedFamilies:
         gl, gr = _group(sp_l), _group(sp_r)
         common = [s for s in gl if s in gr]
         if not common:
+            hint = "check the species key"
+            if not gl or not gr:
+                hint += ("; ids such as UniRef100_... or UPI... (ColabFold/MMseqs2 A3Ms) carry no species: "
+                         "give a taxonomy source (--taxonomy FILE: UniRef/UniProt FASTA or XML, idmapping, id<TAB>taxid)")
             raise PairingInputError(
                 f"no species in common between the two families ({len(gl)} species on the left, {len(gr)} on the right); "
-                "check the species key"
+                + hint
             )
         blocks = tuple(SpeciesBlock(s, np.array(gl[s], dtype=np.int64), np.array(gr[s], dtype=np.int64)) for s in common)
         left_only = tuple(s for s in gl if s not in gr)
@@ -208,6 +218,7 @@ class PairedFamilies:
             "n_excluded_left": len(self.excluded_left),
             "n_excluded_right": len(self.excluded_right),
             "n_true_pairs": None if self.truth is None else len(self.truth),
+            **({"taxonomy": self.taxonomy} if self.taxonomy is not None else {}),
         }
 
     def to_dataframe(self):
@@ -332,7 +343,8 @@ def check_paired_layout(right, split_at) -> None:
         raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
 
 
-def read_paired_families(left, right=None, *, split_at=None, species_key="auto", truth=None, exclude=None):
+def read_paired_families(left, right=None, *, split_at=None, species_key="auto", truth=None, exclude=None,
+                         taxonomy=None):
     """Read two MSAs, or one concatenated MSA split at a column, into :class:`PairedFamilies`.
 
     Parameters
@@ -343,19 +355,49 @@ def read_paired_families(left, right=None, *, split_at=None, species_key="auto",
         With one concatenated MSA: the left chain is its first ``split_at`` columns.
     species_key, truth, exclude
         As in :meth:`PairedFamilies.from_msas`.
+    taxonomy : path, handle or list of them, optional
+        Taxonomy sources (:func:`protlm.io.taxonomy.read_taxonomy`), streamed
+        once for the ids of the MSAs.  A row's species is its taxon there, else
+        what ``species_key`` finds in its header; rows with neither are
+        counted (``n_no_key_*``) and stay unpaired.  The counts are in
+        :attr:`PairedFamilies.taxonomy`.
 
     Raises
     ------
     PairingInputError
         Unless exactly one of ``right`` and ``split_at`` is given.
+    TaxonomyFormatError
+        A malformed taxonomy source.
+
+    Examples
+    --------
+    >>> import io
+    >>> left = io.StringIO(">101\\nMKV\\n>UniRef100_P1\\tscore\\nMKI\\n>UPI0001\\nMRV\\n")
+    >>> right = io.StringIO(">102\\nAC\\n>UniRef100_Q1\\nAD\\n")
+    >>> tax = io.StringIO("P1\\t562\\nQ1\\t562\\n")
+    >>> pf = read_paired_families(left, right, taxonomy=[tax])
+    >>> pf.blocks[0], pf.taxonomy["left"]
+    (SpeciesBlock(species='562', n_left=1, n_right=1), {'n_rows': 3, 'n_from_taxonomy': 1, 'n_from_header': 0, 'n_without_species': 2})
     """
+    from dataclasses import replace
+
     from protlm.io.msa import read_msa
 
     check_paired_layout(right, split_at)
+    msas = [read_msa(left)] + ([read_msa(right)] if right is not None else [])
+    coverage = None
+    if taxonomy is not None:
+        from protlm.io.taxonomy import read_taxonomy
+
+        tax = read_taxonomy(taxonomy, ids=[i for m in msas for i in m.ids])
+        sides = ("left", "right") if right is not None else ("rows",)
+        coverage = {side: tax.coverage(m.ids, m.descriptions, species_key) for side, m in zip(sides, msas)}
+        coverage.update(tax.summary())
+        species_key = tax.species_key(fallback=species_key)
     if right is None:
-        return PairedFamilies.from_concatenated(
-            read_msa(left), split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
+        paired = PairedFamilies.from_concatenated(
+            msas[0], split_at=split_at, species_key=species_key, truth=truth, exclude=exclude
         )
-    return PairedFamilies.from_msas(
-        read_msa(left), read_msa(right), species_key=species_key, truth=truth, exclude=exclude
-    )
+    else:
+        paired = PairedFamilies.from_msas(msas[0], msas[1], species_key=species_key, truth=truth, exclude=exclude)
+    return paired if coverage is None else replace(paired, taxonomy=coverage)

@@ -188,31 +188,46 @@ def iter_uniref_xml(source) -> Iterator[UniRefEntry]:
     >>> e.cluster_id, e.name, e.n_members, e.sequence, e.representative.accessions
     ('UniRef90_P1', 'X', 2, 'MKV', ('P1',))
     """
-    import xml.etree.ElementTree as ET
-
     name = display_name(source)
     with open_text(source) as fh:
-        parser = ET.iterparse(fh, events=("start", "end"))
-        root = None
-        index = 0
-        try:
-            for event, elem in parser:
-                if event == "start":
-                    if root is None:
-                        root = elem
-                    continue
-                if _local(elem.tag) != "entry":
-                    continue
-                yield _entry(elem, name, index)
-                index += 1
-                elem.clear()
-                if root is not None:
-                    root.clear()
-        except ET.ParseError as exc:
-            line = exc.position[0] if getattr(exc, "position", None) else None
-            raise UniRefFormatError(f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})", path=name, record=index, line=line) from None
-        if root is None:
-            raise UniRefFormatError("empty file", path=name)
+        for index, elem in enumerate(iter_xml_entries(fh, name, UniRefFormatError)):
+            yield _entry(elem, name, index)
+
+
+def iter_xml_entries(fh, name: str, error):
+    """Stream the ``<entry>`` elements of a UniRef or UniProt XML text handle, each cleared once consumed.
+
+    Raises ``error`` (a :class:`~protlm.errors.FormatError` class) for
+    malformed XML, naming ``name``, the entry and the line, and for a file
+    with no element.
+
+    Examples
+    --------
+    >>> import io
+    >>> [e.get("id") for e in iter_xml_entries(io.StringIO('<r><entry id="a"/><entry id="b"/></r>'), "x", UniRefFormatError)]
+    ['a', 'b']
+    """
+    import xml.etree.ElementTree as ET
+
+    root = None
+    index = 0
+    try:
+        for event, elem in ET.iterparse(fh, events=("start", "end")):
+            if event == "start":
+                if root is None:
+                    root = elem
+                continue
+            if _local(elem.tag) != "entry":
+                continue
+            yield elem
+            index += 1
+            elem.clear()
+            root.clear()
+    except ET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise error(f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})", path=name, record=index, line=line) from None
+    if root is None:
+        raise error("empty file", path=name)
 
 
 def _entry(elem, name: str, index: int) -> UniRefEntry:
