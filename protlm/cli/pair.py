@@ -13,14 +13,15 @@ import click
 
 log = logging.getLogger(__name__)
 
-OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.png")
+OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "af3_input.json", "boltz", "report.json", "pairing.png")
 
 
 @click.command("pair")
 @click.argument("left", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.argument("right", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False),
-              help="Output folder: pairs.tsv, paired.fasta, paired.a3m, report.json, pairing.png.")
+              help="Output folder: pairs.tsv, paired.fasta, paired.a3m, af3_input.json (AlphaFold 3), boltz/ "
+                   "(Boltz YAML + CSV MSAs), report.json, pairing.png.")
 @click.option("--split-at", type=int, default=None,
               help="LEFT is one concatenated MSA: the left chain is its first N columns (no RIGHT then).")
 @click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "entropy-bootstrap", "diffpass", "random"]),
@@ -46,6 +47,21 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.pn
 @click.option("--species-key", default="auto", show_default=True,
               help="auto (UniRef TaxID= / UniProt OX=), field:SEP:N (1-based, negative from the end, e.g. "
                    "field:|:2 for HK-RR, field:_:-1 for MalG/MalK) or regex:PATTERN (first group).")
+@click.option("--taxonomy", "taxonomy", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE",
+              help="Species of the rows from a taxonomy source (repeatable; gzip/bz2 fine): UniRef FASTA (TaxID=), "
+                   "UniProt FASTA (OX=), UniRef or UniProt XML, UniProt idmapping (ACC<TAB>NCBI_TaxID<TAB>9606) "
+                   "or a TSV id<TAB>taxid. Matches UniRef100_/UniRef90_ ids, accessions (with or without a "
+                   "version), sp|ACC|NAME, UPI...; read once, keeping only the MSAs' ids. Rows it does not name "
+                   "fall back to --species-key; rows with neither stay unpaired.")
+@click.option("--query-left", default=None, metavar="ID",
+              help="Row id of the left chain's query (the AF3/Boltz sequence). Default: the first row.")
+@click.option("--query-right", default=None, metavar="ID",
+              help="Row id of the right chain's query. Default: the first row.")
+@click.option("--af3-layout", type=click.Choice(["unpaired", "paired"]), default="unpaired", show_default=True,
+              help="af3_input.json: unpaired = the paired rows lined up in unpairedMsa, pairedMsa empty (what "
+                   "AlphaFold 3's docs advise for MSAs paired elsewhere; run AF3 with --resolve_msa_overlaps=false); "
+                   "paired = pairs in pairedMsa, the other rows in unpairedMsa.")
 @click.option("--exclude", default=None, help="Regular expression: rows whose header matches are left out (e.g. _DUMMY).")
 @click.option("--max-depth", type=click.IntRange(min=2), default=None,
               help="Rows per forward pass (species are grouped into sub-MSAs, never truncated). Default: set by free memory, at most 1024.")
@@ -53,12 +69,16 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.pn
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="torch CPU threads.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
-         species_key, exclude, max_depth, checkpointing, threads, overwrite):
+         species_key, taxonomy, query_left, query_right, af3_layout, exclude, max_depth, checkpointing,
+         threads, overwrite):
     """Pair the sequences of LEFT with those of RIGHT inside each species.
 
     LEFT and RIGHT are MSAs (FASTA, A3M, Stockholm, Clustal; gzip/bz2 fine; -
     for stdin) of two interacting families, or LEFT alone is their
-    concatenation with --split-at.
+    concatenation with --split-at.  Besides the pairs, OUTDIR receives the
+    paired MSA for ColabFold (paired.a3m), AlphaFold 3 (af3_input.json) and
+    Boltz (boltz/complex.yaml, boltz/A.csv, boltz/B.csv; run boltz from inside
+    boltz/).
     """
     from pathlib import Path
 
@@ -75,12 +95,16 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
         _import_diffpass()
     out = prepare_outdir(outdir, overwrite=overwrite, expected=OUTPUTS)
     paired = read_paired_families(left, right, split_at=split_at, species_key=species_key, truth=truth,
-                                  exclude=exclude)
+                                  exclude=exclude, taxonomy=list(taxonomy) or None)
     log.info("%r", paired)
+    from protlm.pairing.export import query_rows
+
+    query = query_rows(paired, query_left=query_left, query_right=query_right)
     options = {
         "method": method, "runs": runs, "steps": steps, "preset": preset, "seed": seed, "device": device,
         "truth": truth, "species_key": species_key, "exclude": exclude, "max_depth": max_depth,
         "checkpointing": checkpointing, "split_at": split_at, "weights": weights,
+        "taxonomy": list(taxonomy), "query_left": query_left, "query_right": query_right, "af3_layout": af3_layout,
     }
     report["options"] = options
     extra = {}
@@ -111,11 +135,25 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
 
             result = pair_random(paired, seed=seed)
     report["device"] = result.device
-    _write_outputs(out, result, paired, report=report, extra=extra, inputs=[str(left)] + ([str(right)] if right else []), started=started)
+    _write_outputs(out, result, paired, report=report, extra=extra, inputs=[str(left)] + ([str(right)] if right else []),
+                   started=started, query=query, af3_layout=af3_layout)
     summary = f"{result.n_pairs} pairs in {result.n_species} species -> {Path(out)}"
     if paired.truth:
         summary += f"  (precision {result.precision(paired.truth):.3f})"
     click.echo(summary)
+    if paired.taxonomy is not None:
+        click.echo(_coverage_line(paired.taxonomy))
+
+
+def _coverage_line(taxonomy) -> str:
+    """One line: rows keyed by the taxonomy, by their header, and without a species (kept unpaired)."""
+    parts = []
+    for side in ("left", "right", "rows"):
+        c = taxonomy.get(side)
+        if c:
+            parts.append(f"{side} {c['n_from_taxonomy']}/{c['n_rows']} from taxonomy, {c['n_from_header']} from headers, "
+                         f"{c['n_without_species']} without a species")
+    return "species: " + "; ".join(parts) + " (rows without a species are kept as unpaired rows)"
 
 
 def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, checkpointing, threads):
@@ -163,10 +201,16 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     return result, extra, str(dev)
 
 
-def _write_outputs(out, result, paired, *, report, extra, inputs, started):
+def _write_outputs(out, result, paired, *, report, extra, inputs, started, query=(0, 0), af3_layout="unpaired"):
     from protlm.io import write_a3m, write_fasta
     from protlm.io.atomic import atomic_write
-    from protlm.pairing.export import colabfold_header, paired_records, random_pairing_precision
+    from protlm.pairing.export import (
+        colabfold_header,
+        complex_rows,
+        paired_records,
+        random_pairing_precision,
+        write_structure_inputs,
+    )
     from protlm.pairing.plots import plot_pairing_history
     from protlm.pairing.result import column_definitions
     from protlm.report import write_json
@@ -177,6 +221,9 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started):
     records = paired_records(result, paired)
     write_fasta(records, out / "paired.fasta")
     write_a3m(records, out / "paired.a3m", header=colabfold_header(paired))
+    write_structure_inputs(out, result, paired, name=out.name or "protlm_pair", seeds=(report.get("seed") or 0,),
+                           af3_layout=af3_layout, query_left=query[0], query_right=query[1])
+    rows = complex_rows(result, paired, query_left=query[0], query_right=query[1])
     random_precision = random_pairing_precision(paired)
     info = {k: v for k, v in result.info.items() if k != "run_details"}
     report.update(
@@ -194,6 +241,16 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started):
         method_info=info,
         runs_detail=result.info.get("run_details"),
         wall_seconds=time.monotonic() - started,
+        structure_inputs={
+            "query": {"left": paired.left.ids[rows.query[0]], "right": paired.right.ids[rows.query[1]]},
+            "n_paired_rows": len(rows.pairs),
+            "n_unpaired_left": len(rows.left_unpaired),
+            "n_unpaired_right": len(rows.right_unpaired),
+            "af3_layout": af3_layout,
+            "af3_note": "unpaired layout: run AlphaFold 3 with --resolve_msa_overlaps=false" if af3_layout == "unpaired"
+                        else "paired layout: AlphaFold 3 re-pairs pairedMsa rows by the UniProt species code in their names",
+            "boltz": "run `boltz predict complex.yaml` from inside boltz/ (msa paths are relative to it)",
+        },
         **extra,
     )
     if paired.truth:
@@ -209,7 +266,7 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started):
     plot_pairing_history(result.history, out / "pairing.png", title=f"protlm pair --method {result.method}",
                          random_precision=random_precision)
     write_json(out / "report.json", report)
-    log.info("wrote %s", ", ".join(str(out / name) for name in ("pairs.tsv", "paired.fasta", "paired.a3m", "report.json", "pairing.png")))
+    log.info("wrote %s", ", ".join(str(out / name) for name in OUTPUTS))
 
 
 def _mean(column):
