@@ -50,6 +50,32 @@ class _LazyGroup(click.Group):
             ctx.exit(2)
         except (BrokenPipeError, KeyboardInterrupt):
             ctx.exit(130)
+        except OSError as exc:  # a file that cannot be read or written: one line naming it, not a traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"protlm: error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Usage errors (a missing file, a bad option value) as one line, exit status 2, like every other error."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            # non-standalone click returns the exit status of ctx.exit(N) instead of exiting; commands return None
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            sys.exit(status if isinstance(status, int) else 0)
+        except click.exceptions.Abort:
+            click.echo("protlm: aborted", err=True)
+            sys.exit(130)
+        except click.UsageError as exc:
+            if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())) and exc.ctx is not None:
+                click.echo(exc.ctx.get_help())  # `protlm` alone: the help, as click shows it
+                sys.exit(0)
+            command = exc.ctx.command_path if exc.ctx is not None else "protlm"
+            click.echo(f"protlm: error: {exc.format_message()} (see '{command} --help')", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"protlm: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
 
 
 def _configure_logging(level: str, log_file: str | None) -> None:
