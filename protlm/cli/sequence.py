@@ -69,6 +69,7 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     from pathlib import Path
 
     from protlm.cli._progress import progress_callback
+    from protlm.errors import ProtlmError
     from protlm.io.atomic import copy_atomic
     from protlm.report import base_report, write_json
     from protlm.sequencing.proteins import load_proteins
@@ -78,7 +79,6 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     started = time.monotonic()
     init_weights = None
     if init:  # model to fine-tune: found (or refused) before any work
-        from protlm.errors import ProtlmError
         from protlm.models.esm2 import is_esm2_name
         from protlm.models.sequencer import is_sequencer_weights
 
@@ -88,6 +88,11 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
         if is_sequencer_weights(init):  # protlm's own model: go on training it
             init_weights = Path(init)
         else:
+            from protlm.models.esm_msa import is_torch_file
+
+            if Path(init).is_file() and not is_torch_file(init):
+                raise ProtlmError(f"--init {init}: not a torch checkpoint (give protlm sequencer weights or an "
+                                  "ESM-2 checkpoint in fair-esm's format)")
             from protlm.models.esm2 import resolve_esm2_init
 
             init_weights = resolve_esm2_init(init)
@@ -95,18 +100,22 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
                             kernel_size=kernel_size, max_len=max_len, fragment_fraction=fragment_fraction,
                             batch_size=batch_size, lr=lr, warmup_steps=warmup_steps, max_steps=max_steps, max_minutes=max_minutes,
                             eval_every=eval_every, patience=patience, seed=seed, threads=threads)
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    if overwrite:
-        for name in ("checkpoint.pt", "best.pt", "history.json", "report.json"):
-            (out / name).unlink(missing_ok=True)
+    from protlm.io.atomic import prepare_outdir
+
+    out = prepare_outdir(outdir, overwrite=True)  # checked, not created: a rerun resumes in it
     ids, seqs, read_info = load_proteins(inputs)
     split = split_sequences(ids, seqs, valid_fraction=valid_fraction, test_fraction=test_fraction,
                             random_test_fraction=random_test_fraction, seed=seed, method=split_method)
     log.info("split: %r", split)
-    split.write(out / "split.tsv")
     train = [seqs[i] for i in split.indices("train")]
     valid = [seqs[i] for i in split.indices("valid")]
+    if not train or not valid:
+        raise ProtlmError(f"need training and validation sequences (got {len(train)} and {len(valid)} of "
+                          f"{len(seqs)} proteins): give more proteins or a larger --valid-fraction")
+    if overwrite:
+        for name in ("checkpoint.pt", "best.pt", "history.json", "report.json"):
+            (out / name).unlink(missing_ok=True)
+    split.write(out / "split.tsv")
     metadata = {
         # the command line as typed (None when called from Python, e.g. click's test runner)
         "command": (" ".join(["protlm"] + [shlex.quote(a) for a in sys.argv[1:]])
