@@ -43,6 +43,25 @@ MAX_COLUMNS = 1024
 _ENCODER_KEYS = ("layers", "embed_dim", "ffn_embed_dim", "attention_heads")
 
 
+def is_torch_file(path) -> bool:
+    """Whether ``path`` starts like a ``torch.save`` file (zip archive or legacy pickle).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.pt")
+    >>> _ = open(p, "w").write("not a checkpoint")
+    >>> is_torch_file(p)
+    False
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head == b"PK\x03\x04" or head[:1] == b"\x80"
+
+
 def load_checkpoint(path) -> dict:
     """Read a fair-esm checkpoint file.
 
@@ -56,10 +75,12 @@ def load_checkpoint(path) -> dict:
     import torch
 
     path = Path(path)
+    if not is_torch_file(path):
+        raise ProtlmError(f"{path}: not a torch checkpoint (a fair-esm .pt file starts as a zip archive or pickle)")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError) as exc:
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, IndexError, EOFError) as exc:
         log.debug("weights_only load of %s failed (%s); loading the trusted file with weights_only=False", path, exc)
     try:
         return torch.load(path, map_location="cpu", weights_only=False)

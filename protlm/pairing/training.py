@@ -586,13 +586,13 @@ def train_pair_model(
                 f"({_diff(state['identity'], config.identity())}); pass --overwrite or choose another folder"
             )
         log.info("resuming %s at step %d", out_dir, state["step"])
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)
-    if config.init:
+    if config.init:  # a file that is not a checkpoint fails here, before the folder exists
         model, alphabet = _load_init(config.init)
     else:
         model, alphabet = _build_model(config)
+    out_dir.mkdir(parents=True, exist_ok=True)
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)

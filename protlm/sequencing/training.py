@@ -237,7 +237,10 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     if config.threads:
         torch.set_num_threads(config.threads)
     if not train or not valid:
-        raise ValueError(f"need training and validation sequences (got {len(train)} and {len(valid)})")
+        from protlm.errors import ProtlmError
+
+        raise ProtlmError(f"need training and validation sequences (got {len(train)} and {len(valid)}): "
+                          "give more proteins or a larger --valid-fraction")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)

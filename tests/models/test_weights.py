@@ -140,7 +140,7 @@ def test_loader_rejects_non_msa_checkpoint(tmp_path):
         load_msa_transformer(bad)
     junk = tmp_path / "junk.pt"
     junk.write_text("not a checkpoint")
-    with pytest.raises(ProtlmError, match="not a readable torch checkpoint"):
+    with pytest.raises(ProtlmError, match="not a torch checkpoint"):
         load_msa_transformer(junk)
 
 

@@ -73,7 +73,9 @@ def test_early_stopping(tmp_path, proteins):
 
 
 def test_needs_data(tmp_path):
-    with pytest.raises(ValueError, match="validation"):
+    from protlm.errors import ProtlmError
+
+    with pytest.raises(ProtlmError, match="validation"):
         train_sequencer(["MKV" * 10], [], tmp_path, config=TrainingConfig(**TINY), device="cpu")
 
 
