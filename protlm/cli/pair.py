@@ -66,10 +66,13 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "af3_input.json", "boltz",
 @click.option("--max-depth", type=click.IntRange(min=2), default=None,
               help="Rows per forward pass (species are grouped into sub-MSAs, never truncated). Default: set by free memory, at most 1024.")
 @click.option("--checkpointing", is_flag=True, help="Gradient checkpointing: less memory, more time.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
+              help="DiffPALM's model arithmetic: auto = bf16 on CPUs with AMX-BF16 and CUDA GPUs of compute "
+                   "capability >= 8 (fp32 elsewhere and with --preset authors); recorded in report.json.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="torch CPU threads.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
-         species_key, taxonomy, query_left, query_right, af3_layout, exclude, max_depth, checkpointing,
+         species_key, taxonomy, query_left, query_right, af3_layout, exclude, max_depth, checkpointing, precision,
          threads, overwrite):
     """Pair the sequences of LEFT with those of RIGHT inside each species.
 
@@ -103,7 +106,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     options = {
         "method": method, "runs": runs, "steps": steps, "preset": preset, "seed": seed, "device": device,
         "truth": truth, "species_key": species_key, "exclude": exclude, "max_depth": max_depth,
-        "checkpointing": checkpointing, "split_at": split_at, "weights": weights,
+        "checkpointing": checkpointing, "precision": precision, "split_at": split_at, "weights": weights,
         "taxonomy": list(taxonomy), "query_left": query_left, "query_right": query_right, "af3_layout": af3_layout,
     }
     report["options"] = options
@@ -111,7 +114,8 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     if method == "diffpalm":
         result, extra, device = _run_diffpalm(paired, weights=weights, download=not no_download, runs=runs,
                                               steps=steps, seed=seed, preset=preset, device=device,
-                                              max_depth=max_depth, checkpointing=checkpointing, threads=threads)
+                                              max_depth=max_depth, checkpointing=checkpointing, threads=threads,
+                                              precision=precision)
     else:
         from protlm.cli._progress import progress_callback
 
@@ -156,7 +160,8 @@ def _coverage_line(taxonomy) -> str:
     return "species: " + "; ".join(parts) + " (rows without a species are kept as unpaired rows)"
 
 
-def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, checkpointing, threads):
+def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, checkpointing, threads,
+                  precision):
     from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
     from protlm.models.weights import MSA_MODEL_NAME, resolve_weights
     from protlm.pairing.diffpalm import plan_sub_msas
@@ -195,7 +200,7 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     with progress_callback(desc="diffpalm", unit="it") as cb:
         result = pair_diffpalm(paired, model=model, alphabet=alphabet, steps=steps, runs=runs, seed=seed,
                                preset=preset, device=dev, max_depth=max_depth, checkpointing=checkpointing,
-                               callback=cb)
+                               precision=precision, callback=cb)
     extra = {"weights": {"path": str(resolved.path), "source": resolved.source,
                          "layers": model.args.layers, "embed_dim": model.args.embed_dim}}
     return result, extra, str(dev)
