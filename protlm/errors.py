@@ -25,6 +25,8 @@ __all__ = [
     "WeightsNotFoundError",
     "OutputExistsError",
     "ModelLimitError",
+    "SearchError",
+    "ToolNotFoundError",
 ]
 
 
@@ -115,6 +117,14 @@ class PairingInputError(ProtlmError, ValueError):
 
 class ModelLimitError(ProtlmError, ValueError):
     """Input larger than a model can take (rows, columns, memory)."""
+
+
+class SearchError(ProtlmError, ValueError):
+    """A sequence search that cannot run as asked (options, query) or whose engine failed."""
+
+
+class ToolNotFoundError(ProtlmError, FileNotFoundError):
+    """An external program that the chosen option needs is not installed (the message says how to get it)."""
 
 
 class OutputExistsError(ProtlmError, FileExistsError):

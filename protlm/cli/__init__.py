@@ -20,6 +20,7 @@ from protlm.errors import ProtlmError
 COMMANDS = {
     "index": "protlm.cli.index:index_command",
     "inspect": "protlm.cli.inspect:inspect",
+    "msa": "protlm.cli.msa:msa_command",
     "pair": "protlm.cli.pair:pair",
     "sequence": "protlm.cli.sequence:sequence_command",
     "simulate": "protlm.cli.sequence:simulate_command",

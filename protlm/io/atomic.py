@@ -14,7 +14,7 @@ from pathlib import Path
 
 from protlm.errors import OutputExistsError
 
-__all__ = ["atomic_write", "prepare_outdir"]
+__all__ = ["atomic_write", "prepare_outdir", "check_output_file"]
 
 
 @contextlib.contextmanager
@@ -104,6 +104,12 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
             raise OutputExistsError(
                 f"{path}: already holds {', '.join(clash)}; pass --overwrite to replace them"
             )
+    _check_creatable(path)
+    return path
+
+
+def _check_creatable(path: Path) -> None:
+    """The nearest existing folder on the way to ``path`` is a folder we may write in."""
     existing = path
     while not existing.exists():
         existing = existing.parent
@@ -111,6 +117,40 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
         raise OutputExistsError(f"{path}: cannot be created, {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputExistsError(f"{path}: not writable ({existing} does not allow writing)")
+
+
+def check_output_file(path, *, overwrite: bool = False) -> Path:
+    """Check an output file before any work: absent (or ``overwrite``), not a folder, and writable.
+
+    Nothing is created.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` exists and ``overwrite`` is false, is a folder, or cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> check_output_file(os.path.join(d, "new", "out.a3m")).name
+    'out.a3m'
+    >>> check_output_file(d)
+    Traceback (most recent call last):
+    ...
+    protlm.errors.OutputExistsError: ...: is a folder, expected a file name
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputExistsError(f"{path}: is a folder, expected a file name")
+    if path.exists():
+        if not overwrite:
+            raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise OutputExistsError(f"{path}: not writable ({path.parent} does not allow writing)")
+        return path
+    parent = path.parent
+    _check_creatable(parent if parent != Path("") else Path("."))
     return path
 
 
