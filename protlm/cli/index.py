@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
                    "$XDG_CACHE_HOME/protlm/index or ~/.cache/protlm/index; never beside REF).")
 @click.option("--known", "known_sets", multiple=True,
               help="Also build (and store beside the index) the seed table of this known set, e.g. KCYM; repeatable.")
+@click.option("--decoys", type=click.Choice(["reverse", "shuffle", "none"]), default="reverse", show_default=True,
+              help="Decoy sequences stored in the index for target-decoy FDR (protlm sequence --reference); "
+                   "none leaves them out (no identification).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index file.")
-def index_command(reference, output, known_sets, overwrite):
+def index_command(reference, output, known_sets, decoys, overwrite):
     """Index a reference FASTA (plain or gzipped UniProt, UniRef or proteome).
 
     The index is used by `protlm sequence --reference REF` (found automatically
@@ -39,7 +42,7 @@ def index_command(reference, output, known_sets, overwrite):
         raise OutputExistsError(f"{output}: exists; pass --overwrite to replace it")
     started = time.monotonic()
     with progress_callback(desc="indexing", unit="seq") as cb:
-        index = build_index(reference, callback=cb)
+        index = build_index(reference, decoys=None if decoys == "none" else decoys, callback=cb)
     built = time.monotonic() - started
     errors = []
     for target in targets:
@@ -55,5 +58,7 @@ def index_command(reference, output, known_sets, overwrite):
             seeds = seed_table(index, known)
             click.echo(f"seed table for {known}: {len(seeds.keys)} triples in {seeds.seconds:.1f} s, "
                        f"written to {target}.seeds-{known}.npz")
+            if index.decoy_residues is not None:
+                seed_table(index.decoys(), known)
         return
     raise OutputExistsError("cannot write the index to " + "; ".join(errors))

@@ -167,9 +167,18 @@ def _fragment_option(value):
 @click.option("--max-reads", type=int, default=None, help="Stop after this many reads.")
 @click.option("--truth-out", type=click.Path(dir_okay=False), default=None,
               help="Truth FASTA (full sequences, same ids); default OUTPUT with .truth.fasta.")
+@click.option("--errors", "error_preset", type=click.Choice(["none", "whatprot"]), default="none", show_default=True,
+              help="Read errors beyond missed detections: whatprot sets Edman failure 0.06 and false detection "
+                   "0.01 (Whatprot's published parameters; Smith et al. 2023) unless given below.")
+@click.option("--edman-failure", type=click.FloatRange(0, 0.5), default=None,
+              help="Per-cycle probability that a cycle removes nothing (later residues shift by one).")
+@click.option("--false-detection", type=click.FloatRange(0, 0.5), default=None,
+              help="Probability that a position showing nothing shows a random known letter.")
+@click.option("--cycles", type=click.IntRange(1), default=None, help="Read only the first N cycles.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
-def simulate_command(input_fasta, output, known, efficiency, fragment, min_length, max_reads, truth_out, seed, overwrite):
+def simulate_command(input_fasta, output, known, efficiency, fragment, min_length, max_reads, truth_out, error_preset,
+                     edman_failure, false_detection, cycles, seed, overwrite):
     """Make partial reads (and the truth FASTA) from full protein sequences (FASTA, UniProt/UniRef, gzip ok)."""
     from pathlib import Path
 
@@ -187,14 +196,22 @@ def simulate_command(input_fasta, output, known, efficiency, fragment, min_lengt
     for p in (out, Path(truth_out)):
         if p.exists() and not overwrite:
             raise OutputExistsError(f"{p}: exists; pass --overwrite to replace it")
+    from protlm.sequencing.error_model import ErrorModel
+
+    base = ErrorModel.whatprot() if error_preset == "whatprot" else ErrorModel()
+    errors = ErrorModel(edman_failure=base.edman_failure if edman_failure is None else edman_failure,
+                        false_detection=base.false_detection if false_detection is None else false_detection,
+                        cycles=cycles)
     sim = simulate_reads(iter_fasta(input_fasta), known=known, efficiency=efficiency, fragment=frag,
-                         min_length=min_length, max_reads=max_reads, seed=seed)
+                         min_length=min_length, max_reads=max_reads, errors=errors, seed=seed)
     sim.write(out, truth_out)
     log.info("%r; %d pieces shorter than %d dropped", sim, sim.info["n_too_short"], min_length)
     click.echo(f"wrote {len(sim)} reads to {out} and their truth to {truth_out}")
 
 
-_SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confusion.png", "calibration.png", "hits.tsv")
+_SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confusion.png", "calibration.png", "hits.tsv",
+                     "identifications.tsv", "qvalue_calibration.png")
+
 
 
 @click.command("sequence")
@@ -220,6 +237,13 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
               help="Index built from --reference by `protlm index` (default: the cache, built when missing or stale).")
 @click.option("--max-hits", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Reference hits reported per read in hits.tsv.")
+@click.option("--edman-failure", type=click.FloatRange(0, 0.5), default=0.06, show_default=True,
+              help="Per-cycle Edman failure rate the identification allows for (library default: Whatprot's).")
+@click.option("--false-detection", type=click.FloatRange(0, 0.5), default=0.01, show_default=True,
+              help="False-detection rate the identification allows for (library default).")
+@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.01, show_default=True,
+              help="Reads identified at q <= FDR (target-decoy) are reconstructed from their protein.")
+@click.option("--no-identify", is_flag=True, help="With --reference: skip identification (hybrid for every read).")
 @click.option("--peptides", is_flag=True,
               help="Reads are peptides (tryptic or other fragments): their ends are not the protein's termini, "
                    "and the model is not told they are.")
@@ -229,7 +253,8 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
 @click.option("--seed", type=int, default=0, show_default=True, help="Recorded; prediction itself is deterministic.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs already in OUTDIR.")
 def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, esm_weights, refine, reference, index_path,
-                     max_hits, peptides, batch_tokens, device, threads, seed, overwrite):
+                     max_hits, edman_failure, false_detection, fdr, no_identify, peptides, batch_tokens, device, threads,
+                     seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
     Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
@@ -275,9 +300,12 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     if reference:  # reference-guided (hybrid) prediction, searched before any model is loaded
         from protlm.sequencing.hybrid import guide_reads
 
+        from protlm.sequencing.error_model import ErrorModel
+
+        errors = ErrorModel(edman_failure=edman_failure, false_detection=false_detection)
         with progress_callback(desc="reference search", total=len(reads), unit="read") as cb:
             guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
-                                max_hits=max_hits, callback=cb)
+                                max_hits=max_hits, identify=not no_identify, errors=errors, fdr=fdr, callback=cb)
     if esm2:
         from protlm.models.device import resolve_device
         from protlm.models.esm2 import load_esm2_sequencer
@@ -304,14 +332,28 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     report["n_residues"] = int(len(pred.probabilities))
     if guide is not None:
         report["reference"] = guide.write(pred, reads, out)
-        report["options"].update(reference=reference, index=index_path, max_hits=max_hits)
+        report["options"].update(reference=reference, index=index_path, max_hits=max_hits, edman_failure=edman_failure,
+                                 false_detection=false_detection, fdr=fdr, identify=not no_identify)
     if truth_seqs is not None:
         from protlm.sequencing.evaluate import evaluate_prediction
         from protlm.sequencing.plots import plot_calibration, plot_confusion
 
-        ev = evaluate_prediction(pred, truth_seqs)
+        read_errors = _reads_have_errors(reads_path)
+        ev = evaluate_prediction(pred, truth_seqs, read_errors=read_errors)
         report["evaluation"] = ev.summary()
         report.update({k: report["evaluation"][k] for k in ("accuracy_masked", "accuracy_masked_per_read", "accuracy_all")})
+        if guide is not None:
+            report["evaluation_by_identification"] = _split_evaluation(
+                pred, truth_seqs, guide, reads, read_errors=read_errors, known=known, backend=backend,
+                efficiency=efficiency, refine=refine, batch_tokens=batch_tokens, termini=not peptides)
+            if guide.identifications is not None:
+                from protlm.sequencing.evaluate import evaluate_identifications, read_truth_origins
+                from protlm.sequencing.plots import plot_qvalue_calibration
+
+                origins = read_truth_origins(truth, [r.id for r in reads])
+                ide = evaluate_identifications(guide.identifications, origins, guide.index)
+                report["identification_evaluation"] = ide
+                plot_qvalue_calibration(ide, out / "qvalue_calibration.png")
         plot_confusion(ev, out / "confusion.png")
         plot_calibration(ev, out / "calibration.png")
         log.info("%r", ev)
@@ -319,3 +361,40 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     write_json(out / "report.json", report)
     click.echo(f"{pred!r}\nwrote {out}/predictions.fasta, positions.tsv, report.json"
                + (", confusion.png, calibration.png" if truth_seqs is not None else ""))
+
+
+def _reads_have_errors(reads_path) -> bool:
+    """Whether ``protlm simulate`` recorded read errors for these reads (its sidecar JSON)."""
+    import json
+
+    from protlm.sequencing.simulate import sidecar_path
+
+    try:
+        info = json.loads(sidecar_path(reads_path).read_text())
+    except (OSError, ValueError):
+        return False
+    errors = info.get("errors") or {}
+    return bool(errors.get("edman_failure") or errors.get("false_detection"))
+
+
+def _split_evaluation(pred, truth_seqs, guide, reads, *, read_errors, known, backend, efficiency, refine, batch_tokens,
+                      termini) -> dict:
+    """Masked accuracy of identified reads, of the rest, and of the model alone (a second pass without the reference)."""
+    import numpy as np
+
+    from protlm.sequencing.evaluate import evaluate_prediction
+    from protlm.sequencing.predictor import predict_reads
+
+    identified = guide.identified()
+    out = {"reads_identified": int(identified.sum()), "reads_unidentified": int((~identified).sum())}
+    for name, mask in (("identified", identified), ("unidentified", ~identified)):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            ev = evaluate_prediction(pred.select(idx), truth_seqs, read_errors=read_errors)
+            out[f"accuracy_masked_{name}"], out[f"n_masked_{name}"] = ev.accuracy_masked, ev.n_masked
+        else:
+            out[f"accuracy_masked_{name}"], out[f"n_masked_{name}"] = None, 0
+    alone = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
+                          batch_tokens=batch_tokens, termini=termini)
+    out["accuracy_masked_model_alone"] = evaluate_prediction(alone, truth_seqs, read_errors=read_errors).accuracy_masked
+    return out

@@ -21,7 +21,8 @@ import numpy as np
 from protlm.errors import ProtlmError
 from protlm.sequencing.alphabet import AMINO_ACIDS, encode_residues
 
-__all__ = ["TruthError", "Evaluation", "evaluate_prediction", "read_truth"]
+__all__ = ["TruthError", "Evaluation", "evaluate_prediction", "read_truth", "read_truth_origins",
+           "evaluate_identifications"]
 
 
 class TruthError(ProtlmError, ValueError):
@@ -128,7 +129,7 @@ def read_truth(source, ids) -> dict:
     return truth
 
 
-def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
+def evaluate_prediction(prediction, truth, *, n_bins: int = 10, read_errors: bool = False) -> Evaluation:
     """Compare a prediction with the true sequences.
 
     Parameters
@@ -138,11 +139,16 @@ def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
         Full sequences by read id (or in read order).
     n_bins : int
         Calibration bins over [0, 1].
+    read_errors : bool
+        The reads carry errors (false detections; a truth aligned to the read
+        with ``-`` at failed cycles, as ``protlm simulate`` writes it): read
+        letters that differ from the truth are allowed, and ``-`` is not scored.
 
     Raises
     ------
     TruthError
-        Missing id, different length, or a read letter that differs from the truth.
+        Missing id, different length, or (without ``read_errors``) a read
+        letter that differs from the truth.
 
     Examples
     --------
@@ -171,7 +177,7 @@ def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
     read_idx = encode_residues("".join(prediction.reads)) if truths else np.zeros(0, dtype=np.int64)
     observed = read_idx >= 0
     bad = observed & (read_idx != true_idx)
-    if bad.any():
+    if bad.any() and not read_errors:
         row = int(np.flatnonzero(bad)[0])
         i = int(np.searchsorted(prediction.offsets, row, side="right") - 1)
         raise TruthError(f"read {prediction.ids[i]!r}, position {row - prediction.offsets[i] + 1}: read letter "
@@ -215,3 +221,64 @@ def evaluate_prediction(prediction, truth, *, n_bins: int = 10) -> Evaluation:
         top3_accuracy_masked=float(in_top3.mean()) if n_masked else float("nan"),
         log_loss_masked=float(-np.log(np.maximum(p_true, 1e-12)).mean()) if n_masked else float("nan"),
     )
+
+
+def read_truth_origins(source, ids) -> dict:
+    """The protein each read came from, and its residues: ``{read_id: (protein_id, sequence)}``.
+
+    The protein is the ``protein=`` field of the truth header (as ``protlm
+    simulate`` writes it), else the read id without a ``/START-END`` suffix;
+    the sequence loses the ``-`` of failed cycles.
+    """
+    import re
+
+    from protlm.io import display_name, iter_fasta
+
+    wanted, out = set(ids), {}
+    for rec in iter_fasta(source):
+        if rec.id in wanted and rec.id not in out:
+            m = re.search(r"(?:^|\s)protein=(\S+)", rec.description)
+            protein = m.group(1) if m else re.sub(r"/\d+-\d+$", "", rec.id)
+            out[rec.id] = (protein, rec.sequence.upper().replace("-", ""))
+    missing = [i for i in ids if i not in out]
+    if missing:
+        raise TruthError(f"{display_name(source)}: no truth sequence for {len(missing)} read(s), first {missing[0]!r}")
+    return out
+
+
+def evaluate_identifications(identifications, origins: dict, index, *, thresholds=(0.01, 0.05)) -> dict:
+    """Observed false discovery proportion of identifications against the known origins.
+
+    An identification is right when its protein is the read's own (same first
+    header word) or holds the read's residues (an identical copy or a shared
+    peptide); a decoy winner is never counted as identified.
+
+    Returns
+    -------
+    dict
+        ``identified_at_<t>``, ``false_at_<t>``, ``fdp_at_<t>`` for each
+        threshold, and ``calibration`` (``q_threshold``, ``observed_fdp``,
+        ``identified``) over a grid of thresholds.
+    """
+    ident = identifications
+    n = len(ident)
+    right = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero((~ident.decoy) & (ident.protein >= 0)):
+        protein, seq = origins[ident.read_ids[i]]
+        right[i] = ident.protein_ids[i] == protein or seq in index.sequence(int(ident.protein[i]))
+    out = {}
+    grid = sorted(set(np.round(np.r_[np.linspace(0.0025, 0.05, 20), np.linspace(0.06, 0.2, 8), thresholds], 4)))
+    calib = {"q_threshold": [], "observed_fdp": [], "identified": []}
+    for t in grid:
+        sel = ident.identified(t)
+        k = int(sel.sum())
+        fdp = float((sel & ~right).sum() / k) if k else 0.0
+        calib["q_threshold"].append(float(t))
+        calib["observed_fdp"].append(fdp)
+        calib["identified"].append(k)
+        if t in thresholds:
+            out[f"identified_at_{t:g}"] = k
+            out[f"false_at_{t:g}"] = int((sel & ~right).sum())
+            out[f"fdp_at_{t:g}"] = fdp
+    out["calibration"] = calib
+    return out

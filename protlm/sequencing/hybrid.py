@@ -20,6 +20,13 @@ factor of ~2,000 for the reference residue at ``w pi = 0.99``), weak or
 distant hits shift the model's distribution, and without hits ``f = 1``: the
 model alone.  :func:`attribute_sources` then tells, per position, how much of
 the final probability came from copying a reference residue.
+
+With decoys in the index, :func:`guide_reads` first *identifies* the reads
+(:func:`~protlm.sequencing.identify.identify_reads`): a read identified at
+``q <= fdr`` takes the residues of its identified protein along the
+alignment (failed Edman cycles left to the model), with weight
+``w = 1 - q`` and identity ``1 - IDENTIFICATION_EPS`` in the factor above;
+only the other reads are searched for homologous hits.
 """
 
 from __future__ import annotations
@@ -28,10 +35,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from protlm.sequencing.identify import DEFAULT_FDR, IDENTIFICATION_EPS, Identifications
 from protlm.sequencing.index import ReferenceIndex
 from protlm.sequencing.reference import ReferenceHits
 
-__all__ = ["ReferencePrior", "ReferenceGuide", "reference_prior", "attribute_sources", "guide_reads", "SOURCES"]
+__all__ = ["ReferencePrior", "ReferenceGuide", "reference_prior", "identification_prior", "attribute_sources",
+           "guide_reads", "SOURCES"]
 
 #: Labels of :func:`attribute_sources`.
 SOURCES = ("observed", "reference", "hybrid", "model")
@@ -129,6 +138,39 @@ def reference_prior(reads, hits: ReferenceHits, index: ReferenceIndex) -> Refere
     return ReferencePrior(ids=tuple(ids), factors=tuple(factors), copy=tuple(copies))
 
 
+def identification_prior(length: int, identifications: Identifications, i: int, index: ReferenceIndex):
+    """Factor ``f`` and copy part ``c`` (``(length, 20)`` each) of read ``i`` from its identified protein.
+
+    Read positions aligned as failed cycles, or beyond the protein, get ``f = 1``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from protlm.sequencing.index import build_index
+    >>> from protlm.sequencing.identify import identify_reads
+    >>> idx = build_index(io.StringIO(">p1\\nMAKLCEEYAGKWLMQAACDEKKLPYTRAMC\\n>p2\\nKAACAYAAAMKKAACAAYAAAMAAACAAKY\\n"))
+    >>> ids = identify_reads([("r1", "XXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")] * 120, idx, known="KCYM")
+    >>> f, c = identification_prior(30, ids, 0, idx)
+    >>> "ACDEFGHIKLMNPQRSTVWY"[int(f[1].argmax())]
+    'A'
+    """
+    q = np.asarray(index.frequencies, dtype=np.float64)
+    p = int(identifications.protein[i])
+    s0, n = int(index.starts[p]), int(index.lengths[p])
+    is_skip = np.zeros(length, dtype=bool)
+    is_skip[identifications.skipped.get(i, np.zeros(0, dtype=np.int64))] = True
+    off = int(identifications.start[i]) + np.arange(length) - np.cumsum(is_skip)
+    ok = ~is_skip & (off >= 0) & (off < n)
+    codes = np.full(length, 255, dtype=np.int64)
+    codes[ok] = index.residues[s0 + off[ok]]
+    ok &= codes < 20
+    wp = (1.0 - float(identifications.q_value[i])) * (1.0 - IDENTIFICATION_EPS)
+    copy = np.zeros((length, 20))
+    rows = np.flatnonzero(ok)
+    copy[rows, codes[rows]] = wp / q[codes[rows]]
+    return (1.0 - wp * ok)[:, None] + copy, copy
+
+
 def attribute_sources(probabilities, prior: ReferencePrior, reads, *, offsets=None,
                       reference_share: float = 0.9, model_share: float = 0.1):
     """Where each position's prediction came from, and the reference's share of it.
@@ -205,12 +247,24 @@ class ReferenceGuide:
         :func:`~protlm.sequencing.predictor.predict_reads`.
     index_seconds : float
         Time to load (or build) the index.
+    identifications : Identifications or None
+        The target-decoy identification of every read (None when the index
+        has no decoys or identification was turned off); reads identified at
+        its FDR were reconstructed from their protein, ``hits`` holds the
+        others'.
     """
 
     index: ReferenceIndex
     hits: ReferenceHits
     prior: ReferencePrior
     index_seconds: float
+    identifications: Identifications | None = None
+
+    def identified(self) -> np.ndarray:
+        """Per read: identified at the identification's FDR (all False without identification)."""
+        if self.identifications is None:
+            return np.zeros(len(self.prior), dtype=bool)
+        return self.identifications.identified()
 
     def __repr__(self) -> str:
         return f"ReferenceGuide({self.index!r}, {self.hits!r})"
@@ -221,21 +275,28 @@ class ReferenceGuide:
         labels, share = attribute_sources(prediction.probabilities, self.prior, reads, offsets=prediction.offsets)
         df["source"] = labels
         df["reference_share"] = np.round(share, 4)
+        df["identified"] = np.repeat(self.identified().astype(int), np.diff(prediction.offsets))
         return df
 
     def write(self, prediction, reads, outdir) -> dict:
-        """Write ``hits.tsv`` and ``positions.tsv`` (with sources) into ``outdir``; return a summary."""
+        """Write ``hits.tsv``, ``identifications.tsv`` and ``positions.tsv`` (with sources) into ``outdir``; return a summary."""
         from pathlib import Path
 
         from protlm.io.atomic import atomic_write
 
         outdir = Path(outdir)
         self.hits.write(outdir / "hits.tsv")
+        if self.identifications is not None:
+            self.identifications.write(outdir / "identifications.tsv")
         df = self.positions_dataframe(prediction, reads)
         with atomic_write(outdir / "positions.tsv") as fh:
             df.to_csv(fh, sep="\t", index=False, float_format="%.4g")
         counts = df["source"].value_counts()
+        by_group = {name: {s: int(v) for s, v in df.loc[df["identified"] == flag, "source"].value_counts().items()}
+                    for name, flag in (("identified", 1), ("unidentified", 0))}
         return {
+            "identification": None if self.identifications is None else self.identifications.summary(),
+            "positions_by_source_and_identification": by_group,
             "reference": self.index.source,
             "reference_sequences": self.index.n_sequences,
             "index_seconds": round(self.index_seconds, 3),
@@ -245,7 +306,8 @@ class ReferenceGuide:
 
 
 def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=None, max_hits: int = 5,
-                max_evalue: float = 10.0, cache: bool = True, callback=None) -> ReferenceGuide:
+                max_evalue: float = 10.0, cache: bool = True, identify: bool = True, errors=None,
+                fdr: float = DEFAULT_FDR, callback=None) -> ReferenceGuide:
     """Index (or load) ``reference``, search the reads in it and turn the hits into factors.
 
     Parameters
@@ -262,6 +324,13 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
         See :func:`~protlm.sequencing.reference.search_reads`.
     cache : bool
         Use and write the index cache (:func:`~protlm.sequencing.index.open_reference`).
+    identify : bool
+        Identify the reads first (target-decoy, needs decoys in the index):
+        reads identified at ``q <= fdr`` are reconstructed from their protein.
+    errors : ErrorModel, optional
+        Error rates the identification allows for (default: Whatprot's).
+    fdr : float
+        FDR at which reads count as identified.
     callback : callable, optional
         Progress of the search, ``callback(reads_done, None)``.
 
@@ -283,10 +352,28 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
     from protlm.sequencing.index import open_reference
     from protlm.sequencing.reference import search_reads
 
+    from protlm.sequencing.identify import identify_reads
+
     reads = list(reads)
     t0 = time.perf_counter()
     idx = open_reference(reference, index=index, cache=cache)
     t_index = time.perf_counter() - t0
-    hits = search_reads(reads, idx, known=known, efficiency=efficiency, max_hits=max_hits,
+    ident = None
+    if identify and idx.decoy_residues is not None:
+        ident = identify_reads(reads, idx, known=known, efficiency=efficiency, errors=errors, fdr=fdr)
+    done = ident.identified() if ident is not None else np.zeros(len(reads), dtype=bool)
+    rest = [r for r, d in zip(reads, done) if not d]
+    hits = search_reads(rest, idx, known=known, efficiency=efficiency, max_hits=max_hits,
                         max_evalue=max_evalue, callback=callback)
-    return ReferenceGuide(index=idx, hits=hits, prior=reference_prior(reads, hits, idx), index_seconds=t_index)
+    hybrid = reference_prior(rest, hits, idx)
+    factors, copies, j = [], [], 0
+    for i, (rid, read) in enumerate(_read_pairs(reads)):
+        if done[i]:
+            f, c = identification_prior(len(read), ident, i, idx)
+        else:
+            f, c = hybrid.factors[j], hybrid.copy[j]
+            j += 1
+        factors.append(f)
+        copies.append(c)
+    prior = ReferencePrior(ids=tuple(rid for rid, _ in _read_pairs(reads)), factors=tuple(factors), copy=tuple(copies))
+    return ReferenceGuide(index=idx, hits=hits, prior=prior, index_seconds=t_index, identifications=ident)

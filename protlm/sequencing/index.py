@@ -4,7 +4,9 @@ The index holds every reference sequence as one array of residue codes (the
 20 standard residues in :data:`~protlm.sequencing.alphabet.AMINO_ACIDS` order,
 :data:`OTHER` for any other letter, :data:`SEPARATOR` between sequences),
 their identifiers, descriptions and offsets, the residue frequencies, and a
-fingerprint of the FASTA it came from.  It does not depend on the known set:
+fingerprint of the FASTA it came from, and one decoy per sequence (the
+sequence reversed, or shuffled) for target-decoy identification
+(:mod:`protlm.sequencing.identify`).  It does not depend on the known set:
 the seed tables that :mod:`protlm.sequencing.reference` searches with are
 derived from it per known set, in memory, in about a second.
 
@@ -48,6 +50,9 @@ __all__ = [
     "open_reference",
     "fingerprint_file",
     "default_cache_paths",
+    "DECOY_METHODS",
+    "make_decoys",
+    "DECOY_PREFIX",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,7 +63,11 @@ OTHER = 20
 SEPARATOR = 21
 
 INDEX_FORMAT = "protlm-reference-index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+#: How decoys are made from the reference sequences.
+DECOY_METHODS = ("reverse", "shuffle")
+#: Prefix of a decoy's identifier.
+DECOY_PREFIX = "decoy_"
 _HEAD_BYTES = 1 << 20
 _SUFFIX = ".protlm-index.npz"
 
@@ -113,6 +122,10 @@ class ReferenceIndex:
         The FASTA the index was built from.
     fingerprint : dict or None
         :func:`fingerprint_file` of ``source`` at build time (None for a handle).
+    decoy_residues : numpy.ndarray or None
+        The decoys, laid out as :attr:`residues` (same starts and lengths).
+    decoy_method : str or None
+        One of :data:`DECOY_METHODS` (None: no decoys).
     """
 
     ids: tuple
@@ -123,7 +136,29 @@ class ReferenceIndex:
     frequencies: np.ndarray
     source: str
     fingerprint: dict | None
+    decoy_residues: np.ndarray | None = field(default=None, repr=False)
+    decoy_method: str | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def decoys(self) -> "ReferenceIndex":
+        """The decoy sequences as an index of their own (ids prefixed with :data:`DECOY_PREFIX`).
+
+        Raises
+        ------
+        IndexMismatchError
+            When the index was built without decoys.
+        """
+        if self.decoy_residues is None:
+            raise IndexMismatchError(f"{self.source}: index built without decoys; rebuild it with `protlm index`")
+        if "decoys" not in self._cache:
+            decoys = ReferenceIndex(ids=tuple(DECOY_PREFIX + i for i in self.ids), descriptions=self.descriptions,
+                                    starts=self.starts, lengths=self.lengths, residues=self.decoy_residues,
+                                    frequencies=self.frequencies, source=f"{self.source} ({self.decoy_method} decoys)",
+                                    fingerprint=self.fingerprint)
+            if self.path is not None:  # seed tables of the decoys are cached beside the index too
+                decoys._cache["path"] = self.path.with_name(self.path.name + ".decoys")
+            self._cache["decoys"] = decoys
+        return self._cache["decoys"]
 
     @property
     def n_sequences(self) -> int:
@@ -166,6 +201,7 @@ class ReferenceIndex:
             "version": INDEX_VERSION,
             "source": self.source,
             "fingerprint": self.fingerprint,
+            "decoy_method": self.decoy_method,
         }
         with atomic_write(path, "wb") as fh:
             np.savez(
@@ -177,8 +213,10 @@ class ReferenceIndex:
                 lengths=self.lengths,
                 residues=self.residues,
                 frequencies=self.frequencies,
+                **({} if self.decoy_residues is None else {"decoy_residues": self.decoy_residues}),
             )
         self._cache["path"] = path
+        self._cache.pop("decoys", None)
         return path
 
     @property
@@ -217,6 +255,7 @@ def load_index(path, *, reference=None) -> ReferenceIndex:
             if meta.get("format") != INDEX_FORMAT:
                 raise KeyError("format")
             arrays = {k: z[k] for k in ("ids", "descriptions", "starts", "lengths", "residues", "frequencies")}
+            decoy_residues = z["decoy_residues"] if "decoy_residues" in z.files else None
     except FileNotFoundError:
         raise IndexMismatchError(f"{path}: index file does not exist") from None
     except (OSError, ValueError, KeyError, json.JSONDecodeError):
@@ -235,6 +274,8 @@ def load_index(path, *, reference=None) -> ReferenceIndex:
         frequencies=arrays["frequencies"],
         source=meta["source"],
         fingerprint=meta["fingerprint"],
+        decoy_residues=decoy_residues,
+        decoy_method=meta.get("decoy_method") if decoy_residues is not None else None,
     )
     index._cache["path"] = path
     if reference is not None and not index.matches(reference):
@@ -245,7 +286,37 @@ def load_index(path, *, reference=None) -> ReferenceIndex:
     return index
 
 
-def build_index(reference, *, callback=None) -> ReferenceIndex:
+def make_decoys(residues: np.ndarray, starts: np.ndarray, lengths: np.ndarray, *, method: str = "reverse",
+                seed: int = 0) -> np.ndarray:
+    """Decoy residues laid out like ``residues``: each sequence reversed, or shuffled.
+
+    Reversed decoys keep each sequence's composition and the spacing
+    statistics of its letters; shuffled ones (seeded) keep only the
+    composition.
+
+    Examples
+    --------
+    >>> res = np.array([21, 0, 1, 2, 21, 3, 4, 21], dtype=np.uint8)
+    >>> make_decoys(res, np.array([1, 5]), np.array([3, 2])).tolist()
+    [21, 2, 1, 0, 21, 4, 3, 21]
+    """
+    if method not in DECOY_METHODS:
+        raise ValueError(f"decoy method {method!r}: use one of {', '.join(DECOY_METHODS)}")
+    seq_of = np.repeat(np.arange(len(lengths)), lengths)
+    pos = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # offset in its sequence
+    src = starts[seq_of] + pos  # where each residue is in ``residues``
+    if method == "reverse":
+        take = starts[seq_of] + lengths[seq_of] - 1 - pos
+    else:
+        rng = np.random.default_rng(seed)
+        order = np.lexsort((rng.random(len(src)), seq_of))
+        take = src[order]
+    decoys = residues.copy()
+    decoys[src] = residues[take]
+    return decoys
+
+
+def build_index(reference, *, decoys: str | None = "reverse", callback=None) -> ReferenceIndex:
     """Index a reference FASTA (plain, gzip or bz2; UniProt, UniRef or any proteome).
 
     Parameters
@@ -253,6 +324,9 @@ def build_index(reference, *, callback=None) -> ReferenceIndex:
     reference : str, os.PathLike or file handle
         The FASTA.  Gap characters (``-``, ``.``) are removed; letters outside
         the 20 standard residues are kept as :data:`OTHER`.
+    decoys : str or None
+        ``"reverse"`` (default) or ``"shuffle"`` (seed 0): one decoy per
+        sequence, stored in the index (:func:`make_decoys`); None: no decoys.
     callback : callable, optional
         Called as ``callback(n_sequences_done, None)`` every 10,000 sequences.
 
@@ -273,8 +347,8 @@ def build_index(reference, *, callback=None) -> ReferenceIndex:
     >>> idx = build_index(io.StringIO(">a\\nMKCW\\n>b\\nACDY\\n"))
     >>> idx
     ReferenceIndex(2 sequences, 8 residues, source='<handle>')
-    >>> idx.sequence(1)
-    'ACDY'
+    >>> idx.sequence(1), idx.decoys().sequence(1), idx.decoys().ids[1]
+    ('ACDY', 'YDCA', 'decoy_b')
     """
     from protlm.io.fasta import iter_fasta
     from protlm.io._open import display_name
@@ -314,6 +388,8 @@ def build_index(reference, *, callback=None) -> ReferenceIndex:
         frequencies=frequencies,
         source=os.path.abspath(reference) if fp is not None else name,
         fingerprint=fp,
+        decoy_residues=None if decoys is None else make_decoys(residues, starts, lengths, method=decoys),
+        decoy_method=decoys,
     )
 
 

@@ -1,4 +1,4 @@
-"""Figures for ``protlm sequence --truth``: confusion matrix and calibration (matplotlib, Agg)."""
+"""Figures for ``protlm sequence --truth``: confusion matrix, calibration, q-value calibration (matplotlib, Agg)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from protlm.sequencing.alphabet import AMINO_ACIDS
 
-__all__ = ["plot_confusion", "plot_calibration"]
+__all__ = ["plot_confusion", "plot_calibration", "plot_qvalue_calibration"]
 
 
 def _figure():
@@ -62,6 +62,27 @@ def plot_calibration(evaluation, path) -> None:
     ax2.bar(centers, count, width=0.09)
     ax2.set_xlabel("predicted probability of the top residue")
     ax2.set_ylabel("positions")
+    fig.tight_layout()
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=120)
+    plt.close(fig)
+
+
+def plot_qvalue_calibration(evaluation: dict, path) -> None:
+    """Estimated q-value threshold versus the observed false discovery proportion (from
+    :func:`~protlm.sequencing.evaluate.evaluate_identifications`), as a PNG."""
+    from protlm.io.atomic import atomic_write
+
+    plt = _figure()
+    c = evaluation["calibration"]
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    top = max(max(c["q_threshold"]), max(c["observed_fdp"]) if c["observed_fdp"] else 0)
+    ax.plot([0, top], [0, top], ls="--", color="grey", label="observed = estimated")
+    ax.plot(c["q_threshold"], c["observed_fdp"], marker="o", ms=3, label="identifications")
+    ax.set_xlabel("q-value threshold (target-decoy estimate)")
+    ax.set_ylabel("observed false discovery proportion")
+    ax.set_title("q-value calibration")
+    ax.legend(loc="upper left")
     fig.tight_layout()
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=120)

@@ -74,6 +74,17 @@ class Prediction:
         """``(length, 20)`` probabilities of read ``i``."""
         return self.probabilities[self.offsets[i]: self.offsets[i + 1]]
 
+    def select(self, indices) -> "Prediction":
+        """The prediction of the reads at ``indices`` only (same order as given)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        lengths = np.diff(self.offsets)[indices]
+        rows = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in indices]) if len(indices) \
+            else np.zeros(0, dtype=np.int64)
+        return Prediction(ids=tuple(self.ids[i] for i in indices), reads=tuple(self.reads[i] for i in indices),
+                          sequences=tuple(self.sequences[i] for i in indices), probabilities=self.probabilities[rows],
+                          offsets=np.concatenate([[0], np.cumsum(lengths)]), known=self.known,
+                          efficiency=self.efficiency, info=self.info)
+
     def unknown_mask(self) -> np.ndarray:
         """Boolean over all rows: True at an ``X`` of the read."""
         joined = "".join(self.reads).encode("ascii")

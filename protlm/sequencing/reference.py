@@ -377,7 +377,8 @@ class _Seeds:
 
     def _stamp(self, index: ReferenceIndex) -> np.ndarray:
         """What the table depends on: the index's content and the seed parameters."""
-        desc = json.dumps([self.known, SEED_SPAN, SEED_SKIP, index.n_residues, index.n_sequences, index.fingerprint])
+        desc = json.dumps([self.known, SEED_SPAN, SEED_SKIP, index.n_residues, index.n_sequences, index.fingerprint,
+                           index.source])
         return np.frombuffer(desc.encode(), dtype=np.uint8)
 
     def save(self, path, index: ReferenceIndex) -> None:

@@ -3,7 +3,10 @@
 A residue of a known type is read with probability ``efficiency`` (a missed
 detection shows as ``X``); every other residue, and any non-standard letter,
 shows as ``X``.  Proteins can first be cut into peptides: fixed-length pieces
-or tryptic peptides (cleavage after K or R, not before P).
+or tryptic peptides (cleavage after K or R, not before P).  An
+:class:`~protlm.sequencing.error_model.ErrorModel` adds Edman failures
+(shifts), false detections and a read-length limit; the truth is then aligned
+to the read (``-`` where a cycle removed nothing).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from protlm.sequencing.alphabet import UNKNOWN, encode_residues, known_vector
+from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.reads import PartialRead, parse_known
 
 __all__ = ["SimulatedReads", "fragment_sequence", "simulate_reads", "mask_sequence", "sidecar_path"]
@@ -85,11 +89,15 @@ class SimulatedReads:
     truths : tuple of str
     info : dict
         Options and counts.
+    origins : tuple of (str, int)
+        Protein id and 1-based start of each read (written into the truth
+        FASTA's headers as ``protein=ID start=N``).
     """
 
     reads: tuple
     truths: tuple
     info: dict = field(default_factory=dict)
+    origins: tuple = ()
 
     def __len__(self) -> int:
         return len(self.reads)
@@ -123,7 +131,9 @@ class SimulatedReads:
         from protlm.sequencing.reads import write_reads
 
         write_reads(self.reads, reads_path)
-        write_fasta((FastaRecord(r.id, r.id, t) for r, t in zip(self.reads, self.truths)), truth_path)
+        origins = self.origins or [None] * len(self.reads)
+        write_fasta((FastaRecord(r.id, r.id if o is None else f"{r.id} protein={o[0]} start={o[1]}", t)
+                     for r, t, o in zip(self.reads, self.truths, origins)), truth_path)
         sidecar = sidecar_path(reads_path)
         here = sidecar.parent
         write_json(sidecar, {"protlm_version": __version__, **self.info,
@@ -148,7 +158,7 @@ def sidecar_path(reads_path):
 
 
 def simulate_reads(records, *, known: str, efficiency: float = 1.0, fragment=None, min_length: int = 6,
-                   max_reads=None, seed: int = 0) -> SimulatedReads:
+                   max_reads=None, errors: ErrorModel | None = None, seed: int = 0) -> SimulatedReads:
     """Make partial reads from full sequences.
 
     Parameters
@@ -167,20 +177,28 @@ def simulate_reads(records, *, known: str, efficiency: float = 1.0, fragment=Non
         Shorter fragments are dropped (counted in ``info``).
     max_reads : int, optional
         Stop after this many reads.
+    errors : ErrorModel, optional
+        Edman failures, false detections and read length (default: none).
+        With errors the truth is aligned to the read (``-`` at failed cycles)
+        and truncated with it.
     seed : int
-        Seeds the missed detections.
+        Seeds the missed detections and the errors.
 
     Examples
     --------
     >>> sim = simulate_reads([("p1", "MKVLCYAKR")], known="KCYM")
     >>> sim.reads[0].read, sim.truths[0]
     ('MKXXCYXKX', 'MKVLCYAKR')
+    >>> shifted = simulate_reads([("p1", "MKVLCYAKR")], known="KCYM", errors=ErrorModel(edman_failure=0.5), seed=2)
+    >>> shifted.truths[0].replace("-", "")
+    'MKVLCYAKR'
     """
     known = parse_known(known)
     if not 0.0 < efficiency <= 1.0:
         raise ValueError(f"efficiency must be in (0, 1], not {efficiency}")
+    errors = errors or ErrorModel()
     rng = np.random.default_rng(seed)
-    reads, truths = [], []
+    reads, truths, origins = [], [], []
     n_proteins = n_short = 0
     for rec in records:
         rid, seq = (rec.id, rec.sequence) if hasattr(rec, "sequence") else rec
@@ -193,13 +211,14 @@ def simulate_reads(records, *, known: str, efficiency: float = 1.0, fragment=Non
                 continue
             sub = seq[a:b]
             pid = rid if fragment is None else f"{rid}/{a + 1}-{b}"
-            reads.append(PartialRead(pid, mask_sequence(sub, known, efficiency=efficiency, rng=rng),
-                                     f"{pid} known={known} efficiency={efficiency:g}"))
-            truths.append(sub)
+            read, truth = errors.apply(mask_sequence(sub, known, efficiency=efficiency, rng=rng), sub, known, rng)
+            reads.append(PartialRead(pid, read, f"{pid} known={known} efficiency={efficiency:g}"))
+            truths.append(truth)
+            origins.append((rid, a + 1))
             if max_reads is not None and len(reads) >= max_reads:
                 break
         if max_reads is not None and len(reads) >= max_reads:
             break
     info = dict(known=known, efficiency=efficiency, fragment=fragment, min_length=min_length, max_reads=max_reads,
-                seed=seed, n_proteins=n_proteins, n_reads=len(reads), n_too_short=n_short)
-    return SimulatedReads(tuple(reads), tuple(truths), info)
+                seed=seed, n_proteins=n_proteins, n_reads=len(reads), n_too_short=n_short, errors=errors.to_dict())
+    return SimulatedReads(tuple(reads), tuple(truths), info, tuple(origins))

@@ -92,6 +92,7 @@ def test_write_records_the_simulation_next_to_the_reads(tmp_path, ecoli_records,
         "protlm_version": protlm.__version__, "known": sim.info["known"], "efficiency": 0.8, "fragment": "tryptic",
         "min_length": 7, "max_reads": 5, "seed": 7, "n_proteins": sim.info["n_proteins"], "n_reads": 5,
         "n_too_short": sim.info["n_too_short"], "reads": "reads.fasta", "truth": "../truth.fasta",
+        "errors": {"edman_failure": 0.0, "false_detection": 0.0, "cycles": None},
     }
     assert set(record["known"]) == set("CKMY")
     # written atomically: a failing write leaves the earlier sidecar whole and no temporary file behind
@@ -106,3 +107,31 @@ def test_write_records_the_simulation_next_to_the_reads(tmp_path, ecoli_records,
         sim.write(tmp_path / "out" / "reads.fasta", tmp_path / "truth.fasta")
     assert json.loads((tmp_path / "out" / "reads.json").read_text()) == record
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["reads.fasta", "reads.json"]
+
+
+def test_error_model_shifts_false_detections_and_cycles():
+    from protlm.sequencing.error_model import ErrorModel
+
+    seq = _random_protein(100_000, 4)
+    errors = ErrorModel(edman_failure=0.06, false_detection=0.02)
+    sim = simulate_reads([("p", seq)], known="KCYM", errors=errors, seed=5)
+    read, truth = sim.reads[0].read, sim.truths[0]
+    assert len(read) == len(truth) and truth.replace("-", "") == seq
+    skipped = np.array(list(truth)) == "-"
+    # failed cycles per removal: geometric, mean p / (1 - p)
+    assert abs(skipped.sum() / len(seq) - 0.06 / 0.94) < 0.004
+    r, t = np.array(list(read)), np.array(list(truth))
+    known_type = np.isin(t, list("KCYM"))
+    # false detections: letters over residues outside the known set (or over skipped cycles)
+    blank = ~known_type
+    assert abs((r[blank] != "X").mean() - 0.02) < 0.003
+    assert (r[known_type] == t[known_type]).mean() > 0.99
+    short = simulate_reads([("p", seq)], known="KCYM", errors=ErrorModel.whatprot(cycles=30), seed=5)
+    assert len(short.reads[0]) == 30 == len(short.truths[0])
+
+
+def test_truth_headers_name_protein_and_start(tmp_path):
+    sim = simulate_reads([("p1", "MKVLCYAKRAAKCC")], known="KCYM", fragment="tryptic", min_length=1)
+    sim.write(tmp_path / "r.fasta", tmp_path / "t.fasta")
+    headers = [line for line in (tmp_path / "t.fasta").read_text().splitlines() if line.startswith(">")]
+    assert headers[1] == ">p1/3-8 protein=p1 start=3"

@@ -1,0 +1,80 @@
+"""Identification with a target-decoy FDR: decoys in the index, q-values, calibration on simulated reads."""
+
+import numpy as np
+import pytest
+
+from protlm.io import iter_fasta
+from protlm.sequencing.error_model import ErrorModel
+from protlm.sequencing.evaluate import evaluate_identifications
+from protlm.sequencing.identify import identify_reads, q_values
+from protlm.sequencing.index import build_index, load_index
+from protlm.sequencing.simulate import simulate_reads
+
+
+@pytest.fixture(scope="module")
+def ecoli(data):
+    return list(iter_fasta(data("proteomes/ecoli_k12_UP000000625.fasta")))
+
+
+@pytest.fixture(scope="module")
+def half_index(ecoli):
+    """Index of every other E. coli protein: the rest are absent from the reference."""
+    import io
+
+    text = "".join(f">{r.id}\n{r.sequence}\n" for r in ecoli[::2])
+    return build_index(io.StringIO(text))
+
+
+def test_decoys_written_to_and_read_from_the_index(tmp_path, half_index):
+    assert half_index.decoy_method == "reverse"
+    path = half_index.save(tmp_path / "ref.npz")
+    back = load_index(path)
+    assert np.array_equal(back.decoy_residues, half_index.decoy_residues)
+    d = back.decoys()
+    assert d.ids[0] == "decoy_" + back.ids[0] and d.sequence(3) == back.sequence(3)[::-1]
+    shuffled = build_index(__import__("io").StringIO(">a\nMKCYAAAALLLL\n"), decoys="shuffle")
+    assert sorted(shuffled.decoys().sequence(0)) == sorted("MKCYAAAALLLL")
+
+
+def test_q_values_monotone_in_score():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=500)
+    decoy = rng.random(500) < 0.3
+    q = q_values(scores, decoy)
+    order = np.argsort(-scores)
+    assert np.all(np.diff(q[order]) >= -1e-12)
+    assert q.min() > 0 and q.max() <= 1
+
+
+@pytest.mark.parametrize("errors", [ErrorModel(), ErrorModel.whatprot()], ids=["no-errors", "whatprot"])
+def test_present_identified_absent_not_and_fdr_calibrated(ecoli, half_index, errors):
+    """Whole proteins, half of them absent from the reference (shuffled, so no paralog is left in it either):
+    FDR held, absent reads < 2 % identified."""
+    rng = np.random.default_rng(0)
+    sample = [(r.id, r.sequence if i % 2 == 0 else "".join(rng.permutation(list(r.sequence))))
+              for i, r in enumerate(ecoli[:800])]
+    sim = simulate_reads(sample, known="KCYM", efficiency=0.9, errors=errors, seed=3)
+    ids = identify_reads(sim.reads, half_index, known="KCYM", efficiency=0.9)
+    present = np.array([i % 2 == 0 for i in range(len(sample))])
+    ident = ids.identified()
+    origins = {r.id: (o[0], t.replace("-", "")) for r, o, t in zip(sim.reads, sim.origins, sim.truths)}
+    ev = evaluate_identifications(ids, origins, half_index)
+    assert ident[~present].mean() < 0.02
+    assert ident[present].mean() > (0.95 if errors.is_error_free else 0.8)
+    # ~400 identifications: the observed proportion has a binomial sd of about 0.011 at 0.05
+    assert ev["fdp_at_0.01"] <= 0.02 and ev["fdp_at_0.05"] <= 0.08
+    assert ids.to_dataframe().columns.tolist() == ["read_id", "protein_id", "start", "score", "q_value", "decoy"]
+
+
+def test_shifted_reads_score_close_to_error_free(ecoli, half_index):
+    sample = ecoli[:200:2]
+    clean = identify_reads(simulate_reads(sample, known="KCYM", efficiency=0.9, seed=1).reads, half_index,
+                           known="KCYM", efficiency=0.9)
+    shifted = identify_reads(simulate_reads(sample, known="KCYM", efficiency=0.9, errors=ErrorModel.whatprot(),
+                                            seed=1).reads, half_index, known="KCYM", efficiency=0.9)
+    ok = clean.identified(0.05) & shifted.identified(0.05)  # 100 reads: 1 % FDR needs 100 targets before a decoy
+    assert ok.mean() > 0.8
+    # the same protein at the same start, and at least half the error-free score
+    assert (np.array(clean.protein_ids)[ok] == np.array(shifted.protein_ids)[ok]).mean() > 0.9  # identical copies (insertion elements) tie
+    assert (shifted.start[ok] == 0).mean() > 0.9
+    assert np.median(shifted.score[ok] / clean.score[ok]) > 0.5
