@@ -37,6 +37,7 @@ def write_config(path: Path, outdir: Path, **changes) -> Path:
     config["outdir"] = str(outdir)
     config["pairing"].update(steps=2, threads=1)
     config["sequencing"].update(known_sets=["KCYM", "KCYMRHWST"], max_reads=4, threads=1)
+    config["complexes"].update(iterations=1, max_hits=40, threads=1)
     for dotted, value in changes.items():
         section, key = dotted.split("__")
         config[section][key] = value
@@ -48,7 +49,7 @@ def test_dry_run_of_default_config(tmp_path):
     proc = snakemake("-n", "--config", f"outdir={tmp_path / 'out'}")
     text = proc.stdout + proc.stderr
     for rule in ("inspect_family", "pair_family", "summarize_pairing", "simulate_reads", "predict_reads",
-                 "summarize_sequencing"):
+                 "summarize_sequencing", "complex_msa", "pair_complex"):
         assert rule in text, rule
 
 
@@ -63,6 +64,7 @@ def test_lint_is_clean():
         ({"pairing__steps": 0}, "steps"),
         ({"pairing__method": "magic"}, "magic"),
         ({"sequencing__known_sets": ["KCZ"]}, "KCZ"),
+        ({"complexes__engine": "blast"}, "blast"),
     ],
 )
 def test_schema_rejects_bad_config(tmp_path, change, expected):
@@ -97,6 +99,38 @@ def test_tiny_run_writes_every_result(tiny_run):
     assert sorted(seq["name"]) == ["KCYM", "KCYMRHWST"]
     assert [set(k) for k in seq["known"]] == [set(n) for n in seq["name"]]  # reports store the known set sorted
     assert seq["accuracy_masked"].between(0, 1).all()
+
+
+def test_complexes_chain_query_to_structure_inputs(tiny_run):
+    """Query sequences -> one A3M per chain with species -> pairing -> ColabFold paired A3M, offline, bundled data."""
+    _, out = tiny_run
+    base = out / "complexes" / "envz_ompr"
+    from protlm.io import read_a3m
+
+    chains = [read_a3m(base / f"chain{k}.a3m") for k in (1, 2)]
+    assert [c.n_columns for c in chains] == [450, 239]  # EnvZ, OmpR
+    assert all(1 < c.n_sequences <= 41 for c in chains)
+    import json
+
+    report = json.loads((base / "pairing" / "report.json").read_text())
+    assert report["options"]["species_key"] == "os" and report["method"] == "mi-ipa"
+    assert report["n_species"] >= 2 and report["data"]["n_no_key_left"] == 0  # E. coli K-12 and others by OS= name
+    assert (base / "pairing" / "paired.a3m").read_text().startswith("#450,239\t")
+
+
+def test_complexes_from_inline_sequences(tmp_path):
+    from protlm.io import iter_fasta
+
+    queries = [r.sequence for r in iter_fasta(ROOT / "data/envz_ompr.fasta")]
+    cfg = write_config(tmp_path / "inline.yaml", tmp_path / "out", pairing__enabled=False, sequencing__enabled=False)
+    config = yaml.safe_load(cfg.read_text())
+    config["complexes"]["queries"] = {"mine": {"sequences": queries, "database": "data/hk_rr_uniprot.fasta.gz",
+                                               "species_key": "os"}}
+    cfg.write_text(yaml.safe_dump(config))
+    snakemake("--configfile", str(cfg))
+    text = (tmp_path / "out/complexes/mine/chain2.a3m").read_text()
+    assert text.startswith(">mine_chain2\n" + queries[1] + "\n")
+    assert (tmp_path / "out/complexes/mine/pairing/pairs.tsv").stat().st_size > 0
 
 
 def test_rerun_does_nothing(tiny_run):

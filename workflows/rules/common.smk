@@ -1,4 +1,4 @@
-# Helpers shared by the pairing and sequencing rules.
+# Helpers shared by the pairing, sequencing and complexes rules.
 
 
 def pairing_families():
@@ -19,6 +19,7 @@ def all_targets():
         targets += [f"{OUT}/pairing/summary.tsv", f"{OUT}/pairing/summary.png"]
     if known_sets():
         targets += [f"{OUT}/sequencing/summary.tsv", f"{OUT}/sequencing/summary.png"]
+    targets += complex_targets()
     return targets
 
 
@@ -64,3 +65,34 @@ def sequencing_inputs(wildcards):
     if config["sequencing"].get("reference"):
         inputs["reference"] = config["sequencing"]["reference"]
     return inputs
+
+
+def complex_names():
+    section = config.get("complexes", {})
+    if not section.get("enabled", False):
+        return []
+    return list(section["queries"])
+
+
+def complex_targets():
+    return [f"{OUT}/complexes/{name}/pairing/report.json" for name in complex_names()]
+
+
+def complex_entry(wildcards):
+    return config["complexes"]["queries"][wildcards.complex]
+
+
+def complex_query_file(wildcards):
+    entry = complex_entry(wildcards)
+    return entry["fasta"] if entry.get("fasta") else f"{OUT}/complexes/{wildcards.complex}/queries.fasta"
+
+
+def complex_fasta_text(wildcards):
+    """The two inline query sequences as FASTA text for printf (chain1, chain2)."""
+    seqs = complex_entry(wildcards)["sequences"]
+    return "".join(f">{wildcards.complex}_chain{k}\\n{s}\\n" for k, s in enumerate(seqs, 1))
+
+
+def complex_max_hits_option(wildcards):
+    n = config["complexes"].get("max_hits")
+    return f"--max-hits {n}" if n else ""
