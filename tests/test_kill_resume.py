@@ -1,0 +1,97 @@
+"""Kills lose nothing (issue 16, item 2): SIGKILL a training command midway, rerun the same command, and the
+result equals an uninterrupted run's, bit for bit (both trainings are seeded and checkpoint their random states).
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+PROTLM = str(Path(sys.executable).parent / "protlm")
+
+
+def _kill_when(cmd, watch: Path, timeout: float = 240) -> bool:
+    """Run ``cmd``; SIGKILL it as soon as ``watch`` exists.  False if it ended (or timed out) first."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if watch.exists():
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return False
+
+
+def _run(cmd):
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def _same_tensors(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def malg_small(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("malg")
+    for name in ("malg", "malk"):
+        records = data(f"pairing/{name}.fasta").read_text().split(">")[1:41]
+        (out / f"{name}.fasta").write_text("".join(">" + r for r in records))
+    return out / "malg.fasta", out / "malk.fasta"
+
+
+@pytest.mark.slow
+def test_train_pair_model_killed_and_rerun_equals_uninterrupted(malg_small, tmp_path):
+    left, right = malg_small
+
+    def cmd(out):
+        return [PROTLM, "train-pair-model", str(left), str(right), "-o", str(out), "--species-key", "field:_:-1",
+                "--layers", "1", "--embed-dim", "16", "--heads", "2", "--depth", "8", "--steps", "40",
+                "--val-every", "10", "--val-fraction", "0.3", "--threads", "1"]
+
+    killed = tmp_path / "killed"
+    assert _kill_when(cmd(killed), killed / "state.pt"), "the run ended before its first checkpoint"
+    assert not (killed / "report.json").exists()
+    _run(cmd(killed))  # the same command resumes
+    _run(cmd(tmp_path / "whole"))
+    a = torch.load(killed / "state.pt", map_location="cpu", weights_only=False)
+    b = torch.load(tmp_path / "whole" / "state.pt", map_location="cpu", weights_only=False)
+    assert a["step"] == b["step"] == 40
+    assert _same_tensors(a["model"], b["model"])
+    assert (killed / "model.pt").read_bytes() == (tmp_path / "whole" / "model.pt").read_bytes()
+
+
+@pytest.mark.slow
+def test_train_sequencer_killed_and_rerun_equals_uninterrupted(data, tmp_path):
+    from protlm.io import iter_fasta, write_fasta
+
+    proteins = tmp_path / "proteins.fasta"
+    write_fasta(list(itertools.islice(iter_fasta(data("proteomes/ecoli_k12_UP000000625.fasta")), 60)), proteins)
+
+    def cmd(out):
+        return [PROTLM, "train-sequencer", str(proteins), "-o", str(out), "--d-model", "16", "--layers", "1",
+                "--heads", "2", "--d-ff", "32", "--max-len", "64", "--batch-size", "4", "--max-steps", "60",
+                "--eval-every", "10", "--valid-fraction", "0.2", "--test-fraction", "0.1", "--threads", "1"]
+
+    killed = tmp_path / "killed"
+    assert _kill_when(cmd(killed), killed / "checkpoint.pt"), "the run ended before its first checkpoint"
+    assert not (killed / "report.json").exists()
+    _run(cmd(killed))
+    _run(cmd(tmp_path / "whole"))
+    a = torch.load(killed / "checkpoint.pt", map_location="cpu", weights_only=False)
+    b = torch.load(tmp_path / "whole" / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert a["state"]["step"] == b["state"]["step"] == 60
+    assert _same_tensors(a["model"], b["model"])
