@@ -1,0 +1,166 @@
+"""Identification at 1 % FDR (issue 19): identified fraction, observed FDR, oracle ceiling and throughput.
+
+    python benchmarks/identification.py            # writes benchmarks/results/identification.{json,md}
+
+Reads (e = 0.9): whole proteins and tryptic peptides (>= 6 residues), KCYM and KCYMRHWST, without errors and
+with Whatprot-like errors (``ErrorModel.whatprot()``: Edman failure 0.06, false detection 0.01).
+References: (a) the E. coli proteome, reads of 400 of its proteins; (b) 400 proteins of the 20k UniProt
+sample searched against the rest of the sample without them and their near-identical relatives (>= 50 % of
+5-mers shared), so no read's protein is in the reference.  The oracle ceiling is the fraction of reads
+whose error-free label pattern (every known-type residue shown) occurs in the reference only in windows
+holding the read's own residues.  Throughput: protlm's identification against the 20k sample, with the
+previous search (``search_reads``) on the same reads as the in-run baseline.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import ROOT, Clock, provenance, rel  # noqa: E402
+from sequencing_reference import near_identical  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "proteomes"
+N = 400
+
+
+def label_codes(seq_codes, known):
+    """Label pattern per residue code: index in ``known`` or len(known); separators len(known) + 1."""
+    from protlm.sequencing.alphabet import AMINO_ACIDS
+    from protlm.sequencing.index import SEPARATOR
+
+    lut = np.full(SEPARATOR + 1, len(known), dtype=np.uint64)
+    for j, a in enumerate(known):
+        lut[AMINO_ACIDS.index(a)] = j
+    lut[SEPARATOR] = len(known) + 1
+    return lut[seq_codes] + np.uint64(1)
+
+
+def oracle_ceiling(index, truths, known):
+    """Fraction of residue strings whose label pattern occurs in the index only over those same residues."""
+    from protlm.sequencing.alphabet import AMINO_ACIDS
+
+    lab = label_codes(index.residues, known)
+    base = np.uint64(1_000_003)
+    n = len(lab)
+    powers = np.cumprod(np.full(n, base, dtype=np.uint64))  # base^(i+1), wrapping
+    prefix = np.concatenate([[np.uint64(0)], np.cumsum(lab * powers)])  # sum lab_i base^(i+1)
+    enc = {a: i for i, a in enumerate(AMINO_ACIDS)}
+    ok = 0
+    np.seterr(over="ignore")  # hashes wrap modulo 2**64 on purpose
+    by_len = {}
+    for t in truths:
+        by_len.setdefault(min(len(t), 40), []).append(t)
+    for L, group in by_len.items():
+        # hash of window [i, i+L) scaled to base^(n)... compare h_i * base^(n - i) instead of dividing
+        win = (prefix[L:] - prefix[:-L]) * powers[::-1][: n - L + 1]
+        order = np.argsort(win)
+        sw = win[order]
+        for t in group:
+            codes = np.array([enc.get(a, 20) for a in t], dtype=np.int64)
+            lt = label_codes(codes, known)
+            h = (np.cumsum(lt[:L] * powers[:L])[-1]) * powers[n - 1]
+            lo, hi = np.searchsorted(sw, h, "left"), np.searchsorted(sw, h, "right")
+            starts = order[lo:hi]
+            good = len(starts) > 0
+            for s in starts:
+                if len(t) > L:  # verify the whole pattern beyond the hashed prefix
+                    if s + len(t) > n or not np.array_equal(label_codes(index.residues[s: s + len(t)], known), lt):
+                        continue
+                window = "".join((AMINO_ACIDS + "XX")[c] for c in index.residues[s: s + len(t)])
+                if window != t:
+                    good = False
+                    break
+            ok += good
+    return ok / max(len(truths), 1)
+
+
+def run_row(index, proteins, *, known, fragment, errors, name):
+    from protlm.sequencing.evaluate import evaluate_identifications
+    from protlm.sequencing.identify import identify_reads
+    from protlm.sequencing.simulate import simulate_reads
+
+    sim = simulate_reads(proteins, known=known, efficiency=0.9, fragment=fragment, min_length=6, errors=errors, seed=0)
+    t0 = time.perf_counter()
+    ids = identify_reads(sim.reads, index, known=known, efficiency=0.9)
+    sec = time.perf_counter() - t0
+    origins = {r.id: (o[0], t.replace("-", "")) for r, o, t in zip(sim.reads, sim.origins, sim.truths)}
+    ev = evaluate_identifications(ids, origins, index)
+    clean = [t.replace("-", "") for t in sim.truths]
+    ceiling = oracle_ceiling(index, clean, known) if name.startswith("(a)") else 0.0
+    ident = ev["identified_at_0.01"] / len(sim)
+    return {"reference": name, "reads": "protein" if fragment is None else fragment, "known": known,
+            "errors": "whatprot" if not errors.is_error_free else "none", "n_reads": len(sim),
+            "identified_at_1pct": round(ident, 4), "observed_fdp_at_0.01": round(ev["fdp_at_0.01"], 4),
+            "observed_fdp_at_0.05": round(ev["fdp_at_0.05"], 4), "oracle_ceiling": round(ceiling, 4),
+            "identified_over_ceiling": round(ident / ceiling, 3) if ceiling else None,
+            "reads_per_second": round(len(sim) / sec, 1)}
+
+
+def main(argv=None):
+    from protlm.io import iter_fasta
+    from protlm.sequencing.error_model import ErrorModel
+    from protlm.sequencing.index import build_index
+    from protlm.sequencing.identify import identify_reads
+    from protlm.sequencing.reference import search_reads
+    from protlm.sequencing.simulate import simulate_reads
+
+    clock = Clock()
+    rng = np.random.default_rng(0)
+    ecoli = list(iter_fasta(DATA / "ecoli_k12_UP000000625.fasta"))
+    ecoli_index = build_index(DATA / "ecoli_k12_UP000000625.fasta")
+    sample = list(iter_fasta(DATA / "uniprot_sample_20k.fasta.gz"))
+    picked = [ecoli[i] for i in rng.choice(len(ecoli), N, replace=False)]
+    held = set(rng.choice(len(sample), N, replace=False).tolist())
+    queries = [sample[i] for i in sorted(held)]
+    rest = [r for i, r in enumerate(sample) if i not in held]
+    drop = near_identical([q.sequence for q in queries], [r.sequence for r in rest])
+    rest = [r for j, r in enumerate(rest) if j not in drop]
+    t0 = time.perf_counter()
+    big = build_index(io.StringIO("".join(f">{r.id}\n{r.sequence}\n" for r in rest)))
+    index_seconds = time.perf_counter() - t0
+    rows = []
+    for known in ("KCYM", "KCYMRHWST"):
+        for fragment in (None, "tryptic"):
+            for errors in (ErrorModel(), ErrorModel.whatprot()):
+                rows.append(run_row(ecoli_index, picked, known=known, fragment=fragment, errors=errors,
+                                    name="(a) E. coli proteome"))
+                rows.append(run_row(big, queries, known=known, fragment=fragment, errors=errors,
+                                    name="(b) held-out vs 20k sample"))
+                print(rows[-2], rows[-1], flush=True)
+    # throughput on the 20k-sample reference: 1,000 whole-protein reads with errors, identification vs the old search
+    sim = simulate_reads(queries[:250] + picked[:750], known="KCYM", efficiency=0.9, errors=ErrorModel.whatprot(), seed=1)
+    t0 = time.perf_counter()
+    identify_reads(sim.reads, big, known="KCYM", efficiency=0.9)
+    t_new = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    search_reads(sim.reads, big, known="KCYM", efficiency=0.9)
+    t_old = time.perf_counter() - t0
+    speed = {"reads": len(sim), "reference_residues": big.n_residues, "reference_sequences": big.n_sequences,
+             "index_build_seconds": round(index_seconds, 2),
+             "identify_reads_per_second": round(len(sim) / t_new, 1),
+             "baseline_search_reads_per_second": round(len(sim) / t_old, 1),
+             "projected_minutes_for_1e6_reads": round(1e6 / (len(sim) / t_new) / 60, 1)}
+    report = {**provenance(__file__, argv, clock), "data": [rel(DATA / "ecoli_k12_UP000000625.fasta"),
+                                                            rel(DATA / "uniprot_sample_20k.fasta.gz")],
+              "rows": rows, "throughput": speed, "whatprot": "not run (see README)"}
+    out = ROOT / "benchmarks" / "results"
+    (out / "identification.json").write_text(json.dumps(report, indent=1))
+    cols = ["reference", "reads", "known", "errors", "n_reads", "identified_at_1pct", "observed_fdp_at_0.01",
+            "oracle_ceiling", "identified_over_ceiling", "reads_per_second"]
+    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    md.append("")
+    md.append(f"Throughput (20k-sample reference, {len(sim)} whole-protein KCYM reads with errors): {speed}")
+    (out / "identification.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
