@@ -77,10 +77,19 @@ def summarize_sequencing(reports, *, names=None):
 
     def row(r):
         opts = r.get("options", {})
+        split = r.get("evaluation_by_identification") or {}
+        ide = r.get("identification_evaluation") or {}
         return {
             "known": opts.get("known", r.get("known")),
             "efficiency": opts.get("efficiency", r.get("efficiency")),
             "n_reads": r.get("n_reads"),
+            # with a reference: reads identified at 1 % FDR, and masked accuracy of identified reads,
+            # of the rest and of the model alone on all reads
+            "identified_at_1pct_fdr": split.get("reads_identified"),
+            "observed_fdp_at_0.01": ide.get("fdp_at_0.01"),
+            "accuracy_masked_identified": split.get("accuracy_masked_identified"),
+            "accuracy_masked_rest": split.get("accuracy_masked_unidentified"),
+            "accuracy_masked_model_alone": split.get("accuracy_masked_model_alone"),
             "accuracy_masked": r.get("accuracy_masked"),
             "accuracy_masked_per_read": r.get("accuracy_masked_per_read"),
             "accuracy_all": r.get("accuracy_all"),

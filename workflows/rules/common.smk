@@ -52,6 +52,12 @@ def reference_option(wildcards):
     return f"--reference {ref}" if ref else ""
 
 
+def errors_option(wildcards):
+    seq = config["sequencing"]
+    cycles = seq.get("cycles")
+    return f"--errors {seq.get('errors') or 'none'}" + (f" --cycles {cycles}" if cycles else "")
+
+
 def max_reads_option(wildcards):
     n = config["sequencing"].get("max_reads")
     return f"--max-reads {n}" if n else ""

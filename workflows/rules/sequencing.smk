@@ -1,4 +1,5 @@
-# Sequencing chain: simulate partial reads per known set, reconstruct them, summarise across known sets.
+# Sequencing chain: simulate partial reads per known set (with the configured read errors), identify them
+# against the reference at 1 % FDR and reconstruct them, summarise across known sets.
 
 
 rule simulate_reads:
@@ -14,13 +15,14 @@ rule simulate_reads:
         seed=config["sequencing"]["seed"],
         fragment=config["sequencing"].get("fragment") or "none",
         max_reads=max_reads_option,
+        errors=errors_option,
     threads: 1
     conda:
         "../envs/protlm.yaml"
     shell:
         "protlm simulate {input} -o {output.reads} --truth-out {output.truth}"
         " --known {wildcards.known} --efficiency {params.efficiency} --fragment {params.fragment}"
-        " --seed {params.seed} {params.max_reads} --overwrite 2> {log}"
+        " --seed {params.seed} {params.max_reads} {params.errors} --overwrite 2> {log}"
 
 
 rule predict_reads:
