@@ -30,7 +30,7 @@ demo: $(STAMP)
 	@echo "Results in results/:"
 	@echo "  pairing:    results/pairing/summary.tsv, summary.png; per family pair results/pairing/<family>/{pairs.tsv,paired.a3m,report.json,pairing.png}"
 	@echo "  sequencing: results/sequencing/summary.tsv, summary.png; per known set results/sequencing/<known>/prediction/{predictions.fasta,positions.tsv,report.json,confusion.png,calibration.png}"
-	@echo "  complexes:  per complex results/complexes/<name>/{chain1.a3m,chain2.a3m,chain1_hits.tsv,chain2_hits.tsv}, pairing/{pairs.tsv,paired.a3m,report.json}"
+	@echo "  complexes:  per complex results/complexes/<name>/{chain1.a3m,chain2.a3m,chain1_hits.tsv,chain2_hits.tsv}, pairing/{pairs.tsv,paired.a3m,af3_input.json,boltz/,report.json}"
 	@echo "  logs:       results/logs/"
 
 test: $(STAMP)

@@ -116,6 +116,9 @@ def test_complexes_chain_query_to_structure_inputs(tiny_run):
     assert report["options"]["species_key"] == "os" and report["method"] == "mi-ipa"
     assert report["n_species"] >= 2 and report["data"]["n_no_key_left"] == 0  # E. coli K-12 and others by OS= name
     assert (base / "pairing" / "paired.a3m").read_text().startswith("#450,239\t")
+    af3 = json.loads((base / "pairing" / "af3_input.json").read_text())
+    assert len(af3["sequences"]) == 2
+    assert (base / "pairing" / "boltz").is_dir() and any((base / "pairing" / "boltz").iterdir())
 
 
 def test_complexes_from_inline_sequences(tmp_path):

@@ -43,7 +43,8 @@ rule complex_msa:
         " --threads {threads} --overwrite 2> {log}"
 
 
-# TODO(issue 17): add af3_input.json and boltz/ to the outputs once protlm pair writes them.
+# The structure-prediction inputs are protlm pair's: paired.a3m (ColabFold), af3_input.json
+# (AlphaFold 3), boltz/ (Boltz YAML + per-chain CSV MSAs).
 rule pair_complex:
     input:
         left=f"{OUT}/complexes/{{complex}}/chain1.a3m",
@@ -51,6 +52,8 @@ rule pair_complex:
     output:
         pairs=f"{OUT}/complexes/{{complex}}/pairing/pairs.tsv",
         a3m=f"{OUT}/complexes/{{complex}}/pairing/paired.a3m",
+        af3=f"{OUT}/complexes/{{complex}}/pairing/af3_input.json",
+        boltz=directory(f"{OUT}/complexes/{{complex}}/pairing/boltz"),
         report=f"{OUT}/complexes/{{complex}}/pairing/report.json",
     log:
         f"{OUT}/logs/pair_complex_{{complex}}.log",
