@@ -36,6 +36,11 @@ _BZ2_MAGIC = b"BZh"
 def display_name(source) -> str:
     """Name of ``source`` for messages: the path, ``<stdin>`` or ``<handle>``.
 
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        What a reader was given.
+
     Examples
     --------
     >>> display_name("data/x.a3m")

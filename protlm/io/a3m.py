@@ -29,6 +29,11 @@ _ANNOTATION_IDS = ("ss_dssp", "ss_pred", "ss_conf", "sa_dssp", "Consensus")
 def is_annotation_row(record_id: str) -> bool:
     """True for HH-suite annotation rows (``ss_dssp``, ``ss_pred``, ..., ``hhconsensus``'s ``NAME_consensus``), which are not sequences.
 
+    Parameters
+    ----------
+    record_id : str
+        The row's identifier.
+
     Examples
     --------
     >>> is_annotation_row("ss_pred"), is_annotation_row("1abc_A_consensus"), is_annotation_row("sp|P1|X")

@@ -122,6 +122,13 @@ def _check_creatable(path: Path) -> None:
 def check_output_file(path, *, overwrite: bool = False) -> Path:
     """Check an output file before any work: absent (or ``overwrite``), not a folder, and writable.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file a command will write.
+    overwrite : bool
+        Whether an existing file may be replaced.
+
     Nothing is created.
 
     Raises

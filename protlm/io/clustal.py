@@ -18,6 +18,13 @@ __all__ = ["read_clustal"]
 def read_clustal(source, *, species_key=None) -> MSA:
     """Read a Clustal alignment.
 
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
+    species_key : str or callable, optional
+        How rows get their species (see :func:`protlm.io.species.species_key`).
+
     Raises
     ------
     ClustalFormatError

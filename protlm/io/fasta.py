@@ -322,6 +322,11 @@ def _line_offset(body: str, seq_pos: int) -> int:
 def read_fasta(source) -> list[FastaRecord]:
     """Read all records of a FASTA file (see :func:`iter_fasta`).
 
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
+
     Examples
     --------
     >>> import io
@@ -333,6 +338,13 @@ def read_fasta(source) -> list[FastaRecord]:
 
 def format_fasta(record, *, width: int | None = None) -> str:
     """One record as FASTA text ending in a newline.
+
+    Parameters
+    ----------
+    record : FastaRecord
+        Anything with ``description`` and ``sequence`` attributes.
+    width : int, optional
+        Wrap sequence lines at this width; ``None`` writes one line.
 
     Examples
     --------

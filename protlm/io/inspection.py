@@ -51,9 +51,11 @@ class FileReport:
     header: str | None = None
 
     def to_dict(self) -> dict:
+        """The report as a JSON-ready dict (what ``protlm inspect --json`` prints)."""
         return asdict(self)
 
     def to_dataframe(self):
+        """The report as a one-row :class:`pandas.DataFrame`."""
         import pandas as pd
 
         return pd.DataFrame([self.to_dict()])

@@ -135,10 +135,12 @@ class MSA:
     # -- basic properties --------------------------------------------------
     @property
     def n_sequences(self) -> int:
+        """Number of rows."""
         return int(self.array.shape[0])
 
     @property
     def n_columns(self) -> int:
+        """Number of match columns (insert columns not counted)."""
         return int(self.array.shape[1])
 
     @property
@@ -305,6 +307,7 @@ class MSA:
 
     @property
     def has_insertions(self) -> bool:
+        """Whether the rows still hold insert columns (A2M style, lowercase and ``.``)."""
         return bool(self.insertion_columns.any())
 
     def drop_insertions(self) -> "MSA":
@@ -469,6 +472,11 @@ def _sniff_text(text: str, name: str, *, complete: bool = True) -> str:
 
 def detect_format(source) -> str:
     """Detect ``"fasta"``, ``"a3m"``, ``"stockholm"`` or ``"clustal"`` from the content.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
 
     Stockholm and Clustal are recognised by their first line, A3M by a
     leading ``#`` line or by lowercase/``.`` insertions in rows of different

@@ -150,6 +150,13 @@ def species_key(spec) -> KeyFunc:
 def apply_species_key(spec, ids: Iterable[str], descriptions: Iterable[str]) -> tuple:
     """Apply ``spec`` to every row; returns a tuple of keys (``None`` where none was found).
 
+    Parameters
+    ----------
+    spec : str or callable
+        A species key (see :func:`species_key`).
+    ids, descriptions : iterable of str
+        The rows' identifiers and full header lines, in the same order.
+
     Examples
     --------
     >>> apply_species_key("ox", ["a", "b"], ["a OX=9606", "b"])

@@ -149,6 +149,15 @@ def iter_stockholm(source, *, keep_insertions: bool = False) -> Iterator[MSA]:
 def read_stockholm(source, *, keep_insertions: bool = False, species_key=None) -> MSA:
     """The first alignment of a Stockholm file (see :func:`iter_stockholm`).
 
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
+    keep_insertions : bool
+        Keep insert columns (lowercase, ``.`` padding) instead of dropping them.
+    species_key : str or callable, optional
+        How rows get their species (see :func:`protlm.io.species.species_key`).
+
     Examples
     --------
     >>> import io

@@ -43,6 +43,7 @@ class UniProtRecord(NamedTuple):
 
     @property
     def id(self) -> str:
+        """The record's identifier (first word of the header)."""
         return (self.description.split(None, 1) or [""])[0]
 
 
@@ -157,6 +158,11 @@ def _bad_header(text: str) -> FastaFormatError:
 def parse_uniprot_header(description: str) -> UniProtHeader:
     """Parse a UniProtKB header (with or without the leading ``>``).
 
+    Parameters
+    ----------
+    description : str
+        The header line, e.g. ``sp|P69905|HBA_HUMAN Hemoglobin subunit alpha OS=Homo sapiens OX=9606 ...``.
+
     Raises
     ------
     FastaFormatError
@@ -236,6 +242,11 @@ def _parse_general(text: str, db: str, bar: int) -> UniProtHeader:
 def iter_uniprot(source) -> Iterator[UniProtRecord]:
     """Stream a UniProtKB FASTA file with parsed headers.
 
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
+
     Raises
     ------
     FastaFormatError
@@ -257,5 +268,11 @@ def _records_batch(descs, seqs) -> list:
 
 
 def read_uniprot(source) -> list:
-    """All records of :func:`iter_uniprot`."""
+    """All records of :func:`iter_uniprot`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
+    """
     return list(iter_uniprot(source))

@@ -48,11 +48,17 @@ class UniRefRecord:
 
     @property
     def id(self) -> str:
+        """The record's identifier (the cluster id)."""
         return self.header.cluster_id
 
 
 def parse_uniref_header(description: str) -> UniRefHeader:
     """Parse a UniRef FASTA header.
+
+    Parameters
+    ----------
+    description : str
+        The header line, e.g. ``UniRef50_Q9H9K5 Endonuclease n=1 Tax=Homo sapiens TaxID=9606 RepID=...``.
 
     Raises
     ------
@@ -84,6 +90,11 @@ def parse_uniref_header(description: str) -> UniRefHeader:
 
 def iter_uniref(source) -> Iterator[UniRefRecord]:
     """Stream a UniRef FASTA file with parsed headers.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
 
     Examples
     --------
@@ -168,6 +179,11 @@ def _member(elem, rep: bool) -> UniRefMember | None:
 
 def iter_uniref_xml(source) -> Iterator[UniRefEntry]:
     """Stream the entries of a UniRef XML file (plain, gzip or bz2) in constant memory.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
 
     Each ``<entry>`` is turned into a :class:`UniRefEntry` and its element is
     then cleared, so memory does not grow with the file.
@@ -269,5 +285,11 @@ def _entry(elem, name: str, index: int) -> UniRefEntry:
 
 
 def read_uniref_xml(source) -> list:
-    """All entries of :func:`iter_uniref_xml`."""
+    """All entries of :func:`iter_uniref_xml`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, handle or "-"
+        Plain, gzip or bz2 (detected from the first bytes).
+    """
     return list(iter_uniref_xml(source))
