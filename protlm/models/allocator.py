@@ -27,6 +27,11 @@ _M_MMAP_THRESHOLD = -3
 def return_freed_memory(threshold_bytes: int = 1 << 20) -> bool:
     """Serve blocks of at least ``threshold_bytes`` by ``mmap`` so that freeing returns them to the OS.
 
+    Parameters
+    ----------
+    threshold_bytes : int
+        Blocks at least this large are served by ``mmap`` and returned to the OS when freed.
+
     Returns ``True`` when the setting was applied (Linux with glibc), ``False``
     elsewhere (nothing changes).
 

@@ -32,6 +32,11 @@ DEMO_FILE = "malg_malk_demo.pt"
 def is_demo_name(value) -> bool:
     """Whether a ``--weights`` value names the demo model.
 
+    Parameters
+    ----------
+    value : object
+        A ``--weights`` value (anything that is not a string is not a demo name).
+
     Examples
     --------
     >>> is_demo_name("demo"), is_demo_name("MalG-MalK-demo"), is_demo_name("demo.pt")

@@ -92,6 +92,11 @@ def _cpu_flags() -> set:
 def fast_bf16(device) -> bool:
     """Whether ``device`` (a :class:`torch.device`) multiplies bfloat16 matrices natively.
 
+    Parameters
+    ----------
+    device : torch.device
+        The device to ask about.
+
     CPUs: the ``amx_bf16`` flag (Linux ``/proc/cpuinfo``; ``False`` elsewhere).
     CUDA: compute capability 8.0 or more (Ampere, Hopper...).
 
@@ -112,6 +117,13 @@ def fast_bf16(device) -> bool:
 
 def resolve_precision(precision, device) -> str:
     """``"fp32"`` or ``"bf16"`` for ``precision`` in :data:`PRECISIONS` on ``device``.
+
+    Parameters
+    ----------
+    precision : str
+        One of :data:`PRECISIONS` (``"auto"`` chooses by device).
+    device : torch.device
+        The device the model runs on.
 
     Examples
     --------

@@ -63,6 +63,11 @@ ESM2_MAX_LEN = 1024
 def is_esm2_name(name) -> bool:
     """Whether ``name`` names an ESM-2 model (rather than a weights file).
 
+    Parameters
+    ----------
+    name : str or os.PathLike
+        A ``--model``/``--init`` value.
+
     Examples
     --------
     >>> is_esm2_name("esm2_t6_8M_UR50D"), is_esm2_name("weights/best.pt")
@@ -107,6 +112,7 @@ class ESM2Sequencer(nn.Module):
 
     @property
     def config(self) -> dict:
+        """The ESM-2 shape (layers, width, heads, ...) as a dict, as saved in checkpoints."""
         return {"arch": "esm2", "layers": self.esm.num_layers, "embed_dim": self.esm.embed_dim,
                 "heads": self.esm.attention_heads, "token_dropout": self.esm.token_dropout}
 
@@ -149,6 +155,15 @@ class ESM2Sequencer(nn.Module):
 def build_esm2(*, layers: int = 6, embed_dim: int = 320, heads: int = 20, token_dropout: bool = True, seed: int = 0):
     """A randomly initialised ESM-2 (fair-esm's class) wrapped as :class:`ESM2Sequencer`.
 
+    Parameters
+    ----------
+    layers, embed_dim, heads : int
+        The ESM-2 shape (the defaults are ``esm2_t6_8M_UR50D``'s).
+    token_dropout : bool
+        fair-esm's token-dropout rescaling of masked positions.
+    seed : int
+        Seed of the random initialisation.
+
     The defaults are the shape of ``esm2_t6_8M_UR50D``; tests build tiny ones.
     """
     import esm
@@ -163,6 +178,15 @@ def build_esm2(*, layers: int = 6, embed_dim: int = 320, heads: int = 20, token_
 
 def save_esm2_checkpoint(esm_model, path, *, metadata=None) -> Path:
     """Save an :class:`esm.model.esm2.ESM2` in fair-esm's ESM-2 checkpoint format, atomically.
+
+    Parameters
+    ----------
+    esm_model : esm.model.esm2.ESM2
+        The model to save.
+    path : str or os.PathLike
+        Destination file (written atomically).
+    metadata : dict, optional
+        Stored beside the weights.
 
     The file loads with fair-esm's ``esm.pretrained.load_model_and_alphabet_core``
     (under a model name starting with ``esm2``; ``load_model_and_alphabet_local``
@@ -248,6 +272,11 @@ def load_esm2_sequencer(model_name: str = "esm2_t6_8M_UR50D", *, weights=None, d
 def resolve_esm2_init(init) -> ResolvedWeights:
     """The ESM-2 checkpoint to start from: an ESM-2 name (resolved) or a checkpoint file.
 
+    Parameters
+    ----------
+    init : str or os.PathLike
+        An ESM-2 model name or a checkpoint path.
+
     Raises
     ------
     WeightsNotFoundError
@@ -262,6 +291,14 @@ def resolve_esm2_init(init) -> ResolvedWeights:
 
 
 def load_esm2_sequencer_from(init, *, device="cpu") -> ESM2Sequencer:
-    """:func:`load_esm2_sequencer` for an ESM-2 name, a checkpoint file or a :class:`ResolvedWeights`."""
+    """:func:`load_esm2_sequencer` for an ESM-2 name, a checkpoint file or a :class:`ResolvedWeights`.
+
+    Parameters
+    ----------
+    init : str or os.PathLike
+        An ESM-2 model name (resolved like every weights file) or a checkpoint path.
+    device : str or torch.device
+        Where to put the model.
+    """
     resolved = resolve_esm2_init(init)
     return load_esm2_sequencer(resolved.model_name, weights=resolved, device=device)

@@ -65,6 +65,11 @@ def is_torch_file(path) -> bool:
 def load_checkpoint(path) -> dict:
     """Read a fair-esm checkpoint file.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A fair-esm checkpoint (trusted: see :mod:`protlm.models.weights`).
+
     Tries ``torch.load(weights_only=True)`` with :class:`argparse.Namespace`
     allowed first; falls back to ``weights_only=False`` (needed by some fair-esm
     checkpoints under torch >= 2.6).  Only call this on files the user named or
@@ -146,7 +151,13 @@ def load_msa_transformer(weights=None, *, device="cpu", download=None):
 
 
 def freeze(model):
-    """Eval mode (no dropout) and no gradients for the weights; returns ``model``."""
+    """Eval mode (no dropout) and no gradients for the weights; returns ``model``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Changed in place.
+    """
     model.eval()
     model.requires_grad_(False)
     return model
@@ -269,6 +280,15 @@ def save_msa_checkpoint(model, args, path) -> Path:
 def check_msa_limits(model, n_rows: int, n_columns: int, *, what: str = "MSA") -> None:
     """Raise :class:`ModelLimitError` if ``n_rows`` x ``n_columns`` (incl. ``<cls>``) exceeds the model.
 
+    Parameters
+    ----------
+    model : esm.MSATransformer
+        The model whose row and column limits apply.
+    n_rows, n_columns : int
+        Size of the MSA one forward pass would see (``<cls>`` included in the columns).
+    what : str
+        What to call the MSA in the message.
+
     Examples
     --------
     >>> from types import SimpleNamespace
@@ -331,7 +351,15 @@ def onehot_logits(model, onehot, *, precision: str = "fp32"):
 
 @contextlib.contextmanager
 def gradient_checkpointing(model, enabled: bool = True):
-    """Recompute each axial layer's activations in the backward pass (less memory, more time)."""
+    """Recompute each axial layer's activations in the backward pass (less memory, more time).
+
+    Parameters
+    ----------
+    model : esm.MSATransformer
+        Changed in place.
+    enabled : bool
+        Turn checkpointing on (``True``) or off.
+    """
     if not enabled:
         yield model
         return

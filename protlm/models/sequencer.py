@@ -44,6 +44,11 @@ def _shipped_path() -> Path:
 def resolve_sequencer_weights(path=None) -> Path:
     """Find the weights file: ``path`` > ``$PROTLM_SEQUENCER_WEIGHTS`` > the shipped default.
 
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A weights file (``--model``); ``None`` goes on to the variable and the shipped model.
+
     Raises
     ------
     WeightsNotFoundError
@@ -79,7 +84,17 @@ def resolve_sequencer_weights(path=None) -> Path:
 
 
 def save_sequencer(model, path, *, metadata=None) -> None:
-    """Write a :class:`~protlm.sequencing.model.SequencerModel` as a weights file, atomically."""
+    """Write a :class:`~protlm.sequencing.model.SequencerModel` as a weights file, atomically.
+
+    Parameters
+    ----------
+    model : SequencerModel
+        The model to save.
+    path : str or os.PathLike
+        Destination file (written atomically).
+    metadata : dict, optional
+        Options, data and training history stored beside the weights.
+    """
     import torch
 
     from protlm.io.atomic import atomic_write
@@ -130,6 +145,13 @@ def is_sequencer_weights(path) -> bool:
 
 def load_sequencer(path=None, *, device="cpu"):
     """Load a weights file (resolved by :func:`resolve_sequencer_weights`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A weights file; ``None`` resolves it (:func:`resolve_sequencer_weights`).
+    device : str or torch.device
+        Where to put the model.
 
     Returns
     -------

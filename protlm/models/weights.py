@@ -63,6 +63,7 @@ class ModelSpec:
 
     @property
     def url(self) -> str:
+        """Where fair-esm downloads the checkpoint from."""
         return _FAIR_ESM_URL.format(name=self.name)
 
 
