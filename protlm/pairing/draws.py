@@ -60,21 +60,25 @@ class TorchDraws:
         self.generator = torch.Generator().manual_seed(self.seed)
 
     def initial_normals(self, block, n):
+        """``(n, n)`` standard normals (scaled by ``std_init`` for the initial scores). (see :class:`Draws`)"""
         import torch
 
         return torch.randn((n, n), generator=self.generator)
 
     def noise_uniforms(self, iteration, block, n):
+        """``(n, n)`` uniforms in [0, 1) for the Gumbel noise of ``block``. (see :class:`Draws`)"""
         import torch
 
         return torch.rand((n, n), generator=self.generator)
 
     def conjugation(self, iteration, block, n):
+        """Two random permutations of ``range(n)`` (``r0``, ``r1``) for tie-breaking. (see :class:`Draws`)"""
         import torch
 
         return tuple(torch.randperm(n, generator=self.generator) for _ in range(2))
 
     def mask_uniforms(self, iteration, shape):
+        """Uniforms in [0, 1) of ``shape``; a token is masked where ``u < p_mask``. (see :class:`Draws`)"""
         import torch
 
         return torch.rand(tuple(shape), generator=self.generator)
@@ -109,18 +113,22 @@ class RecordedDraws:
         return torch.from_numpy(self.arrays[key].copy())
 
     def initial_normals(self, block, n):
+        """``(n, n)`` standard normals (scaled by ``std_init`` for the initial scores). (see :class:`Draws`)"""
         import torch
 
         return torch.zeros((n, n))
 
     def noise_uniforms(self, iteration, block, n):
+        """``(n, n)`` uniforms in [0, 1) for the Gumbel noise of ``block``. (see :class:`Draws`)"""
         return self._get(f"noise_u_{iteration * self.n_blocks + block}")
 
     def conjugation(self, iteration, block, n):
+        """Two random permutations of ``range(n)`` (``r0``, ``r1``) for tie-breaking. (see :class:`Draws`)"""
         j = iteration * 2 * self.n_blocks + 2 * block
         return self._get(f"randperm_{j}"), self._get(f"randperm_{j + 1}")
 
     def mask_uniforms(self, iteration, shape):
+        """Uniforms in [0, 1) of ``shape``; a token is masked where ``u < p_mask``. (see :class:`Draws`)"""
         u = self._get(f"mask_u_{iteration}")
         return u.reshape(tuple(shape))
 
@@ -142,20 +150,24 @@ class RecordingDraws:
         self.arrays: dict[str, np.ndarray] = {}
 
     def initial_normals(self, block, n):
+        """``(n, n)`` standard normals (scaled by ``std_init`` for the initial scores). (see :class:`Draws`)"""
         return self.inner.initial_normals(block, n)
 
     def noise_uniforms(self, iteration, block, n):
+        """``(n, n)`` uniforms in [0, 1) for the Gumbel noise of ``block``. (see :class:`Draws`)"""
         u = self.inner.noise_uniforms(iteration, block, n)
         self.arrays[f"noise_u_{iteration * self.n_blocks + block}"] = np.asarray(u)
         return u
 
     def conjugation(self, iteration, block, n):
+        """Two random permutations of ``range(n)`` (``r0``, ``r1``) for tie-breaking. (see :class:`Draws`)"""
         r0, r1 = self.inner.conjugation(iteration, block, n)
         j = iteration * 2 * self.n_blocks + 2 * block
         self.arrays[f"randperm_{j}"], self.arrays[f"randperm_{j + 1}"] = np.asarray(r0), np.asarray(r1)
         return r0, r1
 
     def mask_uniforms(self, iteration, shape):
+        """Uniforms in [0, 1) of ``shape``; a token is masked where ``u < p_mask``. (see :class:`Draws`)"""
         u = self.inner.mask_uniforms(iteration, shape)
         self.arrays[f"mask_u_{iteration}"] = np.asarray(u)
         return u

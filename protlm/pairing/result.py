@@ -106,6 +106,7 @@ class PairingResult:
 
     @property
     def n_species(self) -> int:
+        """Number of distinct species among the entries."""
         return len(set(self.species))
 
     def __repr__(self) -> str:
@@ -168,6 +169,11 @@ class PairingResult:
 
 def column_definitions(method: str) -> dict:
     """What each column of ``pairs.tsv`` holds, for a result of ``method`` (recorded in ``report.json``).
+
+    Parameters
+    ----------
+    method : str
+        The method that made the result (``"diffpalm"``, ``"mi-ipa"``, ...).
 
     Examples
     --------

@@ -19,6 +19,11 @@ __all__ = ["group_by_species", "split_species", "sample_species", "sample_depth_
 def group_by_species(species: Sequence) -> dict:
     """Row indices of each species, in order of first appearance.
 
+    Parameters
+    ----------
+    species : sequence
+        One species key per row (``None`` for a row without one).
+
     Rows whose species is ``None`` are left out.
 
     Examples

@@ -25,6 +25,11 @@ _EPS = 1e-20
 def gumbel_noise(uniforms):
     """Standard Gumbel noise ``-log(-log(u + 1e-20) + 1e-20)`` from uniforms in [0, 1).
 
+    Parameters
+    ----------
+    uniforms : torch.Tensor
+        Uniform draws in [0, 1), any shape.
+
     Examples
     --------
     >>> import torch
@@ -47,6 +52,13 @@ def _add_noise(log_alpha, uniforms, noise_factor: float, noise_std: bool):
 
 def log_sinkhorn(log_alpha, n_iter: int = 10):
     """Doubly stochastic matrix by ``n_iter`` log-domain Sinkhorn rounds (rows, then columns).
+
+    Parameters
+    ----------
+    log_alpha : torch.Tensor
+        Square score matrix (log domain).
+    n_iter : int
+        Sinkhorn rounds.
 
     Examples
     --------
@@ -121,6 +133,11 @@ def hungarian(log_alpha, *, uniforms=None, noise_factor: float = 1.0, noise_std:
 def matrix_to_perm(matrix) -> np.ndarray:
     """``perm[q] = p`` for a permutation matrix with ``P[p, q] = 1``.
 
+    Parameters
+    ----------
+    matrix : array-like, shape (n, n)
+        A permutation matrix.
+
     Examples
     --------
     >>> matrix_to_perm(np.array([[0, 1], [1, 0]]))
@@ -132,6 +149,11 @@ def matrix_to_perm(matrix) -> np.ndarray:
 
 def perm_to_matrix(perm) -> np.ndarray:
     """Inverse of :func:`matrix_to_perm` (float32).
+
+    Parameters
+    ----------
+    perm : array-like of int, shape (n,)
+        ``perm[q] = p``.
 
     Examples
     --------
@@ -145,5 +167,13 @@ def perm_to_matrix(perm) -> np.ndarray:
 
 
 def straight_through(hard, soft):
-    """``hard`` in the forward pass, gradients of ``soft`` in the backward pass."""
+    """``hard`` in the forward pass, gradients of ``soft`` in the backward pass.
+
+    Parameters
+    ----------
+    hard : torch.Tensor
+        The hard permutation matrix (forward value).
+    soft : torch.Tensor
+        The soft permutation matrix (gradient path), same shape.
+    """
     return (hard - soft).detach() + soft
