@@ -80,9 +80,11 @@ class ErrorModel:
 
     @property
     def is_error_free(self) -> bool:
+        """Whether the model adds no error at all (no Edman failure, no false detection, no cycle limit)."""
         return self.edman_failure == 0 and self.false_detection == 0 and self.cycles is None
 
     def to_dict(self) -> dict:
+        """The rates as a JSON-ready dict (as recorded in report.json and the reads' sidecar)."""
         return asdict(self)
 
     def apply(self, observed: str, truth: str, known: str, rng) -> tuple[str, str]:

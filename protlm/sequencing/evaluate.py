@@ -86,6 +86,7 @@ class Evaluation:
         }
 
     def expected_calibration_error(self) -> float:
+        """Count-weighted mean gap between confidence and accuracy over the calibration bins."""
         c = self.calibration
         if not c or not sum(c["count"]):
             return float("nan")
@@ -103,6 +104,7 @@ class Evaluation:
                              "n_predicted": self.confusion.sum(axis=0)})
 
     def write(self, path) -> None:
+        """Write :meth:`summary` as JSON to ``path``."""
         from protlm.report import write_json
 
         write_json(path, self.summary())

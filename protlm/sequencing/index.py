@@ -162,6 +162,7 @@ class ReferenceIndex:
 
     @property
     def n_sequences(self) -> int:
+        """Number of reference sequences."""
         return len(self.ids)
 
     @property

@@ -134,11 +134,13 @@ class Prediction:
         return out
 
     def write_fasta(self, path) -> None:
+        """Write the predicted sequences as FASTA (``predictions.fasta``), atomically."""
         from protlm.io import write_fasta
 
         write_fasta(self.to_records(), path)
 
     def write_positions(self, path) -> None:
+        """Write the per-position table (``positions.tsv``), atomically."""
         from protlm.io.atomic import atomic_write
 
         with atomic_write(path) as fh:

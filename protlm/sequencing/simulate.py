@@ -109,6 +109,7 @@ class SimulatedReads:
                 f"known={self.info.get('known')!r}, efficiency={self.info.get('efficiency')})")
 
     def to_dataframe(self):
+        """One row per read: id, read and truth."""
         import pandas as pd
 
         return pd.DataFrame({"read_id": [r.id for r in self.reads], "read": [r.read for r in self.reads],

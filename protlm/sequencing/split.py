@@ -138,6 +138,7 @@ class SplitAssignment:
         return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
     def to_dataframe(self):
+        """One row per sequence: id, split and cluster (the columns of ``split.tsv``)."""
         import pandas as pd
 
         return pd.DataFrame({"id": list(self.ids), "split": list(self.splits), "cluster": self.clusters})

@@ -101,11 +101,13 @@ class TrainingResult:
                 f"stopped={self.stopped!r}, best_path='{self.best_path}')")
 
     def to_dataframe(self):
+        """The validation history, one row per evaluation."""
         import pandas as pd
 
         return pd.DataFrame(self.history)
 
     def write(self, path) -> None:
+        """Write the validation history as TSV to ``path``, atomically."""
         from protlm.io.atomic import atomic_write
 
         with atomic_write(path) as fh:
