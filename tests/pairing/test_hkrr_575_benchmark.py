@@ -43,7 +43,7 @@ def test_code_digest_follows_the_code(bench, tmp_path, monkeypatch):
     assert bench.code_digest(["a.py"]) != before
 
 
-def test_refuses_to_write_from_uncommitted_code(bench, tmp_path, monkeypatch):
+def test_refuses_to_write_from_uncommitted_code(bench, tmp_path, monkeypatch, shared_data):
     monkeypatch.setattr(bench, "git_state", lambda files: ("0" * 40, ["protlm/pairing/mi_ipa.py"]))
     monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
     out = tmp_path / "r.json"
@@ -57,7 +57,7 @@ def test_refuses_to_write_from_uncommitted_code(bench, tmp_path, monkeypatch):
     assert "/" not in report["data"][:1] and "benchmarks/hkrr_575.py" in report["code_files"]
 
 
-def test_cache_is_reused_only_by_the_same_code_and_commit(bench, tmp_path, monkeypatch):
+def test_cache_is_reused_only_by_the_same_code_and_commit(bench, tmp_path, monkeypatch, shared_data):
     monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
     monkeypatch.setattr(bench, "git_state", lambda files: ("a" * 40, []))
     out = tmp_path / "r.json"
