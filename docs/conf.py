@@ -67,7 +67,6 @@ suppress_warnings = ["mystnb.unknown_mime_type"]
 
 # the tutorials run protlm on the bundled data; they find the repository through this variable
 os.environ["PROTLM_REPO"] = str(ROOT)
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def _owners(modules):

@@ -42,8 +42,8 @@ def public_objects(module: ModuleType) -> list[tuple[str, object]]:
             if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
             and getattr(obj, "__module__", None) == module.__name__
         ]
-    return [(name, getattr(module, name)) for name in names
-            if inspect.isfunction(getattr(module, name)) or inspect.isclass(getattr(module, name))]
+    objects = [(name, getattr(module, name, None)) for name in names]
+    return [(name, obj) for name, obj in objects if inspect.isfunction(obj) or inspect.isclass(obj)]
 
 
 def public_members(cls: type) -> list[tuple[str, object]]:
