@@ -62,9 +62,24 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "af3_input.json", "boltz",
               help="af3_input.json: unpaired = the paired rows lined up in unpairedMsa, pairedMsa empty (what "
                    "AlphaFold 3's docs advise for MSAs paired elsewhere; run AF3 with --resolve_msa_overlaps=false); "
                    "paired = pairs in pairedMsa, the other rows in unpairedMsa.")
+@click.option("--context", "context", nargs=2, default=None, type=click.Path(exists=True, dir_okay=False),
+              metavar="CTX_LEFT CTX_RIGHT",
+              help="Correctly paired MSAs of other species (same columns as LEFT and RIGHT), row i with row i unless "
+                   "--context-pairs: MI-IPA's initial training set, the entropy bootstrap's fixed statistics, "
+                   "DiffPALM's context rows (the paper's known pairs). Not for diffpass or random.")
+@click.option("--context-pairs", type=click.Path(exists=True, dir_okay=False), default=None, metavar="TSV",
+              help="Pairs of the --context MSAs: left_id<TAB>right_id per line (optional header left_id, right_id).")
+@click.option("--known-pairs", type=click.Path(exists=True, dir_okay=False), default=None, metavar="TSV",
+              help="Pairs fixed inside the input (left_id<TAB>right_id, each within one shared species): kept as "
+                   "given, never reassigned; training pairs for MI-IPA, fixed for the others.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None,
+              help="Cap the paired-MSA rows (max(left, right) sequences per species): species are kept in order of "
+                   "identity to the queries while they fit; the others stay unpaired rows. Default: no cap.")
 @click.option("--exclude", default=None, help="Regular expression: rows whose header matches are left out (e.g. _DUMMY).")
 @click.option("--max-depth", type=click.IntRange(min=2), default=None,
-              help="Rows per forward pass (species are grouped into sub-MSAs, never truncated). Default: set by free memory, at most 1024.")
+              help="DiffPALM rows per forward pass, context rows included (species are grouped into sub-MSAs, never "
+                   "truncated). Default: set by the model and the device's total memory (never the free memory, so "
+                   "every run makes the same plan), at most 1024.")
 @click.option("--checkpointing", is_flag=True, help="Gradient checkpointing: less memory, more time.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="DiffPALM's model arithmetic: auto = bf16 on CPUs with AMX-BF16 and CUDA GPUs of compute "
@@ -72,8 +87,8 @@ OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "af3_input.json", "boltz",
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="torch CPU threads.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
-         species_key, taxonomy, query_left, query_right, af3_layout, exclude, max_depth, checkpointing, precision,
-         threads, overwrite):
+         species_key, taxonomy, query_left, query_right, af3_layout, context, context_pairs, known_pairs, max_rows,
+         exclude, max_depth, checkpointing, precision, threads, overwrite):
     """Pair the sequences of LEFT with those of RIGHT inside each species.
 
     LEFT and RIGHT are MSAs (FASTA, A3M, Stockholm, Clustal; gzip/bz2 fine; -
@@ -81,7 +96,9 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     concatenation with --split-at.  Besides the pairs, OUTDIR receives the
     paired MSA for ColabFold (paired.a3m), AlphaFold 3 (af3_input.json) and
     Boltz (boltz/complex.yaml, boltz/A.csv, boltz/B.csv; run boltz from inside
-    boltz/).
+    boltz/).  Species with one sequence on each side (orthologs) are paired
+    directly; only species with paralogs go to the method.  A killed DiffPALM
+    run resumes from its finished sub-MSAs (kept in OUTDIR/.partial/).
     """
     from pathlib import Path
 
@@ -92,22 +109,35 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     started = time.monotonic()
     report = base_report(command="pair", options={}, seed=seed, device=device)
     check_paired_layout(right, split_at)
+    from protlm.errors import PairingInputError
+
+    if context_pairs is not None and context is None:
+        raise PairingInputError("--context-pairs names the pairs of context MSAs: give them with --context CTX_LEFT CTX_RIGHT")
+    if context is not None and method in ("diffpass", "random"):
+        raise PairingInputError(f"--context: --method {method} cannot use context pairs; use mi-ipa, entropy-bootstrap "
+                                "or diffpalm")
     if method == "diffpass":  # fail before reading anything when the optional extra is missing
         from protlm.pairing.diffpass import _import_diffpass
 
         _import_diffpass()
     out = prepare_outdir(outdir, overwrite=overwrite, expected=OUTPUTS)
     paired = read_paired_families(left, right, split_at=split_at, species_key=species_key, truth=truth,
-                                  exclude=exclude, taxonomy=list(taxonomy) or None)
-    log.info("%r", paired)
+                                  exclude=exclude, taxonomy=list(taxonomy) or None, context=context,
+                                  context_pairs=context_pairs, known_pairs=known_pairs)
     from protlm.pairing.export import query_rows
 
     query = query_rows(paired, query_left=query_left, query_right=query_right)
+    if max_rows is not None:
+        paired = paired.cap_rows(max_rows, query=query)
+    log.info("%r", paired)
+    fixed = {"known_pairs": paired.known_pairs, "context": paired.context}
     options = {
         "method": method, "runs": runs, "steps": steps, "preset": preset, "seed": seed, "device": device,
         "truth": truth, "species_key": species_key, "exclude": exclude, "max_depth": max_depth,
         "checkpointing": checkpointing, "precision": precision, "split_at": split_at, "weights": weights,
         "taxonomy": list(taxonomy), "query_left": query_left, "query_right": query_right, "af3_layout": af3_layout,
+        "context": list(context) if context else None, "context_pairs": context_pairs, "known_pairs": known_pairs,
+        "max_rows": max_rows,
     }
     report["options"] = options
     extra = {}
@@ -115,7 +145,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
         result, extra, device = _run_diffpalm(paired, weights=weights, download=not no_download, runs=runs,
                                               steps=steps, seed=seed, preset=preset, device=device,
                                               max_depth=max_depth, checkpointing=checkpointing, threads=threads,
-                                              precision=precision)
+                                              precision=precision, checkpoint_dir=Path(out) / ".partial", **fixed)
     else:
         from protlm.cli._progress import progress_callback
 
@@ -123,17 +153,17 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
             from protlm.pairing.mi_ipa import pair_mi_ipa
 
             with progress_callback(desc="mi-ipa", unit="round") as cb:
-                result = pair_mi_ipa(paired, seed=seed, callback=cb)
+                result = pair_mi_ipa(paired, seed=seed, callback=cb, **fixed)
         elif method == "entropy-bootstrap":
             from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
 
             with progress_callback(desc="entropy-bootstrap", unit="it") as cb:
-                result = pair_entropy_bootstrap(paired, seed=seed, callback=cb)
+                result = pair_entropy_bootstrap(paired, seed=seed, callback=cb, **fixed)
         elif method == "diffpass":
             from protlm.pairing.diffpass import pair_diffpass
 
             with progress_callback(desc="diffpass", unit="it") as cb:
-                result = pair_diffpass(paired, seed=seed, device=device, callback=cb)
+                result = pair_diffpass(paired, seed=seed, device=device, callback=cb, known_pairs=paired.known_pairs)
         else:
             from protlm.pairing.random_pairing import pair_random
 
@@ -147,6 +177,20 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     click.echo(summary)
     if paired.taxonomy is not None:
         click.echo(_coverage_line(paired.taxonomy))
+    click.echo(_routes_line(result.info.get("routes"), result.method, paired))
+
+
+def _routes_line(routes, method, paired) -> str:
+    """One line: how many pairs came from each route (orthologs, known pairs, the method), and the context used."""
+    if not routes:
+        return f"pairs: all from {method}"
+    line = (f"pairs: {routes['orthologs']} orthologs paired directly, {routes['known_pairs']} known pairs, "
+            f"{routes['optimised']} by {method}")
+    if routes.get("context_pairs"):
+        line += f"; {routes['context_pairs']} context pairs used"
+    if paired.n_capped_species:
+        line += f"; --max-rows left out {paired.n_capped_species} species ({paired.n_capped_rows} rows)"
+    return line
 
 
 def _coverage_line(taxonomy) -> str:
@@ -161,7 +205,7 @@ def _coverage_line(taxonomy) -> str:
 
 
 def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, checkpointing, threads,
-                  precision):
+                  precision, checkpoint_dir, known_pairs, context):
     from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
     from protlm.models.weights import MSA_MODEL_NAME, resolve_weights
     from protlm.pairing.diffpalm import plan_sub_msas
@@ -181,7 +225,8 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
         )
     if max_depth is not None and max_depth > MAX_ROWS:
         raise ModelLimitError(f"--max-depth {max_depth}: the MSA Transformer takes at most {MAX_ROWS} rows")
-    plan_sub_msas(paired, max_depth=max_depth or MAX_ROWS)
+    plan_sub_msas(paired, max_depth=max_depth or MAX_ROWS, known_pairs=known_pairs,
+                  n_context=context.n_pairs if context is not None else 0)
 
     import torch
 
@@ -200,17 +245,18 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     with progress_callback(desc="diffpalm", unit="it") as cb:
         result = pair_diffpalm(paired, model=model, alphabet=alphabet, steps=steps, runs=runs, seed=seed,
                                preset=preset, device=dev, max_depth=max_depth, checkpointing=checkpointing,
-                               precision=precision, callback=cb)
+                               precision=precision, callback=cb, known_pairs=known_pairs, context=context,
+                               checkpoint_dir=checkpoint_dir)
     extra = {"weights": {"path": str(resolved.path), "source": resolved.source,
                          "layers": model.args.layers, "embed_dim": model.args.embed_dim}}
     return result, extra, str(dev)
 
 
 def _write_outputs(out, result, paired, *, report, extra, inputs, started, query=(0, 0), af3_layout="unpaired"):
-    from protlm.io import write_a3m, write_fasta
+    from protlm.io import write_fasta
     from protlm.io.atomic import atomic_write
     from protlm.pairing.export import (
-        colabfold_header,
+        colabfold_a3m,
         complex_rows,
         paired_records,
         random_pairing_precision,
@@ -225,7 +271,8 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started, query
         df.to_csv(fh, sep="\t", index=False, float_format="%.4f")
     records = paired_records(result, paired)
     write_fasta(records, out / "paired.fasta")
-    write_a3m(records, out / "paired.a3m", header=colabfold_header(paired))
+    with atomic_write(out / "paired.a3m") as fh:
+        fh.write(colabfold_a3m(result, paired, query_left=query[0], query_right=query[1]))
     write_structure_inputs(out, result, paired, name=out.name or "protlm_pair", seeds=(report.get("seed") or 0,),
                            af3_layout=af3_layout, query_left=query[0], query_right=query[1])
     rows = complex_rows(result, paired, query_left=query[0], query_right=query[1])
@@ -244,6 +291,7 @@ def _write_outputs(out, result, paired, *, report, extra, inputs, started, query
         loss=result.history.get("loss", []),
         history={k: v for k, v in result.history.items() if k != "loss"},
         method_info=info,
+        routes=result.info.get("routes"),
         runs_detail=result.info.get("run_details"),
         wall_seconds=time.monotonic() - started,
         structure_inputs={

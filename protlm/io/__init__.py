@@ -13,7 +13,7 @@ from protlm.io.atomic import atomic_write, prepare_outdir
 from protlm.io.clustal import read_clustal
 from protlm.io.fasta import FastaRecord, iter_fasta, read_fasta, write_fasta
 from protlm.io.msa import MSA, detect_format, read_msa
-from protlm.io.paired import PairedFamilies, SpeciesBlock, check_paired_layout, read_paired_families
+from protlm.io.paired import ContextPairs, PairedFamilies, SpeciesBlock, check_paired_layout, read_context, read_paired_families
 from protlm.io.species import apply_species_key, species_key
 from protlm.io.stockholm import iter_stockholm, read_stockholm
 from protlm.io.uniprot import UniProtHeader, UniProtRecord, iter_uniprot, parse_uniprot_header, read_uniprot
@@ -49,7 +49,9 @@ __all__ = [
     "species_key",
     "apply_species_key",
     "SpeciesBlock",
+    "ContextPairs",
     "PairedFamilies",
+    "read_context",
     "read_paired_families",
     "check_paired_layout",
     "UniProtHeader",

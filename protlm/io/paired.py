@@ -18,7 +18,8 @@ import numpy as np
 from protlm.errors import PairingInputError
 from protlm.io.msa import MSA
 
-__all__ = ["SpeciesBlock", "PairedFamilies", "read_paired_families", "check_paired_layout"]
+__all__ = ["SpeciesBlock", "ContextPairs", "PairedFamilies", "read_paired_families", "read_context",
+           "check_paired_layout"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +59,87 @@ def _keyed(msa: MSA, species_key) -> MSA:
 
 
 @dataclass(frozen=True, eq=False)
+class ContextPairs:
+    """Correctly paired rows of other species: what every pairing method may learn from.
+
+    MI-IPA and the entropy bootstrap take them as their initial training set
+    and as fixed statistics; DiffPALM prepends them to every sub-MSA as
+    unmasked rows (the paper's "known pairs").  Their columns are those of
+    the two families being paired.
+
+    Attributes
+    ----------
+    left, right : MSA
+        The context alignments (same columns as the left and right family).
+    pairs : tuple of (int, int)
+        ``(left_row, right_row)`` of each context pair.
+    source : dict
+        Where they came from (files, or ``"same-order"``).
+
+    Examples
+    --------
+    >>> ctx = ContextPairs.from_msas(MSA.from_sequences(["AC", "AD"], ids=["a", "b"]),
+    ...                              MSA.from_sequences(["KL", "KM"], ids=["x", "y"]))
+    >>> ctx, ctx.pairs
+    (ContextPairs(n_pairs=2, n_left=2, n_right=2), ((0, 0), (1, 1)))
+    """
+
+    left: MSA
+    right: MSA
+    pairs: tuple
+    source: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_msas(cls, left: MSA, right: MSA, *, pairs=None, source=None) -> "ContextPairs":
+        """Context from two MSAs: row *i* with row *i* (``pairs=None``), a ``{left_row: right_row}`` dict or a pairs TSV.
+
+        Raises
+        ------
+        PairingInputError
+            MSAs of different lengths without ``pairs``, an unknown id or a row
+            used twice in a pairs file (file and line named).
+        """
+        if pairs is None:
+            if left.n_sequences != right.n_sequences:
+                raise PairingInputError(
+                    f"context: row i of one MSA pairs with row i of the other, but they hold {left.n_sequences} and "
+                    f"{right.n_sequences} rows (give a pairs file, --context-pairs)")
+            mapping = {i: i for i in range(left.n_sequences)}
+        elif isinstance(pairs, dict):
+            mapping = {int(k): int(v) for k, v in pairs.items()}
+        else:
+            mapping = _read_pairs_file(pairs, left, right, sides=("context left", "context right"))
+        return cls(left, right, tuple(sorted(mapping.items())), dict(source or {}))
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def left_rows(self) -> np.ndarray:
+        return np.array([l for l, _ in self.pairs], dtype=np.int64)
+
+    @property
+    def right_rows(self) -> np.ndarray:
+        return np.array([r for _, r in self.pairs], dtype=np.int64)
+
+    def check_columns(self, n_left: int, n_right: int, *, names=("left", "right")) -> None:
+        """Refuse context alignments whose columns are not those of the families being paired."""
+        for msa, n, name in ((self.left, n_left, names[0]), (self.right, n_right, names[1])):
+            if msa.n_columns != n:
+                raise PairingInputError(
+                    f"{name}: the context MSA has {msa.n_columns} columns but the family it gives context for has {n}; "
+                    "align the context to the same columns")
+
+    def summary(self) -> dict:
+        return {"n_pairs": self.n_pairs, "n_left": self.left.n_sequences, "n_right": self.right.n_sequences,
+                **self.source}
+
+    def __repr__(self) -> str:
+        return f"ContextPairs(n_pairs={self.n_pairs}, n_left={self.left.n_sequences}, n_right={self.right.n_sequences})"
+
+
+@dataclass(frozen=True, eq=False)
 class PairedFamilies:
     """Two families to pair within species.
 
@@ -82,6 +164,14 @@ class PairedFamilies:
         (:func:`read_paired_families` with ``taxonomy=``): per side, rows keyed
         from the taxonomy, from their own header, and without a species, and
         per source file the records read and matched.
+    context : ContextPairs, optional
+        Correctly paired rows of other species (:func:`read_paired_families`
+        with ``context=``); the CLI passes them to the method as ``context=``.
+    known_pairs : dict of int to int, optional
+        Pairs fixed inside the input (``known_pairs=`` of
+        :func:`read_paired_families`), checked to lie in one shared species.
+    n_capped_species, n_capped_rows : int
+        Species (and their paired-MSA rows) left out by :meth:`cap_rows`.
 
     Examples
     --------
@@ -108,6 +198,10 @@ class PairedFamilies:
     excluded_left: tuple = field(default=())
     excluded_right: tuple = field(default=())
     taxonomy: dict | None = None
+    context: "ContextPairs | None" = None
+    known_pairs: dict | None = None
+    n_capped_species: int = 0
+    n_capped_rows: int = 0
 
     # -- construction ------------------------------------------------------
     @classmethod
@@ -191,6 +285,61 @@ class PairedFamilies:
             msa.slice_columns(0, split_at), msa.slice_columns(split_at, None), species_key=species_key, truth=truth, exclude=exclude
         )
 
+    def cap_rows(self, max_rows: int, *, query=(0, 0)) -> "PairedFamilies":
+        """Keep the species closest to the query until ``max_rows`` paired-MSA rows are used.
+
+        A species takes ``max(n_left, n_right)`` rows of the paired MSA.  Species
+        are ranked by the mean of their left rows' best identity to the left
+        query and their right rows' best identity to the right query (ties: input
+        order) and kept in that order while they fit; the others are left out of
+        the pairing (counted in ``n_capped_species`` / ``n_capped_rows``; their
+        rows stay in the files as unpaired rows).  Deterministic.
+
+        Parameters
+        ----------
+        max_rows : int
+            At most this many paired-MSA rows in the species blocks.
+        query : (int, int)
+            Rows of the left and right query (default: the first rows, the
+            ColabFold/MMseqs2 convention).
+
+        Examples
+        --------
+        >>> left = MSA.from_sequences(["ACDE", "ACDF", "GHIK", "ACDE"], ids=["q", "a_1", "b_2", "c_2"])
+        >>> right = MSA.from_sequences(["LMNP", "LMNQ", "RSTV", "RSTW"], ids=["q", "x_1", "y_2", "z_2"])
+        >>> pf = PairedFamilies.from_msas(left, right, species_key="field:_:-1")
+        >>> capped = pf.cap_rows(1)
+        >>> [b.species for b in capped.blocks], capped.n_capped_species, capped.n_capped_rows
+        (['1'], 1, 2)
+        """
+        if max_rows < 1:
+            raise PairingInputError(f"max_rows must be at least 1, not {max_rows}")
+        id_l = self.left.identity_to(query[0])
+        id_r = self.right.identity_to(query[1])
+        score = [(float(id_l[b.left].max()) + float(id_r[b.right].max())) / 2 for b in self.blocks]
+        order = sorted(range(len(self.blocks)), key=lambda k: (-score[k], k))
+        kept, used = set(), 0
+        for k in order:
+            rows = max(self.blocks[k].n_left, self.blocks[k].n_right)
+            if used + rows <= max_rows:
+                kept.add(k)
+                used += rows
+        blocks = tuple(b for k, b in enumerate(self.blocks) if k in kept)
+        if not blocks:
+            raise PairingInputError(f"max_rows {max_rows}: no species fits (the smallest needs "
+                                    f"{min(max(b.n_left, b.n_right) for b in self.blocks)} rows)")
+        dropped = [b for k, b in enumerate(self.blocks) if k not in kept]
+        from dataclasses import replace
+
+        known = self.known_pairs
+        if known:
+            rows = {int(i) for b in blocks for i in b.left}
+            known = {i: j for i, j in known.items() if i in rows}
+        return replace(self, blocks=blocks, unequal=tuple(b.species for b in blocks if b.n_left != b.n_right),
+                       known_pairs=known,
+                       n_capped_species=self.n_capped_species + len(dropped),
+                       n_capped_rows=self.n_capped_rows + sum(max(b.n_left, b.n_right) for b in dropped))
+
     # -- summaries ---------------------------------------------------------
     @property
     def n_species(self) -> int:
@@ -218,7 +367,12 @@ class PairedFamilies:
             "n_excluded_left": len(self.excluded_left),
             "n_excluded_right": len(self.excluded_right),
             "n_true_pairs": None if self.truth is None else len(self.truth),
+            "n_orthologs": int(sum(b.n_left == 1 and b.n_right == 1 for b in self.blocks)),
+            "n_known_pairs": len(self.known_pairs or {}),
+            "n_capped_species": self.n_capped_species,
+            "n_capped_rows": self.n_capped_rows,
             **({"taxonomy": self.taxonomy} if self.taxonomy is not None else {}),
+            **({"context": self.context.summary()} if self.context is not None else {}),
         }
 
     def to_dataframe(self):
@@ -288,7 +442,8 @@ def _resolve_truth(truth, left: MSA, right: MSA, sp_l, sp_r):
 PAIRS_HEADER = ("left_id", "right_id")
 
 
-def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
+def _read_pairs_file(path, left: MSA, right: MSA, *, sides=("left", "right"), lines=None) -> dict:
+    """``{left_row: right_row}`` from a TSV ``left_id<TAB>right_id``; ``lines`` (a dict) receives each left row's line."""
     from protlm.io._open import open_text
 
     def index(ids, side):
@@ -303,6 +458,7 @@ def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
     li, ldup = index(left.ids, "left")
     ri, rdup = index(right.ids, "right")
     pairs: dict = {}
+    used_right: set = set()
     name = os.fspath(path)
     if not os.path.isfile(name):
         raise PairingInputError(f"{name}: no such pairs file (expected lines 'left_id<TAB>right_id', "
@@ -319,12 +475,17 @@ def _read_pairs_file(path, left: MSA, right: MSA) -> dict:
             if len(row) < 2:
                 raise PairingInputError(f"{name}: line {lineno}: expected 'left_id<TAB>right_id'")
             a, b = row[0].strip(), row[1].strip()
-            for x, table, dup, side in ((a, li, ldup, "left"), (b, ri, rdup, "right")):
+            for x, table, dup, side in ((a, li, ldup, sides[0]), (b, ri, rdup, sides[1])):
                 if x not in table:
                     raise PairingInputError(f"{name}: line {lineno}: id {x!r} is not in the {side} MSA")
                 if x in dup:
                     raise PairingInputError(f"{name}: line {lineno}: id {x!r} occurs more than once in the {side} MSA")
+            if li[a] in pairs or ri[b] in used_right:
+                raise PairingInputError(f"{name}: line {lineno}: {a!r} or {b!r} is already in an earlier pair")
             pairs[li[a]] = ri[b]
+            used_right.add(ri[b])
+            if lines is not None:
+                lines[li[a]] = lineno
     return pairs
 
 
@@ -343,8 +504,41 @@ def check_paired_layout(right, split_at) -> None:
         raise PairingInputError("give either LEFT and RIGHT, or one concatenated MSA with --split-at")
 
 
+def read_context(left, right, *, pairs=None) -> ContextPairs:
+    """Read context MSAs (correctly paired rows of other species): row *i* with row *i*, or a pairs TSV.
+
+    Examples
+    --------
+    >>> import io
+    >>> ctx = read_context(io.StringIO(">a\\nAC\\n>b\\nAD\\n"), io.StringIO(">x\\nKL\\n>y\\nKM\\n"))
+    >>> ctx.pairs
+    ((0, 0), (1, 1))
+    """
+    from protlm.io.msa import read_msa
+
+    names = [left, right] + ([pairs] if pairs is not None else [])
+    source = {"files": [os.fspath(x) if isinstance(x, (str, os.PathLike)) else "<handle>" for x in names],
+              "pairs": "same-order" if pairs is None else "file"}
+    return ContextPairs.from_msas(read_msa(left), read_msa(right), pairs=pairs, source=source)
+
+
+def _check_known_pairs(path, paired) -> dict:
+    """Known pairs from a TSV, each inside one species block of ``paired`` (file and line named)."""
+    lines: dict = {}
+    pairs = _read_pairs_file(path, paired.left, paired.right, lines=lines)
+    block_l = {int(i): b.species for b in paired.blocks for i in b.left}
+    block_r = {int(j): b.species for b in paired.blocks for j in b.right}
+    for i, j in pairs.items():
+        if i not in block_l or block_r.get(j) != block_l[i]:
+            raise PairingInputError(
+                f"{os.fspath(path)}: line {lines[i]}: known pair {paired.left.ids[i]!r} - {paired.right.ids[j]!r} is "
+                f"not inside one species of both inputs (species {block_l.get(i)!r} and {block_r.get(j)!r})")
+    return pairs
+
+
 def read_paired_families(left, right=None, *, split_at=None, species_key="auto", truth=None, exclude=None,
-                         taxonomy=None):
+                         taxonomy=None, context=None, context_pairs=None, known_pairs=None, max_rows=None,
+                         query=(0, 0)):
     """Read two MSAs, or one concatenated MSA split at a column, into :class:`PairedFamilies`.
 
     Parameters
@@ -361,6 +555,15 @@ def read_paired_families(left, right=None, *, split_at=None, species_key="auto",
         what ``species_key`` finds in its header; rows with neither are
         counted (``n_no_key_*``) and stay unpaired.  The counts are in
         :attr:`PairedFamilies.taxonomy`.
+    context : (path, path), optional
+        Context MSAs (:func:`read_context`), same columns as the two families;
+        row *i* pairs with row *i* unless ``context_pairs`` names a pairs TSV.
+        Stored as :attr:`PairedFamilies.context`.
+    known_pairs : path, optional
+        A TSV ``left_id<TAB>right_id`` of pairs fixed inside the input, each
+        within one shared species; stored as :attr:`PairedFamilies.known_pairs`.
+    max_rows : int, optional
+        :meth:`PairedFamilies.cap_rows` with ``query`` (rows of the queries).
 
     Raises
     ------
@@ -400,4 +603,20 @@ def read_paired_families(left, right=None, *, split_at=None, species_key="auto",
         )
     else:
         paired = PairedFamilies.from_msas(msas[0], msas[1], species_key=species_key, truth=truth, exclude=exclude)
-    return paired if coverage is None else replace(paired, taxonomy=coverage)
+    if context_pairs is not None and context is None:
+        raise PairingInputError("--context-pairs names the pairs of context MSAs: give them with --context CTX_LEFT CTX_RIGHT")
+    extra = {}
+    if coverage is not None:
+        extra["taxonomy"] = coverage
+    if context is not None:
+        ctx = read_context(context[0], context[1], pairs=context_pairs)
+        ctx.check_columns(paired.left.n_columns, paired.right.n_columns,
+                          names=tuple(os.fspath(c) if isinstance(c, (str, os.PathLike)) else "context" for c in context))
+        extra["context"] = ctx
+    if known_pairs is not None:
+        extra["known_pairs"] = _check_known_pairs(known_pairs, paired)
+    if extra:
+        paired = replace(paired, **extra)
+    if max_rows is not None:
+        paired = paired.cap_rows(max_rows, query=query)
+    return paired

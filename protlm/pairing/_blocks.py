@@ -16,7 +16,8 @@ import numpy as np
 from protlm.errors import PairingInputError
 from protlm.pairing.result import PairingResult
 
-__all__ = ["Block", "blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "random_matching", "build_result"]
+__all__ = ["Block", "blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "ortholog_pairs",
+           "context_codes", "routes", "random_matching", "build_result"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,59 @@ def resolve_known_pairs(known_pairs, blocks: Sequence[Block], *, left_ids=None, 
         out[lrow] = rrow
         used_right.add(rrow)
     return out
+
+
+def ortholog_pairs(blocks: Sequence[Block], known: Mapping | None = None) -> dict:
+    """Orthologs first: the species with exactly one sequence on each side are paired directly.
+
+    Returns ``{left_row: right_row}`` of those species (rows already in
+    ``known`` left aside); only species with paralogs need a pairing method.
+
+    Examples
+    --------
+    >>> ortholog_pairs(blocks_from_species(["a", "b", "b"], ["a", "b", "b"]))
+    {0: 0}
+    """
+    known = known or {}
+    known_right = set(known.values())
+    out = {}
+    for b in blocks:
+        if len(b.left) == 1 and len(b.right) == 1 and int(b.left[0]) not in known and int(b.right[0]) not in known_right:
+            out[int(b.left[0])] = int(b.right[0])
+    return out
+
+
+def context_codes(context, n_left_columns: int, n_right_columns: int):
+    """Residue codes (0..20) of the context pairs, row *k* of each side being pair *k*; ``None`` without context.
+
+    Raises
+    ------
+    PairingInputError
+        Context columns that are not the families' columns.
+    """
+    if context is None or not context.n_pairs:
+        return None
+    from protlm.pairing.mi_ipa import encode_residues
+
+    context.check_columns(n_left_columns, n_right_columns)
+    return (encode_residues(np.asarray(context.left.array)[context.left_rows]),
+            encode_residues(np.asarray(context.right.array)[context.right_rows]))
+
+
+def routes(blocks: Sequence[Block], known: Mapping, orthologs: Mapping, n_context: int = 0) -> dict:
+    """How many pairs came from each route (recorded in ``PairingResult.info["routes"]``).
+
+    Examples
+    --------
+    >>> routes(blocks_from_species(["a", "b", "b"], ["a", "b", "b"]), {}, {0: 0})
+    {'orthologs': 1, 'known_pairs': 0, 'optimised': 2, 'context_pairs': 0}
+    """
+    fixed = set(known) | set(orthologs)
+    fixed_right = set(known.values()) | set(orthologs.values())
+    optimised = sum(min(sum(int(r) not in fixed for r in b.left), sum(int(r) not in fixed_right for r in b.right))
+                    for b in blocks)
+    return {"orthologs": len(orthologs), "known_pairs": len(known), "optimised": int(optimised),
+            "context_pairs": int(n_context)}
 
 
 def random_matching(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> dict:

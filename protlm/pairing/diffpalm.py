@@ -464,18 +464,34 @@ def _blocks(paired, known):
     return out
 
 
+def _orthologs(paired, known) -> dict:
+    """``{block index: (left_row, right_row)}`` of the species with one sequence on each side (none known)."""
+    known_right = set(known.values())
+    out = {}
+    for i, b in enumerate(paired.blocks):
+        if b.n_left == 1 and b.n_right == 1:
+            l, r = int(b.left[0]), int(b.right[0])
+            if l not in known and r not in known_right:
+                out[i] = (l, r)
+    return out
+
+
 def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 0) -> list:
     """Group the species blocks into sub-MSAs of at most ``max_depth`` rows (context rows included).
 
     Species are never split and nothing is dropped: a species deeper than
-    ``max_depth`` raises :class:`ModelLimitError` before any work.
+    ``max_depth`` raises :class:`ModelLimitError` before any work.  Species
+    with exactly one sequence on each side (orthologs, not fixed as known
+    pairs) are paired directly and go into no sub-MSA.  The plan depends on
+    the input and ``max_depth`` only, so it is the same on every run.
 
     Returns
     -------
     list of list of _Block
     """
     known = _validate_pairs(known_pairs, paired, "known pairs")
-    blocks = _blocks(paired, known)
+    orthologs = _orthologs(paired, known)
+    blocks = [b for b in _blocks(paired, known) if b.index not in orthologs]  # orthologs first: paired directly
     room = max_depth - n_context
     if room < 1:
         raise ModelLimitError(f"--max-depth {max_depth} leaves no room next to {n_context} context rows")
@@ -499,31 +515,53 @@ def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 
     return subs
 
 
-def default_max_depth(model, n_columns: int, device, *, checkpointing: bool = False) -> int:
-    """Rows per forward pass that fit in about half the free memory (at most 1024).
+#: Share of the device's total memory that a forward and backward pass may use when ``max_depth`` is not given.
+MEMORY_SHARE = {"cuda": 0.5, "cpu": 0.25, "mps": 0.25}
 
-    Calibrated on ``benchmarks/diffpalm_step.py``: a frozen-weights step keeps
-    about 24 floats per token, width unit and layer for the backward pass
-    (32 assumed here); with gradient checkpointing, one layer's worth plus each
-    layer's input.
+
+def device_memory(device) -> int | None:
+    """Total memory of ``device`` in bytes (a GPU's memory; the machine's RAM for the CPU), or ``None``.
+
+    A property of the device, not of what is free at the moment, so that plans
+    built from it are the same from one run to the next.
+    """
+    try:
+        if getattr(device, "type", str(device)) == "cuda":
+            import torch
+
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError, RuntimeError, AssertionError):
+        return None
+
+
+def default_max_depth(model, n_columns: int, device, *, checkpointing: bool = False) -> int:
+    """Rows per forward pass for a model on a device: deterministic, from the model's size and the device's total memory.
+
+    ``MEMORY_SHARE[device type]`` of :func:`device_memory` (never the free
+    memory, which changes from run to run and would change the grouping of
+    species into sub-MSAs, and so the result), divided by the bytes one row
+    takes, at most 1024.  Calibrated on ``benchmarks/diffpalm_step.py``: a
+    frozen-weights step keeps about 24 floats per token, width unit and layer
+    for the backward pass (32 assumed here); with gradient checkpointing, one
+    layer's worth plus each layer's input.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> tiny = NS(args=NS(layers=1, embed_dim=32))
+    >>> default_max_depth(tiny, 177, "cpu") == default_max_depth(tiny, 177, "cpu")
+    True
     """
     from protlm.models.esm_msa import MAX_ROWS
 
     floats = 32 + 2 * model.args.layers if checkpointing else 32 * model.args.layers
     per_row = 4 * n_columns * model.args.embed_dim * floats
-    free = None
-    try:
-        if getattr(device, "type", str(device)) == "cuda":
-            import torch
-
-            free = torch.cuda.mem_get_info(device)[0]
-        else:
-            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError, RuntimeError):
-        free = None
-    if not free:
+    total = device_memory(device)
+    if not total:
         return MAX_ROWS
-    return int(max(2, min(MAX_ROWS, free // 2 // max(per_row, 1))))
+    share = MEMORY_SHARE.get(getattr(device, "type", str(device)).split(":")[0], 0.25)
+    return int(max(2, min(MAX_ROWS, int(total * share) // max(per_row, 1))))
 
 
 def _layout(sub, *, shuffle_rng, left_tok, right_tok, cls_idx, gap_idx):
@@ -574,10 +612,12 @@ def pair_diffpalm(
     device="auto",
     max_depth: int | None = None,
     known_pairs=None,
+    context=None,
     context_pairs=None,
     checkpointing: bool = False,
     precision: str = "auto",
     callback=None,
+    checkpoint_dir=None,
     draws: Draws | None = None,
     settings: DiffPALMSettings | None = None,
 ) -> PairingResult:
@@ -603,15 +643,23 @@ def pair_diffpalm(
     device : str
         ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``...
     max_depth : int, optional
-        Rows per forward pass; species are grouped into sub-MSAs of at most this
-        depth, each optimised on its own.  Default: what about half the free
-        memory holds, at most 1024.
+        Rows per forward pass (context rows included); species are grouped
+        into sub-MSAs of at most this depth, each optimised on its own.
+        Default: :func:`default_max_depth`, set by the model and the device
+        (never by the memory free at the moment), so the same input gives
+        the same plan and result on every run.
     known_pairs : dict of int to int, optional
         ``{left_row: right_row}`` pairs that are fixed inside their species
-        (never permuted, never masked).
+        (never permuted, never masked).  Orthologs first: a species with one
+        sequence on each side is paired directly and goes into no sub-MSA
+        (``info["routes"]`` counts each route).
+    context : protlm.io.ContextPairs, optional
+        Correctly paired rows of other species (e.g. ``paired.context``),
+        prepended to every sub-MSA as unmasked rows: the paper's "known pairs",
+        as the authors' code uses them.  They count against ``max_depth``.
     context_pairs : dict of int to int, optional
-        ``{left_row: right_row}`` known pairs prepended to every sub-MSA as
-        unmasked context rows.
+        ``{left_row: right_row}`` pairs of the input itself, outside the species
+        being paired, prepended likewise.
     checkpointing : bool
         Gradient checkpointing: less memory, slower (benchmarks/diffpalm_step.py: 0.3x the peak
         memory, 1.7x the time of a step without it).
@@ -621,7 +669,14 @@ def pair_diffpalm(
         capability >= 8, else ``fp32``; with ``preset="authors"`` it is ``fp32``.
         Recorded in ``info["precision"]``.
     callback : callable, optional
-        ``callback(iteration, total, loss=...)``, counting all runs and sub-MSAs.
+        ``callback(iteration, total, loss=..., sub_msa="k/n")``, counting all
+        runs and sub-MSAs.
+    checkpoint_dir : path, optional
+        Resume folder: each finished (run, sub-MSA) is written there
+        atomically under a key of the inputs, the model's weights and every
+        option; a rerun with the same key loads them instead of recomputing
+        (bit-for-bit the same result where the device is deterministic), and
+        the key's folder is removed when the result is complete.
     draws : Draws, optional
         Explicit source of random draws (one run, one sub-MSA).
     settings : DiffPALMSettings, optional
@@ -671,9 +726,9 @@ def pair_diffpalm(
     if not paired.blocks:
         raise PairingInputError("the two families share no species: nothing to pair")
     known = _validate_pairs(known_pairs, paired, "known pairs")
-    context = _validate_pairs(context_pairs, paired, "context pairs")
+    context_in = _validate_pairs(context_pairs, paired, "context pairs")
     in_blocks = {("left", int(i)) for b in paired.blocks for i in b.left} | {("right", int(j)) for b in paired.blocks for j in b.right}
-    clash = [(l, r) for l, r in context.items() if ("left", l) in in_blocks or ("right", r) in in_blocks]
+    clash = [(l, r) for l, r in context_in.items() if ("left", l) in in_blocks or ("right", r) in in_blocks]
     if clash:
         raise PairingInputError(
             f"context pairs: {len(clash)} pair(s), e.g. {clash[0]}, belong to species being paired; "
@@ -683,11 +738,15 @@ def pair_diffpalm(
     precision = "fp32" if precision == "auto" and preset == "authors" else resolve_precision(precision, dev)
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
     check_msa_limits(model, 1, n_columns, what="paired MSA")
+    if context is not None:
+        context.check_columns(paired.left.n_columns, paired.right.n_columns)
+    n_context = len(context_in) + (context.n_pairs if context is not None else 0)
     if max_depth is None:
         max_depth = default_max_depth(model, n_columns, dev, checkpointing=checkpointing)
-        log.info("max depth per forward pass (from free memory): %d rows", max_depth)
+        log.info("max depth per forward pass (from the model and the device's total memory): %d rows", max_depth)
     check_msa_limits(model, max_depth, n_columns, what="--max-depth")
-    subs = plan_sub_msas(paired, max_depth=max_depth, known_pairs=known, n_context=len(context))
+    subs = plan_sub_msas(paired, max_depth=max_depth, known_pairs=known, n_context=n_context)
+    orthologs = _orthologs(paired, known)
     if draws is not None and len(subs) != 1:
         raise ProtlmError(f"an explicit `draws` source drives one sub-MSA, but the input needs {len(subs)}")
     if len(subs) > 1:
@@ -701,10 +760,19 @@ def pair_diffpalm(
     left_tok = paired.left.tokenize(alphabet)
     right_tok = paired.right.tokenize(alphabet)
     cls_idx, gap_idx, n_tok = alphabet.cls_idx, alphabet.get_idx("-"), len(alphabet)
-    context_tokens = None
-    if context:
-        context_tokens = np.array([np.concatenate([[cls_idx], left_tok[l], right_tok[r]]) for l, r in context.items()])
+    context_rows = [np.concatenate([[cls_idx], left_tok[l], right_tok[r]]) for l, r in context_in.items()]
+    if context is not None and context.n_pairs:
+        cl, cr = context.left.tokenize(alphabet), context.right.tokenize(alphabet)
+        context_rows += [np.concatenate([[cls_idx], cl[l], cr[r]]) for l, r in context.pairs]
+    context_tokens = np.array(context_rows) if context_rows else None
     model = model.to(dev)
+    store = None
+    if checkpoint_dir is not None:
+        store = _Checkpoints(checkpoint_dir, _checkpoint_key(
+            model, left_tok, right_tok, context_tokens, subs,
+            {"settings": asdict(settings), "steps": steps, "runs": runs, "seed": seed, "precision": precision,
+             "device": dev.type, "draws": repr(draws), "truth": sorted((paired.truth or {}).items())}))
+        log.info("checkpoints of finished sub-MSAs in %s (%d found)", store.path, store.n_found())
 
     truth = paired.truth or {}
     # counts[block index][(left_row, right_row)] = runs choosing that pair;
@@ -729,15 +797,23 @@ def pair_diffpalm(
                 mask_idx=alphabet.mask_idx, device=dev,
             )
             run_draws = draws if draws is not None else TorchDraws(seed + r + 1_000_003 * k)
+            where = f"{k + 1}/{len(subs)}" if runs == 1 else f"run {r + 1}/{runs}, {k + 1}/{len(subs)}"
 
-            def cb(it, _total, _done=done, **kw):
+            def cb(it, _total, _done=done, _where=where, **kw):
                 if callback is not None:
-                    callback(_done + it, total, **kw)
+                    callback(_done + it, total, sub_msa=_where, **kw)
 
-            trace = optimize_permutations(
-                model, problem, steps=steps, settings=settings, draws=run_draws,
-                checkpointing=checkpointing, callback=cb, precision=precision,
-            )
+            trace = store.load(r, k) if store is not None else None
+            if trace is None:
+                trace = optimize_permutations(
+                    model, problem, steps=steps, settings=settings, draws=run_draws,
+                    checkpointing=checkpointing, callback=cb, precision=precision,
+                )
+                if store is not None:
+                    store.save(r, k, trace)
+            else:
+                log.info("run %d, sub-MSA %d/%d: loaded from %s", r + 1, k + 1, len(subs), store.path)
+                cb(steps + 1, total, loss=trace.losses[-1])
             done += steps + 1
             iter_losses[r, k] = trace.losses
             rows_l = np.asarray(rows_l)
@@ -768,8 +844,8 @@ def pair_diffpalm(
                 "run %d/%d, sub-MSA %d/%d (%d rows): loss %.4f -> %.4f",
                 r + 1, runs, k + 1, len(subs), problem.depth, trace.losses[0], trace.losses[-1],
             )
-    result = _aggregate(paired, subs, counts, late, runs)
-    history = {"loss": [float(x) for x in iter_losses.mean(axis=(0, 1))]}
+    result = _aggregate(paired, subs, counts, late, runs, orthologs=orthologs)
+    history = {"loss": [float(x) for x in iter_losses.mean(axis=(0, 1))] if subs else []}
     if truth and iter_scored.sum():
         prec = np.where(iter_scored > 0, iter_correct / np.maximum(iter_scored, 1), np.nan)
         history["precision"] = [float(x) for x in np.nanmean(prec, axis=0)]
@@ -782,17 +858,85 @@ def pair_diffpalm(
         "device": str(dev),
         "max_depth": max_depth,
         "n_sub_msas": len(subs),
-        "n_context_rows": len(context),
+        "n_context_rows": n_context,
         "n_known_pairs": len(known),
+        "routes": {"orthologs": len(orthologs), "known_pairs": len(known),
+                   "optimised": int(sum(min(sum(x >= 0 for x in b.free_left), sum(x >= 0 for x in b.free_right))
+                                        for sub in subs for b in sub)),
+                   "context_pairs": n_context},
+        "resumed_sub_msas": store.n_loaded if store is not None else 0,
         "checkpointing": checkpointing,
         "precision": precision,
         "seconds": time.perf_counter() - t0,
         "run_details": run_info,
     }
+    if store is not None:
+        store.remove()
     return replace(result, history=history, info=info, device=str(dev))
 
 
-def _aggregate(paired, subs, counts, late, runs) -> PairingResult:
+def _checkpoint_key(model, left_tok, right_tok, context_tokens, subs, options) -> str:
+    """A digest of everything a sub-MSA's result depends on: inputs, plan, model weights, options."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for arr in (left_tok, right_tok, context_tokens if context_tokens is not None else np.zeros(0)):
+        a = np.ascontiguousarray(arr)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    h.update(json.dumps([[asdict(b) for b in sub] for sub in subs], default=int).encode())
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+class _Checkpoints:
+    """Finished (run, sub-MSA) traces in ``folder/key/``, written atomically, read back on resume."""
+
+    def __init__(self, folder, key):
+        from pathlib import Path
+
+        self.root = Path(folder)
+        self.path = self.root / key
+        self.n_loaded = 0
+
+    def _file(self, r, k):
+        return self.path / f"run{r}_sub{k}.npz"
+
+    def n_found(self) -> int:
+        return len(list(self.path.glob("run*_sub*.npz"))) if self.path.is_dir() else 0
+
+    def load(self, r, k):
+        f = self._file(r, k)
+        if not f.exists():
+            return None
+        with np.load(f) as z:
+            trace = SolverTrace(losses=[float(x) for x in z["losses"]], perms=z["perms"], scores=[],
+                                lrs=[float(x) for x in z["lrs"]])
+        self.n_loaded += 1
+        return trace
+
+    def save(self, r, k, trace) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f".run{r}_sub{k}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, losses=np.asarray(trace.losses, dtype=np.float64), perms=np.asarray(trace.perms),
+                 lrs=np.asarray(trace.lrs, dtype=np.float64))
+        os.replace(tmp, self._file(r, k))
+
+    def remove(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            self.root.rmdir()  # only when no other key is left in it
+        except OSError:
+            pass
+
+
+def _aggregate(paired, subs, counts, late, runs, *, orthologs=None) -> PairingResult:
     from scipy.optimize import linear_sum_assignment
 
     species, lrows, rrows, conf, agree = [], [], [], [], []
@@ -823,6 +967,12 @@ def _aggregate(paired, subs, counts, late, runs) -> PairingResult:
                 real = l >= 0 and rr >= 0
                 conf.append(late[b.index].get((l, rr), 0.0) / runs if real else np.nan)
                 agree.append(counts[b.index].get((l, rr), 0) / runs if real and runs > 1 else np.nan)
+    for index, (l, rr) in sorted((orthologs or {}).items()):  # paired directly
+        species.append(paired.blocks[index].species)
+        lrows.append(l)
+        rrows.append(rr)
+        conf.append(1.0)
+        agree.append(np.nan)
     lrows = np.array(lrows, dtype=int)
     rrows = np.array(rrows, dtype=int)
     left_ids = tuple(paired.left.ids[i] if i >= 0 else None for i in lrows)

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from protlm.errors import ProtlmError
-from protlm.pairing._blocks import build_result
+from protlm.errors import PairingInputError, ProtlmError
+from protlm.pairing._blocks import build_result, ortholog_pairs, routes
 from protlm.pairing.mi_ipa import prepare_paired
 from protlm.pairing.result import PairingResult
 
@@ -71,7 +71,7 @@ def _resolve_device(torch, device: str):
     return dev
 
 
-def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "auto", callback=None,
+def pair_diffpass(paired, *, known_pairs=None, context=None, seed: int = 0, device: str = "auto", callback=None,
                   **options) -> PairingResult:
     """Pair two families inside each species with DiffPaSS's information bootstrap.
 
@@ -86,7 +86,13 @@ def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "aut
         The two aligned families and their species blocks.  The left family is
         permuted, the right one stays fixed.
     known_pairs : mapping or iterable of (left, right), optional
-        Pairs known to interact (rows or ids); passed as DiffPaSS fixed pairings.
+        Pairs known to interact (rows or ids); passed as DiffPaSS fixed pairings,
+        as are the orthologs (species with one sequence on each side, paired
+        directly; ``info["routes"]``).
+    context : None
+        DiffPaSS takes no statistics from outside its groups: context pairs are
+        refused (:class:`~protlm.errors.PairingInputError`); use mi-ipa or
+        entropy-bootstrap with context.
     seed : int
         Seeds NumPy's and torch's global generators for the run (their previous
         states are restored afterwards).
@@ -129,7 +135,12 @@ def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "aut
     unknown = set(options) - set(DIFFPASS_OPTIONS)
     if unknown:
         raise ProtlmError(f"unknown DiffPaSS option(s) {sorted(unknown)}; valid: {sorted(DIFFPASS_OPTIONS)}")
-    blocks, left, right, known = prepare_paired(paired, known_pairs)
+    if context is not None and context.n_pairs:
+        raise PairingInputError("--method diffpass takes no --context (DiffPaSS has no fixed statistics outside its "
+                                "species groups); use --method mi-ipa or entropy-bootstrap with context")
+    blocks, left, right, given = prepare_paired(paired, known_pairs)
+    orthologs = ortholog_pairs(blocks, given)
+    known = {**given, **orthologs}
     torch, InformationPairing = _import_diffpass()
     dev = _resolve_device(torch, device)
 
@@ -206,6 +217,7 @@ def pair_diffpass(paired, *, known_pairs=None, seed: int = 0, device: str = "aut
         "best_iteration": bi,
         "best_hard_loss": best_loss,
         "n_iterations": len(res.hard_losses),
+        "routes": routes(blocks, given, orthologs),
         "seconds": seconds,
     }
     history = {"hard_loss": [float(min(it)) for it in res.hard_losses]}

@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from protlm.errors import PairingInputError
-from protlm.pairing._blocks import build_result, random_matching
+from protlm.pairing._blocks import build_result, context_codes, ortholog_pairs, random_matching, routes
 from protlm.pairing.mi_ipa import (
     _features,
     _one_hot,
@@ -81,7 +81,7 @@ def two_body_entropy(left, right, pairs) -> float:
     return _entropy(counts.counts, len(tl))
 
 
-def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterations: int | None = None,
+def pair_entropy_bootstrap(paired, *, known_pairs=None, context=None, seed: int = 0, n_iterations: int | None = None,
                            n_restarts: int = 1, callback=None) -> PairingResult:
     """Pair two families inside each species by minimising their two-body entropy.
 
@@ -91,6 +91,12 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
         The two aligned families and their species blocks.
     known_pairs : mapping or iterable of (left, right), optional
         Known interacting pairs (rows or ids): fixed at every iteration.
+        Orthologs first: a species with one sequence on each side is paired
+        directly and fixed likewise (``info["routes"]`` counts each route).
+    context : protlm.io.ContextPairs, optional
+        Correctly paired rows of other species (e.g. ``paired.context``):
+        fixed statistics, counted in the two-body frequencies at every
+        iteration, never re-paired and not in the result.
     seed : int
         Seeds the random start, the random fixed subsets and tie-breaking.
     n_iterations : int, optional
@@ -132,7 +138,16 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     n_iterations = DEFAULT_ITERATIONS if n_iterations is None else int(n_iterations)
     if n_iterations < 1:
         raise PairingInputError(f"n_iterations must be >= 1, got {n_iterations}")
-    blocks, lc, rc, known = prepare_paired(paired, known_pairs)
+    blocks, lc, rc, given = prepare_paired(paired, known_pairs)
+    orthologs = ortholog_pairs(blocks, given)
+    known = {**given, **orthologs}
+    n_input_left = lc.shape[0]
+    ctx = context_codes(context, lc.shape[1], rc.shape[1])
+    n_context = 0
+    if ctx is not None:  # context rows appended; their pairs are fixed like known pairs, and left out of the result
+        n_context = len(ctx[0])
+        known.update(zip(range(lc.shape[0], lc.shape[0] + n_context), range(rc.shape[0], rc.shape[0] + n_context)))
+        lc, rc = np.concatenate([lc, ctx[0]]), np.concatenate([rc, ctx[1]])
     if n_restarts < 1:
         raise PairingInputError(f"n_restarts must be >= 1, got {n_restarts}")
     t0 = time.perf_counter()
@@ -220,6 +235,8 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
     confidences = [dict() for _ in blocks]
     agreements = {}
     for l, r in best_pairs.items():
+        if l >= n_input_left:
+            continue  # a context pair
         matchings[block_of[l]][l] = r
         in_trajectory = 1.0 if l in known else sum(t.get(l) == r for t in trajectory) / max(len(trajectory), 1)
         confidences[block_of[l]][l] = in_trajectory
@@ -227,6 +244,7 @@ def pair_entropy_bootstrap(paired, *, known_pairs=None, seed: int = 0, n_iterati
             agreements[l] = sum(run_[0][1].get(l) == r for run_ in runs) / n_restarts
     info = {"seed": seed, "n_iterations": len(sizes), "n_restarts": n_restarts, "best_restart": chosen,
             "best_iteration": best_it, "best_entropy": best_h,
-            "n_known": len(known), "seconds": time.perf_counter() - t0}
+            "n_known": len(given), "routes": routes(blocks, given, orthologs, n_context),
+            "seconds": time.perf_counter() - t0}
     return build_result("entropy-bootstrap", blocks, matchings, confidences, agreements=agreements,
                         left_ids=paired.left.ids, right_ids=paired.right.ids, history=history, info=info)

@@ -1,7 +1,7 @@
 """Turning a pairing into files for the next tool.
 
 * ``paired.a3m``: the paired (concatenated) MSA for AlphaFold-Multimer /
-  ColabFold (:func:`paired_records`, :func:`colabfold_header`);
+  ColabFold, the concatenated queries first (:func:`colabfold_a3m`);
 * ``af3_input.json``: an AlphaFold 3 input, dialect ``alphafold3``
   (:func:`af3_input`), following
   https://github.com/google-deepmind/alphafold3/blob/main/docs/input.md;
@@ -31,6 +31,7 @@ from protlm.errors import PairingInputError
 __all__ = [
     "paired_records",
     "colabfold_header",
+    "colabfold_a3m",
     "random_pairing_precision",
     "ComplexRows",
     "query_rows",
@@ -78,8 +79,15 @@ def paired_records(result, paired) -> list:
     return out
 
 
-def colabfold_header(paired) -> str:
+def colabfold_header(paired, *, query=None) -> str:
     """ColabFold's complex A3M header: ``#len1,len2<TAB>1,1`` (one copy of each chain).
+
+    Parameters
+    ----------
+    paired : PairedFamilies
+    query : (int, int), optional
+        Query rows: the lengths are then those of the queries' residues (what
+        ColabFold writes); without it, the alignments' column counts.
 
     Examples
     --------
@@ -87,7 +95,41 @@ def colabfold_header(paired) -> str:
     >>> colabfold_header(NS(left=NS(n_columns=64), right=NS(n_columns=112)))
     '#64,112\\t1,1'
     """
-    return f"#{paired.left.n_columns},{paired.right.n_columns}\t1,1"
+    if query is None:
+        return f"#{paired.left.n_columns},{paired.right.n_columns}\t1,1"
+    lengths = [len(_a3m_rows(msa, q)[0]) for msa, q in zip((paired.left, paired.right), query)]
+    return f"#{lengths[0]},{lengths[1]}\t1,1"
+
+
+def colabfold_a3m(result, paired, *, query_left=None, query_right=None) -> str:
+    """The paired A3M for ColabFold / AlphaFold-Multimer: header, the concatenated queries first, then the pairs.
+
+    As ColabFold's own paired A3M: ``#len1,len2<TAB>1,1`` (the queries'
+    lengths), then the query row (left query + right query, the row ColabFold
+    reads as the complex's sequence), then one row per pair (pairs holding a
+    query row are not repeated), each in A3M form against the queries (columns
+    where a query has a gap become lowercase insertions).
+
+    Examples
+    --------
+    >>> r, pf = _example()  # query q; a_1 pairs with x_1
+    >>> print(colabfold_a3m(r, pf).replace(chr(9), "<TAB>"), end="")
+    #3,2<TAB>1,1
+    >q q query
+    ACDKL
+    >a_1 x_1 species=1 confidence=1.000
+    AC-KM
+    """
+    rows = complex_rows(result, paired, query_left=query_left, query_right=query_right)
+    (seq_l, row_l), (seq_r, row_r) = (_a3m_rows(msa, q) for msa, q in zip((paired.left, paired.right), rows.query))
+    ql, qr = rows.query
+    conf = {(int(l), int(r)): c for l, r, c in zip(result.left_rows, result.right_rows, result.confidence)}
+    species = {(int(l), int(r)): sp for l, r, sp in zip(result.left_rows, result.right_rows, result.species)}
+    entries = [(f"{paired.left.ids[ql]} {paired.right.ids[qr]} query", seq_l + seq_r)]
+    for l, r in rows.pairs:
+        entries.append((f"{paired.left.ids[l]} {paired.right.ids[r]} species={species[(l, r)]} "
+                        f"confidence={conf[(l, r)]:.3f}", row_l(l) + row_r(r)))
+    return f"#{len(seq_l)},{len(seq_r)}\t1,1\n" + _a3m(entries)
 
 
 def random_pairing_precision(paired) -> float | None:

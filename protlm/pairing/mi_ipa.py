@@ -42,8 +42,11 @@ from protlm.pairing._blocks import (
     blocks_from_paired,
     blocks_from_species,
     build_result,
+    context_codes,
+    ortholog_pairs,
     random_matching,
     resolve_known_pairs,
+    routes,
 )
 from protlm.pairing.result import PairingResult
 
@@ -369,8 +372,18 @@ def _assign_with_gaps(costs: list, rng: np.random.Generator):
     return sigmas, gaps
 
 
-def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount, n_increment, callback):
+def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount, n_increment, callback,
+                   context=None):
     lc, rc = encode_residues(left), encode_residues(right)
+    given = dict(known)
+    orthologs = ortholog_pairs(blocks, known)
+    known = {**known, **orthologs}  # orthologs first: paired directly, part of every training set
+    n_context = 0
+    if context is not None:  # context pairs: appended rows, in every training set, never reassigned
+        n_context = len(context[0])
+        ctx_l = np.arange(lc.shape[0], lc.shape[0] + n_context)
+        ctx_r = np.arange(rc.shape[0], rc.shape[0] + n_context)
+        lc, rc = np.concatenate([lc, context[0]]), np.concatenate([rc, context[1]])
     if not 0.0 <= theta < 1.0:
         raise PairingInputError(f"theta must be in [0, 1), got {theta}")
     if not 0.0 < pseudocount < 1.0:
@@ -393,12 +406,14 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
     model = _PMIModel(lc, rc, theta=theta, pseudocount=pseudocount)
     known_l = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
     known_r = np.fromiter(known.values(), dtype=np.int64, count=len(known))
+    if n_context:
+        known_l, known_r = np.concatenate([known_l, ctx_l]), np.concatenate([known_r, ctx_r])
     fl_cat = np.concatenate([fl for _, fl, _ in free]) if free else np.zeros(0, dtype=np.int64)
     xl_free = model.xl[fl_cat]
     xr_blocks = [model.xr[fr].T.copy() for _, _, fr in free]
     offsets = np.cumsum([0] + [len(fl) for _, fl, _ in free])
 
-    if known:
+    if len(known_l):
         train_l, train_r = known_l, known_r
     else:
         start = {}
@@ -469,7 +484,8 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
         "n_increment": n_increment,
         "n_rounds": n_rounds,
         "seed": seed,
-        "n_known": len(known),
+        "n_known": len(given),
+        "routes": routes(blocks, given, orthologs, n_context),
         "seconds": time.perf_counter() - t0,
         "gap": raw_gaps,
     }
@@ -565,8 +581,8 @@ def pair_mi_ipa_arrays(left, right, left_species: Sequence, right_species: Seque
                         history=history, info=info)
 
 
-def pair_mi_ipa(paired, *, known_pairs=None, seed: int = 0, theta: float = 0.15, pseudocount: float = 0.15,
-                n_increment: int | None = None, callback=None) -> PairingResult:
+def pair_mi_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, theta: float = 0.15,
+                pseudocount: float = 0.15, n_increment: int | None = None, callback=None) -> PairingResult:
     """Pair two families inside each species by MI-IPA (Bitbol 2018).
 
     Parameters
@@ -575,8 +591,17 @@ def pair_mi_ipa(paired, *, known_pairs=None, seed: int = 0, theta: float = 0.15,
         The two families (aligned) and their species blocks.
     known_pairs : mapping or iterable of (left, right), optional
         Known interacting pairs, as rows of the two MSAs or as their ids.
+    context : protlm.io.ContextPairs, optional
+        Correctly paired rows of other species (e.g. ``paired.context``): the
+        initial training set (no random start) and in every later one.
     seed, theta, pseudocount, n_increment, callback
         See :func:`pair_mi_ipa_arrays`.
+
+    Notes
+    -----
+    Orthologs first: a species with one sequence on each side is paired
+    directly and its pair is in every training set, like a known pair;
+    ``info["routes"]`` counts the pairs of each route.
 
     Returns
     -------
@@ -599,6 +624,7 @@ def pair_mi_ipa(paired, *, known_pairs=None, seed: int = 0, theta: float = 0.15,
     blocks, left, right, known = prepare_paired(paired, known_pairs)
     matchings, confidences, history, info = _mi_ipa_blocks(
         left, right, blocks, known, seed=seed, theta=theta, pseudocount=pseudocount,
-        n_increment=n_increment, callback=callback)
+        n_increment=n_increment, callback=callback,
+        context=context_codes(context, left.shape[1], right.shape[1]))
     return build_result("mi-ipa", blocks, matchings, confidences, left_ids=paired.left.ids,
                         right_ids=paired.right.ids, history=history, info=info)

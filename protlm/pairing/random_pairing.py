@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from protlm.pairing._blocks import blocks_from_paired, blocks_from_species, build_result, random_matching
+from protlm.pairing._blocks import (
+    blocks_from_paired,
+    blocks_from_species,
+    build_result,
+    ortholog_pairs,
+    random_matching,
+    routes,
+)
 from protlm.pairing.result import PairingResult
 
 __all__ = ["pair_random", "pair_random_arrays"]
@@ -32,10 +39,11 @@ def _pair_random_blocks(blocks, *, seed: int, left_ids=None, right_ids=None) -> 
     log.info("random pairing: %d species, %d left sequences, expected precision %.3f",
              len(blocks), n_seq, len(blocks) / max(n_seq, 1))
     return build_result("random", blocks, matchings, confidences, left_ids=left_ids, right_ids=right_ids,
-                        info={"seed": seed, "expected_precision": len(blocks) / max(n_seq, 1)})
+                        info={"seed": seed, "expected_precision": len(blocks) / max(n_seq, 1),
+                              "routes": routes(blocks, {}, ortholog_pairs(blocks))})
 
 
-def pair_random(paired, *, seed: int = 0) -> PairingResult:
+def pair_random(paired, *, seed: int = 0, context=None) -> PairingResult:
     """Pair each species block uniformly at random.
 
     Parameters
@@ -44,6 +52,9 @@ def pair_random(paired, *, seed: int = 0) -> PairingResult:
         The two families and their species blocks.
     seed : int
         Seed of the random matching.
+    context : protlm.io.ContextPairs, optional
+        Accepted and ignored (a random pairing learns nothing); recorded in
+        ``info["context_pairs_used"]`` as 0.
 
     Returns
     -------
@@ -61,8 +72,10 @@ def pair_random(paired, *, seed: int = 0) -> PairingResult:
     >>> r.n_pairs, sorted(r.right_ids), r.confidence.tolist()
     (2, ['R0', 'R1'], [0.5, 0.5])
     """
-    return _pair_random_blocks(blocks_from_paired(paired), seed=seed,
-                               left_ids=paired.left.ids, right_ids=paired.right.ids)
+    result = _pair_random_blocks(blocks_from_paired(paired), seed=seed,
+                                 left_ids=paired.left.ids, right_ids=paired.right.ids)
+    result.info["context_pairs_used"] = 0
+    return result
 
 
 def pair_random_arrays(left_species: Sequence, right_species: Sequence | None = None, *, seed: int = 0,

@@ -43,6 +43,21 @@ def run(args):
     return CliRunner().invoke(main, ["--log-level", "warning", *map(str, args)], catch_exceptions=False)
 
 
+def _check_paired_a3m(a3m, small, pairs_tsv):
+    """ColabFold's layout: header with the queries' lengths, the concatenated queries first, then the other pairs."""
+    from protlm.io import read_msa
+
+    queries = [read_msa(small[k]) for k in ("malg", "malk")]
+    q = [m.sequences[0].replace("-", "") for m in queries]
+    assert a3m[0] == f"#{len(q[0])},{len(q[1])}\t1,1"
+    ids = [m.ids[0] for m in queries]
+    assert a3m[1] == f">{ids[0]} {ids[1]} query" and a3m[2] == q[0] + q[1]
+    pairs = [line.split("\t")[1:3] for line in pairs_tsv[1:]]
+    others = [p for p in pairs if p[0] and p[1] and p[0] != ids[0] and p[1] != ids[1]]
+    assert sum(x.startswith(">") for x in a3m) == 1 + len(others)
+    assert all(sum(c.isupper() or c == "-" for c in x) == len(q[0]) + len(q[1]) for x in a3m[2::2])  # match columns
+
+
 def test_diffpalm_end_to_end(env, weights, small):
     out = env / "out"
     res = run(["pair", small["malg"], small["malk"], "-o", out, "--weights", weights, "--species-key", "field:_:-1",
@@ -54,7 +69,7 @@ def test_diffpalm_end_to_end(env, weights, small):
     rows = [line.split("\t") for line in lines[1:]]
     assert all(0 <= float(r[3]) <= 1 and float(r[4]) in (0.0, 0.5, 1.0) for r in rows)  # --runs 2: agreement in halves
     a3m = (out / "paired.a3m").read_text().splitlines()
-    assert a3m[0] == "#177,142\t1,1" and sum(x.startswith(">") for x in a3m) == 14
+    _check_paired_a3m(a3m, small, lines)
     fasta = (out / "paired.fasta").read_text().splitlines()
     assert len(fasta[1]) == 177 + 142
     report = json.loads((out / "report.json").read_text())
@@ -95,7 +110,8 @@ def test_concatenated_input_and_baselines(env, small):
         header, first = (out / "pairs.tsv").read_text().splitlines()[:2]
         assert header.endswith("confidence\tagreement") and first.endswith("\t")  # one run: agreement empty
         assert report["mean_agreement"] is None and 0 < report["mean_confidence"] <= 1
-        assert (out / "paired.a3m").read_text().startswith("#177,142\t1,1\n")
+        _check_paired_a3m((out / "paired.a3m").read_text().splitlines(), small,
+                          (out / "pairs.tsv").read_text().splitlines())
     bad = run(["pair", cat, small["malk"], "--split-at", "177", "-o", env / "x", "--species-key", "field:_:-1"])
     assert bad.exit_code == 2 and "either LEFT and RIGHT" in bad.output
 

@@ -1,0 +1,84 @@
+"""`protlm pair --context/--context-pairs/--known-pairs/--max-rows`, orthologs first and DiffPALM's resume folder."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from protlm.cli import main
+from protlm.models.esm_msa import build_msa_transformer, save_msa_checkpoint
+
+N_ROWS = 14  # first rows of MalG/MalK: species of 8 and 6 paralogs; the rows after them are the context
+
+
+@pytest.fixture(scope="module")
+def files(data, tmp_path_factory):
+    d = tmp_path_factory.mktemp("ctx")
+    out = {}
+    for name in ("malg", "malk"):
+        records = [">" + t for t in data(f"pairing/{name}.fasta").read_text().split(">")[1:]]
+        (d / f"{name}.fasta").write_text("".join(records[:N_ROWS]))
+        (d / f"{name}_ctx.fasta").write_text("".join(records[N_ROWS:N_ROWS + 200]))
+        out[name] = d / f"{name}.fasta"
+        out[f"{name}_ctx"] = d / f"{name}_ctx.fasta"
+        out[f"{name}_ids"] = [r[1:].split()[0] for r in records]
+    return out
+
+
+def run(args):
+    return CliRunner().invoke(main, ["--log-level", "warning", *map(str, args)], catch_exceptions=False)
+
+
+def test_context_and_known_pairs_on_the_cli(files, tmp_path):
+    out = tmp_path / "out"
+    known = tmp_path / "known.tsv"
+    known.write_text(f"left_id\tright_id\n{files['malg_ids'][0]}\t{files['malk_ids'][0]}\n")
+    ctx_pairs = tmp_path / "ctx.tsv"
+    ctx_pairs.write_text("".join(f"{a}\t{b}\n" for a, b in zip(files["malg_ids"][N_ROWS:N_ROWS + 200],
+                                                                files["malk_ids"][N_ROWS:N_ROWS + 200])))
+    res = run(["pair", files["malg"], files["malk"], "-o", out, "--method", "mi-ipa", "--species-key", "field:_:-1",
+               "--truth", "same-order", "--context", files["malg_ctx"], files["malk_ctx"], "--context-pairs", ctx_pairs,
+               "--known-pairs", known])
+    assert res.exit_code == 0, res.output
+    assert "0 orthologs paired directly, 1 known pairs, 13 by mi-ipa; 200 context pairs used" in res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["routes"] == {"orthologs": 0, "known_pairs": 1, "optimised": 13, "context_pairs": 200}
+    assert report["data"]["context"]["n_pairs"] == 200 and report["options"]["known_pairs"] == str(known)
+    assert report["method_info"]["n_known"] == 1
+    pairs = [line.split("\t") for line in (out / "pairs.tsv").read_text().splitlines()[1:]]
+    assert [files["malg_ids"][0], files["malk_ids"][0]] in [p[1:3] for p in pairs]
+    # same order without --context-pairs; entropy bootstrap takes the context too
+    res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "eb", "--method", "entropy-bootstrap",
+               "--species-key", "field:_:-1", "--context", files["malg_ctx"], files["malk_ctx"]])
+    assert res.exit_code == 0 and "200 context pairs used" in res.output
+
+
+def test_orthologs_and_max_rows(files, tmp_path):
+    # one ortholog species added: paired directly
+    left = files["malg"].read_text() + ">orphanL_77\n" + "A" * 177 + "\n"
+    right = files["malk"].read_text() + ">orphanR_77\n" + "C" * 142 + "\n"
+    (tmp_path / "l.fasta").write_text(left)
+    (tmp_path / "r.fasta").write_text(right)
+    res = run(["pair", tmp_path / "l.fasta", tmp_path / "r.fasta", "-o", tmp_path / "o", "--method", "mi-ipa",
+               "--species-key", "field:_:-1", "--max-rows", "9"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["routes"]["orthologs"] == 1
+    assert report["data"]["n_capped_species"] == 1 and report["data"]["n_capped_rows"] in (6, 8)
+    assert "--max-rows left out 1 species" in res.output
+
+
+def test_diffpalm_resume_folder_is_removed(files, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROTLM_OFFLINE", "1")
+    model, _, args = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64, seed=0)
+    weights = save_msa_checkpoint(model, args, tmp_path / "tiny.pt")
+    out = tmp_path / "dp"
+    res = run(["pair", files["malg"], files["malk"], "-o", out, "--weights", weights, "--species-key", "field:_:-1",
+               "--steps", "1", "--device", "cpu", "--threads", "1",
+               "--context", files["malg_ctx"], files["malk_ctx"], "--max-depth", "400"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["method_info"]["n_context_rows"] == 200 and report["routes"]["context_pairs"] == 200
+    assert not (out / ".partial").exists()
