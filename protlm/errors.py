@@ -27,6 +27,14 @@ __all__ = [
     "ModelLimitError",
     "SearchError",
     "ToolNotFoundError",
+    "OutputError",
+    "DeviceError",
+    "KnownSetError",
+    "ReadFormatError",
+    "TruthError",
+    "IndexMismatchError",
+    "ReferenceNotFoundError",
+    "DiffPaSSMissingError",
 ]
 
 
@@ -127,8 +135,42 @@ class ToolNotFoundError(ProtlmError, FileNotFoundError):
     """An external program that the chosen option needs is not installed (the message says how to get it)."""
 
 
-class OutputExistsError(ProtlmError, FileExistsError):
+class OutputError(ProtlmError, OSError):
+    """An output that cannot be written where asked (a file where a folder is wanted, no write permission)."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
     """An output already exists and ``overwrite`` was not requested."""
+
+
+class DeviceError(ProtlmError, ValueError):
+    """A device or precision name that is invalid or not available on this machine."""
+
+
+class KnownSetError(ProtlmError, ValueError):
+    """A known set that is not a set of standard residue letters."""
+
+
+class ReadFormatError(FormatError):
+    """A partial read with a letter outside the known set."""
+
+    format_name = "reads"
+
+
+class TruthError(ProtlmError, ValueError):
+    """A truth file that does not match the reads (missing id, other length, changed read letter)."""
+
+
+class IndexMismatchError(ProtlmError, ValueError):
+    """An index file that is not a protlm index, or was built from another reference."""
+
+
+class ReferenceNotFoundError(ProtlmError, FileNotFoundError):
+    """A reference proteome (FASTA or index) that does not exist."""
+
+
+class DiffPaSSMissingError(ProtlmError, ImportError):
+    """``--method diffpass`` without the optional ``diffpass`` package installed."""
 
 
 class WeightsNotFoundError(ProtlmError, FileNotFoundError):

@@ -31,7 +31,7 @@ def index_command(reference, output, known_sets, decoys, overwrite):
     from pathlib import Path
 
     from protlm.cli._progress import progress_callback
-    from protlm.errors import OutputExistsError
+    from protlm.errors import OutputError, OutputExistsError
     from protlm.sequencing.index import build_index, default_cache_paths
     from protlm.sequencing.reads import parse_known
 
@@ -61,4 +61,4 @@ def index_command(reference, output, known_sets, decoys, overwrite):
             if index.decoy_residues is not None:
                 seed_table(index.decoys(), known)
         return
-    raise OutputExistsError("cannot write the index to " + "; ".join(errors))
+    raise OutputError("cannot write the index to " + "; ".join(errors))

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from protlm.errors import OutputExistsError
+from protlm.errors import OutputError, OutputExistsError
 
 __all__ = ["atomic_write", "prepare_outdir", "check_output_file"]
 
@@ -83,8 +83,9 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
     Raises
     ------
     OutputExistsError
-        If the folder holds one of ``expected`` and ``overwrite`` is false, if
-        ``path`` is a file, or if it cannot be written (the nearest existing
+        If the folder holds one of ``expected`` and ``overwrite`` is false.
+    OutputError
+        If ``path`` is a file, or cannot be written (the nearest existing
         folder on its way is not writable).
 
     Examples
@@ -97,7 +98,7 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"{path}: exists and is not a folder")
+        raise OutputError(f"{path}: exists and is not a folder")
     if path.is_dir() and not overwrite:
         clash = [name for name in expected if (path / name).exists()]
         if clash:
@@ -114,9 +115,9 @@ def _check_creatable(path: Path) -> None:
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise OutputExistsError(f"{path}: cannot be created, {existing} is a file")
+        raise OutputError(f"{path}: cannot be created, {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputExistsError(f"{path}: not writable ({existing} does not allow writing)")
+        raise OutputError(f"{path}: not writable ({existing} does not allow writing)")
 
 
 def check_output_file(path, *, overwrite: bool = False) -> Path:
@@ -134,7 +135,9 @@ def check_output_file(path, *, overwrite: bool = False) -> Path:
     Raises
     ------
     OutputExistsError
-        If ``path`` exists and ``overwrite`` is false, is a folder, or cannot be written.
+        If ``path`` exists and ``overwrite`` is false.
+    OutputError
+        If ``path`` is a folder, or cannot be written.
 
     Examples
     --------
@@ -145,16 +148,16 @@ def check_output_file(path, *, overwrite: bool = False) -> Path:
     >>> check_output_file(d)
     Traceback (most recent call last):
     ...
-    protlm.errors.OutputExistsError: ...: is a folder, expected a file name
+    protlm.errors.OutputError: ...: is a folder, expected a file name
     """
     path = Path(path)
     if path.is_dir():
-        raise OutputExistsError(f"{path}: is a folder, expected a file name")
+        raise OutputError(f"{path}: is a folder, expected a file name")
     if path.exists():
         if not overwrite:
             raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
         if not os.access(path.parent, os.W_OK | os.X_OK):
-            raise OutputExistsError(f"{path}: not writable ({path.parent} does not allow writing)")
+            raise OutputError(f"{path}: not writable ({path.parent} does not allow writing)")
         return path
     parent = path.parent
     _check_creatable(parent if parent != Path("") else Path("."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from protlm.errors import ProtlmError
+from protlm.errors import DeviceError
 
 __all__ = ["DeviceError", "resolve_device", "DEVICE_CHOICES", "PRECISIONS", "resolve_precision", "fast_bf16"]
 
@@ -20,10 +20,6 @@ _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 #: ``bf16`` where the device multiplies bfloat16 natively (CPUs with AMX-BF16,
 #: CUDA GPUs of compute capability 8 or more), else ``fp32``.
 PRECISIONS = ("auto", "fp32", "bf16")
-
-
-class DeviceError(ProtlmError, ValueError):
-    """A device name that is invalid or not available on this machine."""
 
 
 def resolve_device(device="auto"):
@@ -51,7 +47,7 @@ def resolve_device(device="auto"):
     >>> resolve_device("tpu")
     Traceback (most recent call last):
     ...
-    protlm.models.device.DeviceError: unknown device 'tpu'; choose one of auto, cpu, cuda, cuda:N, mps
+    protlm.errors.DeviceError: unknown device 'tpu'; choose one of auto, cpu, cuda, cuda:N, mps
     """
     import torch
 
@@ -133,7 +129,7 @@ def resolve_precision(precision, device) -> str:
     >>> resolve_precision("fp16", torch.device("cpu"))
     Traceback (most recent call last):
     ...
-    protlm.models.device.DeviceError: unknown precision 'fp16'; choose one of auto, fp32, bf16
+    protlm.errors.DeviceError: unknown precision 'fp16'; choose one of auto, fp32, bf16
     """
     if precision not in PRECISIONS:
         raise DeviceError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")

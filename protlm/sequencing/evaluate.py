@@ -18,15 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from protlm.errors import ProtlmError
+from protlm.errors import TruthError
 from protlm.sequencing.alphabet import AMINO_ACIDS, encode_residues
 
 __all__ = ["TruthError", "Evaluation", "evaluate_prediction", "read_truth", "read_truth_origins",
            "evaluate_identifications"]
-
-
-class TruthError(ProtlmError, ValueError):
-    """A truth file that does not match the reads (missing id, other length, changed read letter)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from protlm.errors import FormatError, ProtlmError
+from protlm.errors import FormatError, IndexMismatchError, ReferenceNotFoundError
 from protlm.io.atomic import atomic_write
 from protlm.sequencing.alphabet import AMINO_ACIDS
 
@@ -78,10 +78,6 @@ for _i, _a in enumerate(AMINO_ACIDS):
     _TRANSLATE[ord(_a.lower())] = _i
 _TRANSLATE = bytes(_TRANSLATE)
 _DELETE = b"-."
-
-
-class IndexMismatchError(ProtlmError, ValueError):
-    """An index file that is not a protlm index, or was built from another reference."""
 
 
 def fingerprint_file(path) -> dict:
@@ -472,7 +468,7 @@ def open_reference(reference, *, index=None, cache: bool = True, callback=None) 
     if index is not None:
         return load_index(index, reference=ref if ref.exists() and not _is_index_file(ref) else None)
     if not ref.exists():
-        raise _MissingReference(f"{ref}: reference does not exist")
+        raise ReferenceNotFoundError(f"{ref}: reference does not exist")
     if _is_index_file(ref):
         return load_index(ref)
     if cache:
@@ -498,5 +494,3 @@ def open_reference(reference, *, index=None, cache: bool = True, callback=None) 
     return idx
 
 
-class _MissingReference(ProtlmError, FileNotFoundError):
-    pass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from protlm.errors import FormatError, ProtlmError
+from protlm.errors import KnownSetError, ReadFormatError
 from protlm.sequencing.alphabet import AMINO_ACIDS, MASK_TOKEN, UNKNOWN, encode_residues
 
 __all__ = [
@@ -24,16 +24,6 @@ __all__ = [
     "read_reads",
     "write_reads",
 ]
-
-
-class KnownSetError(ProtlmError, ValueError):
-    """A known set that is not a set of standard residue letters."""
-
-
-class ReadFormatError(FormatError):
-    """A partial read with a letter outside the known set."""
-
-    format_name = "reads"
 
 
 def parse_known(known: str) -> str:

@@ -683,7 +683,7 @@ def search_reads(
 
     Raises
     ------
-    protlm.sequencing.reads.ReadFormatError
+    protlm.errors.ReadFormatError
         A read with a letter other than a known letter, ``X`` or ``.``.
 
     Examples
