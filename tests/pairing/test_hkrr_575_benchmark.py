@@ -48,9 +48,9 @@ def test_refuses_to_write_from_uncommitted_code(bench, tmp_path, monkeypatch, sh
     monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
     out = tmp_path / "r.json"
     with pytest.raises(SystemExit, match="differs from commit 000000000000 in protlm/pairing/mi_ipa.py"):
-        bench.main(["--methods", "random", "--out", str(out)])
+        bench.main(["--methods", "random", "--out", str(out), "--data", str(shared_data / "pairing")])
     assert not out.exists()
-    assert bench.main(["--methods", "random", "--out", str(out), "--allow-dirty"]) == 0
+    assert bench.main(["--methods", "random", "--out", str(out), "--data", str(shared_data / "pairing"), "--allow-dirty"]) == 0
     report = json.loads(out.read_text())
     assert report["dirty_files"] == ["protlm/pairing/mi_ipa.py"] and report["all_computed_in_this_invocation"]
     assert report["methods"]["random"]["device"] == "cpu" and len(report["methods"]["random"]["confidence_deciles"]) == 10
@@ -61,13 +61,13 @@ def test_cache_is_reused_only_by_the_same_code_and_commit(bench, tmp_path, monke
     monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
     monkeypatch.setattr(bench, "git_state", lambda files: ("a" * 40, []))
     out = tmp_path / "r.json"
-    bench.main(["--methods", "random", "--out", str(out)])
-    bench.main(["--methods", "random", "--out", str(out)])
+    bench.main(["--methods", "random", "--out", str(out), "--data", str(shared_data / "pairing")])
+    bench.main(["--methods", "random", "--out", str(out), "--data", str(shared_data / "pairing")])
     assert json.loads(out.read_text())["methods"]["random"]["computed"].startswith("resumed from this code's cache")
     monkeypatch.setattr(bench, "git_state", lambda files: ("b" * 40, []))  # same code, another commit: recomputed
-    bench.main(["--methods", "random", "--out", str(out)])
+    bench.main(["--methods", "random", "--out", str(out), "--data", str(shared_data / "pairing")])
     assert json.loads(out.read_text())["methods"]["random"]["computed"] == "in this invocation"
     monkeypatch.setattr(bench, "code_digest", lambda files: "f" * 64)  # changed code: another cache key
-    bench.main(["--methods", "random", "--out", str(out)])
+    bench.main(["--methods", "random", "--out", str(out), "--data", str(shared_data / "pairing")])
     report = json.loads(out.read_text())
     assert report["methods"]["random"]["computed"] == "in this invocation" and report["all_computed_in_this_invocation"]
