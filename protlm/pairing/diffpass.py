@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from protlm.errors import PairingInputError, ProtlmError
+from protlm.errors import DiffPaSSMissingError, PairingInputError, ProtlmError
 from protlm.pairing._blocks import build_result, ortholog_pairs, routes
 from protlm.pairing.mi_ipa import prepare_paired
 from protlm.pairing.result import PairingResult
@@ -41,10 +41,6 @@ DIFFPASS_OPTIONS = {
 }
 
 _N_STATES = 21  # gap + 20 amino acids, the same alphabet on both sides
-
-
-class DiffPaSSMissingError(ProtlmError, ImportError):
-    """The optional ``diffpass`` package is not installed."""
 
 
 def _import_diffpass():
