@@ -32,7 +32,7 @@ N = 400
 
 def label_codes(seq_codes, known):
     """Label pattern per residue code: index in ``known`` or len(known); separators len(known) + 1."""
-    from protlm.sequencing.alphabet import AMINO_ACIDS
+    from protlm.models.alphabet import AMINO_ACIDS
     from protlm.sequencing.index import SEPARATOR
 
     lut = np.full(SEPARATOR + 1, len(known), dtype=np.uint64)
@@ -44,7 +44,7 @@ def label_codes(seq_codes, known):
 
 def oracle_ceiling(index, truths, known):
     """Fraction of residue strings whose label pattern occurs in the index only over those same residues."""
-    from protlm.sequencing.alphabet import AMINO_ACIDS
+    from protlm.models.alphabet import AMINO_ACIDS
 
     lab = label_codes(index.residues, known)
     base = np.uint64(1_000_003)

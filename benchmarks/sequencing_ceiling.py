@@ -95,7 +95,7 @@ def _features(idx: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, dict]:
 
 
 def _collect(seqs, known):
-    from protlm.sequencing.alphabet import encode_residues
+    from protlm.models.alphabet import encode_residues
 
     truth, feats = [], {f: [] for f in FAMILIES}
     for s in seqs:
@@ -135,7 +135,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     from protlm.models.sequencer import load_sequencer
-    from protlm.sequencing.alphabet import AMINO_ACIDS, known_vector
+    from protlm.models.alphabet import AMINO_ACIDS, known_vector
 
     clock = Clock()
     _, meta = load_sequencer(args.model)

@@ -105,7 +105,7 @@ def hybrid_probabilities(pred, prior):
 def with_probabilities(pred, probs):
     from dataclasses import replace
 
-    from protlm.sequencing.alphabet import AMINO_ACIDS
+    from protlm.models.alphabet import AMINO_ACIDS
 
     letters = np.array(list(AMINO_ACIDS))[probs.argmax(axis=1)]
     seqs = tuple("".join(letters[pred.offsets[i]: pred.offsets[i + 1]]) for i in range(len(pred)))
@@ -113,7 +113,7 @@ def with_probabilities(pred, probs):
 
 
 def kmer_codes(seq, k=5):
-    from protlm.sequencing.alphabet import encode_residues
+    from protlm.models.alphabet import encode_residues
 
     idx = encode_residues(seq)
     if len(idx) < k:

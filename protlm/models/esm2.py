@@ -2,7 +2,7 @@
 
 :class:`ESM2Sequencer` wraps an upstream :class:`esm.model.esm2.ESM2` so that
 it takes protlm's read tokens and returns 20 residue scores per position,
-the interface of :class:`~protlm.sequencing.model.SequencerModel`.  Unknown
+the interface of :class:`~protlm.models.sequencer_model.SequencerModel`.  Unknown
 positions become ESM-2's ``<mask>``, window starts/ends at the protein's
 termini become ``<cls>``/``<eos>``; the known set and efficiency are not
 inputs of ESM-2 (zero-shot, they enter through the constrained decoding).
@@ -31,7 +31,7 @@ from protlm.errors import ProtlmError
 from protlm.io.atomic import atomic_write
 from protlm.models.esm_msa import load_checkpoint
 from protlm.models.weights import ResolvedWeights, resolve_weights
-from protlm.sequencing.alphabet import AMINO_ACIDS, BOS_TOKEN, EOS_TOKEN, MASK_TOKEN, PAD_TOKEN, VOCAB_SIZE
+from protlm.models.alphabet import AMINO_ACIDS, BOS_TOKEN, EOS_TOKEN, MASK_TOKEN, PAD_TOKEN, VOCAB_SIZE
 
 __all__ = [
     "ESM2_MODELS",

@@ -84,7 +84,7 @@ def resolve_sequencer_weights(path=None) -> Path:
 
 
 def save_sequencer(model, path, *, metadata=None) -> None:
-    """Write a :class:`~protlm.sequencing.model.SequencerModel` as a weights file, atomically.
+    """Write a :class:`~protlm.models.sequencer_model.SequencerModel` as a weights file, atomically.
 
     Parameters
     ----------
@@ -165,7 +165,7 @@ def load_sequencer(path=None, *, device="cpu"):
     FormatError
         The file is not a protlm sequencer weights file.
     """
-    from protlm.sequencing.model import build_sequencer_model
+    from protlm.models.sequencer_model import build_sequencer_model
 
     resolved = resolve_sequencer_weights(path)
     obj = _read_weights(resolved)

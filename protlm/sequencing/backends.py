@@ -3,12 +3,12 @@
 A backend has ``name``, ``max_len`` (tokens per window, terminus markers
 included), ``device`` and ``window_logits(tokens, known, efficiency)``
 returning ``(batch, length, 20)`` log-scores over
-:data:`~protlm.sequencing.alphabet.AMINO_ACIDS`.  Tokens use protlm's
+:data:`~protlm.models.alphabet.AMINO_ACIDS`.  Tokens use protlm's
 vocabulary (residue indices 0-19, ``MASK_TOKEN``, ``PAD_TOKEN``, ``BOS_TOKEN``,
 ``EOS_TOKEN``); a backend for another model (e.g. a fair-esm ESM-2, with
 ``<mask>``, ``<cls>``, ``<eos>``) translates them.
 
-* :class:`ModelBackend` — protlm's own :class:`~protlm.sequencing.model.SequencerModel`.
+* :class:`ModelBackend` — protlm's own :class:`~protlm.models.sequencer_model.SequencerModel`.
 * :class:`FrequencyBackend` — the same residue frequencies everywhere: through
   the constrained decoder this is the "most frequent allowed residue" baseline.
 """
@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from protlm.sequencing.alphabet import AMINO_ACIDS, encode_residues
+from protlm.models.alphabet import AMINO_ACIDS, encode_residues
 
 __all__ = ["SequencerBackend", "ModelBackend", "FrequencyBackend", "residue_frequencies"]
 
@@ -46,7 +46,7 @@ class ModelBackend:
 
     Examples
     --------
-    >>> from protlm.sequencing.model import SequencerModel
+    >>> from protlm.models.sequencer_model import SequencerModel
     >>> b = ModelBackend(SequencerModel(d_model=16, n_layers=1, n_heads=2, d_ff=32, max_len=32))
     >>> b.max_len
     32

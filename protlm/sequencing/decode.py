@@ -11,7 +11,7 @@ hits) multiplies in the same way, so other evidence combines with the model
 without retraining.
 
 Functions take torch tensors or numpy arrays (log-space scores, last axis the
-20 residues of :data:`~protlm.sequencing.alphabet.AMINO_ACIDS`).
+20 residues of :data:`~protlm.models.alphabet.AMINO_ACIDS`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def constrained_probabilities(log_model, known, efficiency, *, log_prior=None):
 
     Examples
     --------
-    >>> from protlm.sequencing.alphabet import known_vector
+    >>> from protlm.models.alphabet import known_vector
     >>> p = constrained_probabilities(np.zeros((1, 20)), known_vector("KCYM"), 1.0)
     >>> round(float(p[0].sum()), 6), float(p[0, 8]), round(float(p[0, 0]), 4)
     (1.0, 0.0, 0.0625)

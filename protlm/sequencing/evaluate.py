@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from protlm.errors import TruthError
-from protlm.sequencing.alphabet import AMINO_ACIDS, encode_residues
+from protlm.models.alphabet import AMINO_ACIDS, encode_residues
 
 __all__ = ["TruthError", "Evaluation", "evaluate_prediction", "read_truth", "read_truth_origins",
            "evaluate_identifications"]

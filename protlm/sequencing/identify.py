@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.index import OTHER, SEPARATOR, ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read

@@ -1,7 +1,7 @@
 """A reusable index of a reference proteome (plain or gzipped FASTA).
 
 The index holds every reference sequence as one array of residue codes (the
-20 standard residues in :data:`~protlm.sequencing.alphabet.AMINO_ACIDS` order,
+20 standard residues in :data:`~protlm.models.alphabet.AMINO_ACIDS` order,
 :data:`OTHER` for any other letter, :data:`SEPARATOR` between sequences),
 their identifiers, descriptions and offsets, the residue frequencies, and a
 fingerprint of the FASTA it came from, and one decoy per sequence (the
@@ -38,7 +38,7 @@ import numpy as np
 
 from protlm.errors import FormatError, IndexMismatchError, ReferenceNotFoundError
 from protlm.io.atomic import atomic_write
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 
 __all__ = [
     "ReferenceIndex",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from protlm.sequencing.alphabet import AMINO_ACIDS, BOS_TOKEN, EOS_TOKEN, MASK_TOKEN, PAD_TOKEN
+from protlm.models.alphabet import AMINO_ACIDS, BOS_TOKEN, EOS_TOKEN, MASK_TOKEN, PAD_TOKEN
 
 __all__ = ["KNOWN_SET_MIXTURE", "sample_condition", "window_tokens", "window_bounds", "make_batch"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 
 __all__ = ["plot_confusion", "plot_calibration", "plot_qvalue_calibration"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from protlm.sequencing.alphabet import AMINO_ACIDS, MASK_TOKEN, PAD_TOKEN, UNKNOWN, known_vector
+from protlm.models.alphabet import AMINO_ACIDS, MASK_TOKEN, PAD_TOKEN, UNKNOWN, known_vector
 from protlm.sequencing.decode import constrained_probabilities, refinement_schedule
 from protlm.sequencing.masking import window_bounds, window_tokens
 from protlm.sequencing.reads import PartialRead, parse_known

@@ -33,7 +33,7 @@ def load_proteins(sources, *, min_length=20):
     (['b'], 1, 1)
     """
     from protlm.io.fasta import iter_fasta
-    from protlm.sequencing.alphabet import encode_residues
+    from protlm.models.alphabet import encode_residues
 
     ids, seqs, seen = [], [], set()
     info = {"n_read": 0, "n_duplicate": 0, "n_short": 0}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from protlm.errors import KnownSetError, ReadFormatError
-from protlm.sequencing.alphabet import AMINO_ACIDS, MASK_TOKEN, UNKNOWN, encode_residues
+from protlm.models.alphabet import AMINO_ACIDS, MASK_TOKEN, UNKNOWN, encode_residues
 
 __all__ = [
     "KnownSetError",

@@ -54,7 +54,7 @@ from typing import Iterable
 import numpy as np
 
 from protlm.errors import ProtlmError
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.index import SEPARATOR, ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
 

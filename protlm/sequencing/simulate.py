@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from protlm.sequencing.alphabet import UNKNOWN, encode_residues, known_vector
+from protlm.models.alphabet import UNKNOWN, encode_residues, known_vector
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.reads import PartialRead, parse_known
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from protlm.sequencing.alphabet import encode_residues
+from protlm.models.alphabet import encode_residues
 
 __all__ = ["cluster_by_kmers", "SplitAssignment", "split_sequences", "reproduce_split", "SPLITS"]
 

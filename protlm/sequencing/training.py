@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.masking import make_batch
 
 __all__ = ["TrainingConfig", "TrainingResult", "train_sequencer"]
@@ -63,7 +63,7 @@ class TrainingConfig:
     threads: int | None = None
 
     def model_kwargs(self) -> dict:
-        """The ``config`` of :func:`~protlm.sequencing.model.build_sequencer_model` for this architecture."""
+        """The ``config`` of :func:`~protlm.models.sequencer_model.build_sequencer_model` for this architecture."""
         if self.arch == "conv":
             return dict(arch="conv", d_model=self.d_model, n_layers=self.n_layers, kernel_size=self.kernel_size,
                         max_len=self.max_len, dropout=self.dropout)
@@ -161,7 +161,7 @@ def _loss(scores, targets):
 def _validation_batches(valid, config: TrainingConfig):
     """A fixed set of validation windows: half KCYM at e = 1, half the training mixture."""
     rng = np.random.default_rng(config.seed + 1)
-    from protlm.sequencing.alphabet import known_vector
+    from protlm.models.alphabet import known_vector
 
     picks = rng.integers(0, len(valid), size=config.n_valid)
     kcym = (known_vector("KCYM"), 1.0)
@@ -233,8 +233,8 @@ def train_sequencer(train, valid, outdir, *, config: TrainingConfig = TrainingCo
     from protlm.models.device import resolve_device
     from protlm.models.sequencer import save_sequencer
     from protlm.report import write_json
-    from protlm.sequencing.alphabet import encode_residues
-    from protlm.sequencing.model import build_sequencer_model
+    from protlm.models.alphabet import encode_residues
+    from protlm.models.sequencer_model import build_sequencer_model
 
     if config.threads:
         torch.set_num_threads(config.threads)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from protlm.cli import main
 from protlm.errors import ProtlmError, WeightsNotFoundError
 from protlm.models.esm2 import ESM2Sequencer, build_esm2, is_esm2_name, load_esm2_sequencer, save_esm2_checkpoint
-from protlm.sequencing.alphabet import AMINO_ACIDS, known_vector
+from protlm.models.alphabet import AMINO_ACIDS, known_vector
 from protlm.sequencing.backends import ModelBackend
 from protlm.sequencing.predictor import predict_reads
 from protlm.sequencing.reads import PartialRead

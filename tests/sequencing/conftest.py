@@ -11,7 +11,7 @@ def tiny_model_path(tmp_path_factory):
     import torch
 
     from protlm.models.sequencer import save_sequencer
-    from protlm.sequencing.model import SequencerModel
+    from protlm.models.sequencer_model import SequencerModel
 
     torch.manual_seed(0)
     model = SequencerModel(d_model=16, n_layers=1, n_heads=2, d_ff=32, max_len=32, dropout=0.0)

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protlm.sequencing.alphabet import AMINO_ACIDS, known_vector
+from protlm.models.alphabet import AMINO_ACIDS, known_vector
 from protlm.sequencing.decode import constrained_probabilities, refinement_schedule
 from protlm.sequencing.predictor import predict_reads
 from protlm.sequencing.reads import PartialRead

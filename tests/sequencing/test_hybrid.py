@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from protlm.cli import main
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.backends import FrequencyBackend
 from protlm.sequencing.hybrid import attribute_sources, guide_reads, reference_prior
 from protlm.sequencing.index import build_index, default_cache_paths
@@ -28,7 +28,7 @@ def tiny_sequencer_path(tmp_path_factory):
     import torch
 
     from protlm.models.sequencer import save_sequencer
-    from protlm.sequencing.model import SequencerModel
+    from protlm.models.sequencer_model import SequencerModel
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / "tiny.pt"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.backends import FrequencyBackend, residue_frequencies
 from protlm.sequencing.masking import window_bounds
 from protlm.sequencing.predictor import _plan_windows, predict_reads
@@ -111,7 +111,7 @@ class _RecordingBackend:
 
 @pytest.mark.parametrize("termini", [True, False])
 def test_peptide_reads_get_no_terminus_markers(termini):
-    from protlm.sequencing.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN
+    from protlm.models.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN
 
     backend = _RecordingBackend()
     reads = [PartialRead("short", "XKXXCX"), PartialRead("long", "XK" * 70)]  # the long one needs 3 windows
@@ -124,7 +124,7 @@ def test_peptide_reads_get_no_terminus_markers(termini):
 
 
 def test_peptide_training_windows(ecoli_records):
-    from protlm.sequencing.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, encode_residues
+    from protlm.models.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, encode_residues
     from protlm.sequencing.masking import make_batch
 
     seqs = [encode_residues(r.sequence) for r in ecoli_records[:16]]

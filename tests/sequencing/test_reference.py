@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.index import (
     IndexMismatchError,
     build_index,

@@ -83,7 +83,7 @@ def test_training_windows_are_contiguous_pieces_of_the_protein(ecoli_records):
     """Every training window is a full-length stretch of its protein, markers only at real termini."""
     import numpy as np
 
-    from protlm.sequencing.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, encode_residues
+    from protlm.models.alphabet import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, encode_residues
     from protlm.sequencing.masking import make_batch
 
     seqs = [encode_residues(r.sequence) for r in ecoli_records[:8]]
@@ -104,7 +104,7 @@ def test_training_windows_are_contiguous_pieces_of_the_protein(ecoli_records):
 def test_conv_architecture_trains_loads_and_ignores_padding(tmp_path, proteins, ecoli_records):
     import torch
 
-    from protlm.sequencing.alphabet import PAD_TOKEN
+    from protlm.models.alphabet import PAD_TOKEN
 
     train, valid = proteins
     config = TrainingConfig(arch="conv", d_model=16, n_layers=2, kernel_size=5, max_len=64, batch_size=8, n_valid=16,

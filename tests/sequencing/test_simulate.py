@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.simulate import fragment_sequence, mask_sequence, simulate_reads
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from protlm.sequencing.alphabet import AMINO_ACIDS
+from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.split import SPLITS, cluster_by_kmers, split_sequences
 
 

@@ -23,7 +23,7 @@ import math
 import torch
 from torch import nn
 
-from protlm.sequencing.alphabet import PAD_TOKEN, VOCAB_SIZE
+from protlm.models.alphabet import PAD_TOKEN, VOCAB_SIZE
 
 __all__ = ["SequencerModel", "ConvSequencerModel", "build_sequencer_model"]
 
