@@ -52,6 +52,10 @@ RESULTS = ROOT / "benchmarks" / "results"
 CODE = code_digest(ROOT / "protlm" / "pairing", ROOT / "protlm" / "models", ROOT / "protlm" / "io", Path(__file__))
 MODEL_CODE = code_digest(ROOT / "protlm" / "pairing" / "training.py", ROOT / "protlm" / "models")
 METHODS = ("diffpalm_family", "mi_ipa_trained", "mi_ipa", "entropy_bootstrap", "diffpass", "random")
+# --context-table: the weights-free methods with and without the training species' pairs as context
+# (protlm.io.ContextPairs through each method's context= keyword), same samples and seeds; DiffPALM with
+# context needs the trained family models and is not in this table.
+CONTEXT_METHODS = ("mi_ipa_context", "entropy_bootstrap_context", "mi_ipa", "entropy_bootstrap", "diffpass", "random")
 
 # The settings of the committed run (see the README section "Pairing benchmark").
 TRAINING = {
@@ -182,6 +186,17 @@ def run_method(method, sub, *, seed, model=None, alphabet=None, train_pairs=None
 
         precision = pair_entropy_bootstrap(sub, seed=seed).precision(sub.truth)
         extra = {}
+    elif method in ("mi_ipa_context", "entropy_bootstrap_context"):
+        from protlm.io import ContextPairs
+        from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
+        from protlm.pairing.mi_ipa import pair_mi_ipa
+
+        tl, tr = train_pairs
+        context = ContextPairs.from_msas(paired.left[tl], paired.right[tr])  # row i with row i
+        fn = pair_mi_ipa if method == "mi_ipa_context" else pair_entropy_bootstrap
+        result = fn(sub, context=context, seed=seed)
+        precision = result.precision(sub.truth)
+        extra = {"n_context_pairs": context.n_pairs, "routes": result.info["routes"]}
     elif method == "diffpass":
         from protlm.pairing.diffpass import pair_diffpass
 
@@ -389,14 +404,14 @@ def collect_diagnosis(cache: Path, names, *, steps: int, n_samples: int) -> dict
     return out
 
 
-def summarise(results: dict) -> dict:
+def summarise(results: dict, methods=METHODS) -> dict:
     """pairing.json: ``{dataset: {method: {mean, sd, n_samples}}, "random_expected": {dataset: value}}``."""
     out = {}
     expected = {}
     for name, res in results.items():
         records = res["records"]
         out[name] = {}
-        for method in METHODS:
+        for method in methods:
             values = [r[method]["precision"] for r in records if method in r]
             seconds = [r[method]["seconds"] for r in records if method in r and "seconds" in r[method]]
             out[name][method] = {"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
@@ -461,6 +476,9 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--methods", default=",".join(METHODS),
                         help="Subset of methods to run (fills the per-sample cache; the table needs all of them).")
+    parser.add_argument("--context-table", action="store_true",
+                        help="The weights-free methods with and without the training species' pairs as context, on "
+                             "the same samples: writes pairing_context.json (no DiffPALM, no trained model needed).")
     parser.add_argument("--reverse", action="store_true",
                         help="Visit samples last to first (a second process then shares the work).")
     args = parser.parse_args(argv)
@@ -483,6 +501,29 @@ def main(argv=None):
                                 lambda: diagnose_sample(name, k, steps=args.steps, cache=args.cache))
                 if value is not None:
                     log.info("%s sample %d: %s", name, k, value)
+        return
+    if args.context_table:
+        results = {name: evaluate_dataset(name, args.cache, n_samples=args.samples, steps=args.steps,
+                                          methods=CONTEXT_METHODS, reverse=args.reverse) for name in names}
+        summary = summarise(results, CONTEXT_METHODS)
+        lines = [f"{'dataset':<10} {'method':<26} {'precision':>18} {'n':>3} {'median s':>9}"]
+        for name in names:
+            for method in CONTEXT_METHODS:
+                m = summary[name][method]
+                lines.append(f"{name:<10} {method:<26} {m['mean']:>8.3f} +/- {m['sd']:.3f} {m['n_samples']:>3} "
+                             f"{m['median_seconds']:9.1f}")
+            lines.append(f"{name:<10} {'(species/seqs)':<26} {summary['random_expected'][name]:>8.3f}")
+        table = "\n".join(lines)
+        print(table)
+        record = provenance(__file__, argv, clock, code_digest=CODE,
+                            note="values computed by this invocation or resumed from a cache with the same code digest; "
+                                 "context = every true pair of the training species (the split of pairing.json); "
+                                 "DiffPALM with context is not measured here (it needs the trained family models)")
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "pairing_context.json").write_text(json.dumps(
+            {**record, "split": SPLIT, "sampling": SAMPLING, **summary,
+             "n_context_pairs": {name: res["n_train_pairs"] for name, res in results.items()},
+             "samples": {name: res["records"] for name, res in results.items()}, "table": table}, indent=1) + "\n")
         return
     methods = tuple(args.methods.split(","))
     results = {name: evaluate_dataset(name, args.cache, n_samples=args.samples, steps=args.steps, methods=methods,

@@ -17,7 +17,7 @@ from protlm.errors import PairingInputError
 from protlm.pairing.result import PairingResult
 
 __all__ = ["Block", "blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "ortholog_pairs",
-           "context_codes", "routes", "random_matching", "build_result"]
+           "routes", "random_matching", "build_result"]
 
 
 @dataclass(frozen=True)
@@ -151,23 +151,6 @@ def ortholog_pairs(blocks: Sequence[Block], known: Mapping | None = None) -> dic
         if len(b.left) == 1 and len(b.right) == 1 and int(b.left[0]) not in known and int(b.right[0]) not in known_right:
             out[int(b.left[0])] = int(b.right[0])
     return out
-
-
-def context_codes(context, n_left_columns: int, n_right_columns: int):
-    """Residue codes (0..20) of the context pairs, row *k* of each side being pair *k*; ``None`` without context.
-
-    Raises
-    ------
-    PairingInputError
-        Context columns that are not the families' columns.
-    """
-    if context is None or not context.n_pairs:
-        return None
-    from protlm.pairing.mi_ipa import encode_residues
-
-    context.check_columns(n_left_columns, n_right_columns)
-    return (encode_residues(np.asarray(context.left.array)[context.left_rows]),
-            encode_residues(np.asarray(context.right.array)[context.right_rows]))
 
 
 def routes(blocks: Sequence[Block], known: Mapping, orthologs: Mapping, n_context: int = 0) -> dict:

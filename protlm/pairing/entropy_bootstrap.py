@@ -30,12 +30,13 @@ import time
 import numpy as np
 
 from protlm.errors import PairingInputError
-from protlm.pairing._blocks import build_result, context_codes, ortholog_pairs, random_matching, routes
+from protlm.pairing._blocks import build_result, ortholog_pairs, random_matching, routes
 from protlm.pairing.mi_ipa import (
     _features,
     _one_hot,
     _PairCounts,
     assign_blocks,
+    context_codes,
     encode_residues,
     prepare_paired,
     square_costs,

@@ -42,7 +42,6 @@ from protlm.pairing._blocks import (
     blocks_from_paired,
     blocks_from_species,
     build_result,
-    context_codes,
     ortholog_pairs,
     random_matching,
     resolve_known_pairs,
@@ -490,6 +489,21 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
         "gap": raw_gaps,
     }
     return matchings, confidences, history, info
+
+
+def context_codes(context, n_left_columns: int, n_right_columns: int):
+    """Residue codes (0..20) of the context pairs, row *k* of each side being pair *k*; ``None`` without context.
+
+    Raises
+    ------
+    PairingInputError
+        Context columns that are not the families' columns.
+    """
+    if context is None or not context.n_pairs:
+        return None
+    context.check_columns(n_left_columns, n_right_columns)
+    return (encode_residues(np.asarray(context.left.array)[context.left_rows]),
+            encode_residues(np.asarray(context.right.array)[context.right_rows]))
 
 
 def prepare_paired(paired, known_pairs):

@@ -47,6 +47,35 @@ def weights_option(wildcards):
     return f"--weights {weights}" if weights else ""
 
 
+def family_extra_inputs(wildcards):
+    """Taxonomy sources, context MSAs and pairs files of a family entry (a complex), so Snakemake tracks them."""
+    fam = family(wildcards)
+    files = list(_as_list(fam.get("taxonomy")))
+    ctx = fam.get("context") or {}
+    files += [ctx[k] for k in ("left", "right", "pairs") if ctx.get(k)]
+    return files + ([fam["known_pairs"]] if fam.get("known_pairs") else [])
+
+
+def _as_list(value):
+    return [] if not value else [value] if isinstance(value, str) else list(value)
+
+
+def family_options(wildcards):
+    """protlm pair options of a complex entry: --taxonomy, --context, --context-pairs, --known-pairs, --max-rows."""
+    fam = family(wildcards)
+    opts = [f"--taxonomy {t}" for t in _as_list(fam.get("taxonomy"))]
+    ctx = fam.get("context") or {}
+    if ctx:
+        opts.append(f"--context {ctx['left']} {ctx['right']}")
+        if ctx.get("pairs"):
+            opts.append(f"--context-pairs {ctx['pairs']}")
+    if fam.get("known_pairs"):
+        opts.append(f"--known-pairs {fam['known_pairs']}")
+    if fam.get("max_rows"):
+        opts.append(f"--max-rows {fam['max_rows']}")
+    return " ".join(opts)
+
+
 def reference_option(wildcards):
     ref = config["sequencing"].get("reference")
     return f"--reference {ref}" if ref else ""

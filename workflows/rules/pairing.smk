@@ -1,4 +1,6 @@
 # Pairing chain: inspect the two MSAs, pair paralogs within species, summarise across family pairs.
+# A family entry can be a complex: two A3Ms (e.g. ColabFold/MMseqs2 unpaired MSAs), a taxonomy source and
+# optional context; every entry gets paired.a3m, af3_input.json and boltz/ (what protlm pair writes).
 
 
 rule inspect_family:
@@ -21,9 +23,12 @@ rule pair_family:
     input:
         msas=family_inputs,
         inspected=f"{OUT}/pairing/{{family}}/inspect.json",
+        extra=family_extra_inputs,
     output:
         pairs=f"{OUT}/pairing/{{family}}/pairs.tsv",
         a3m=f"{OUT}/pairing/{{family}}/paired.a3m",
+        af3=f"{OUT}/pairing/{{family}}/af3_input.json",
+        boltz=directory(f"{OUT}/pairing/{{family}}/boltz"),
         report=f"{OUT}/pairing/{{family}}/report.json",
     log:
         f"{OUT}/logs/pair_{{family}}.log",
@@ -37,6 +42,7 @@ rule pair_family:
         truth=truth_option,
         split=split_option,
         weights=weights_option,
+        extra=family_options,
     threads: config["pairing"]["threads"]
     conda:
         "../envs/protlm.yaml"
@@ -46,7 +52,7 @@ rule pair_family:
         "protlm pair {input.msas} -o $(dirname {output.pairs}) --overwrite"
         " --method {params.method} --species-key '{params.key}' --steps {params.steps}"
         " --runs {params.runs} --seed {params.seed} --device {params.device}"
-        " {params.weights} {params.truth} {params.split} 2> {log}"
+        " {params.weights} {params.truth} {params.split} {params.extra} 2> {log}"
 
 
 rule summarize_pairing:
