@@ -99,7 +99,7 @@ def inspect(files, as_json, species_key, taxonomy, fmt):
 def _rows(source, fmt) -> tuple:
     """``(ids, descriptions)`` of every record of a file (rewound afterwards for inspect_file)."""
     from protlm.io.fasta import iter_fasta
-    from protlm.io.msa import detect_format, read_msa
+    from protlm.io.general import detect_format, read_msa
 
     if hasattr(source, "seek"):
         source.seek(0)

@@ -12,7 +12,8 @@ from protlm.io.a3m import iter_a3m, read_a3m, write_a3m
 from protlm.io.atomic import atomic_write, prepare_outdir
 from protlm.io.clustal import read_clustal
 from protlm.io.fasta import FastaRecord, iter_fasta, read_fasta, write_fasta
-from protlm.io.msa import MSA, detect_format, read_msa
+from protlm.io.general import detect_format, read_msa
+from protlm.io.msa import MSA
 from protlm.io.paired import ContextPairs, PairedFamilies, SpeciesBlock, check_paired_layout, read_context, read_paired_families
 from protlm.io.species import apply_species_key, species_key
 from protlm.io.stockholm import iter_stockholm, read_stockholm

@@ -13,7 +13,7 @@ and however their lines are wrapped.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from protlm.errors import A3MFormatError
 from protlm.io._open import display_name
@@ -175,22 +175,8 @@ def write_a3m(msa_or_records, dest, *, header: str | None = None) -> int:
     >>> out.getvalue().splitlines()
     ['#3\\t1', '>q', 'ACD', '>h', 'AcCD']
     """
-    from protlm.io._write import open_dest
+    from protlm.io._write import write_rows
 
     if isinstance(msa_or_records, MSA):
-        if header is None:
-            header = msa_or_records.annotations.get("header")
-        rows: Iterable = (
-            (d, s.replace(".", "")) for d, s in zip(msa_or_records.descriptions, msa_or_records.sequences)
-        )
-    else:
-        rows = ((r.description, r.sequence) for r in msa_or_records)
-    n = 0
-    with open_dest(dest) as fh:
-        if header:
-            fh.write(header if header.startswith("#") else "#" + header)
-            fh.write("\n")
-        for desc, seq in rows:
-            fh.write(f">{desc}\n{seq}\n")
-            n += 1
-    return n
+        return msa_or_records.write(dest, format="a3m", header=header)
+    return write_rows(((r.description, r.sequence) for r in msa_or_records), dest, header=header)

@@ -10,7 +10,10 @@ from protlm.errors import ClustalFormatError
 from protlm.io._open import display_name, open_text
 from protlm.io._interleaved import assemble_rows
 from protlm.io.fasta import _BAD_SEQ_CHAR
-from protlm.io.msa import _CLUSTAL_HEADS, MSA
+from protlm.io.msa import MSA
+
+#: First words of the header line of the Clustal-style formats read here.
+_CLUSTAL_HEADS = ("CLUSTAL", "MUSCLE", "PROBCONS", "T-COFFEE", "MSAPROBS", "KALIGN")
 
 __all__ = ["read_clustal"]
 

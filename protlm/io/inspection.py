@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from protlm.io._open import display_name, open_text
-from protlm.io.msa import MSA, detect_format, read_msa
+from protlm.io.general import detect_format, read_msa
+from protlm.io.msa import MSA
 from protlm.io.species import species_key as make_species_key
 
 __all__ = ["FileReport", "inspect_file"]

@@ -514,7 +514,7 @@ def read_context(left, right, *, pairs=None) -> ContextPairs:
     >>> ctx.pairs
     ((0, 0), (1, 1))
     """
-    from protlm.io.msa import read_msa
+    from protlm.io.general import read_msa
 
     names = [left, right] + ([pairs] if pairs is not None else [])
     source = {"files": [os.fspath(x) if isinstance(x, (str, os.PathLike)) else "<handle>" for x in names],
@@ -584,7 +584,7 @@ def read_paired_families(left, right=None, *, split_at=None, species_key="auto",
     """
     from dataclasses import replace
 
-    from protlm.io.msa import read_msa
+    from protlm.io.general import read_msa
 
     check_paired_layout(right, split_at)
     msas = [read_msa(left)] + ([read_msa(right)] if right is not None else [])

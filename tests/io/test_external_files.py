@@ -25,7 +25,7 @@ from protlm.io import read_msa
 from protlm.io.a3m import iter_a3m, read_a3m
 from protlm.io.clustal import read_clustal
 from protlm.io.fasta import iter_fasta
-from protlm.io.msa import detect_format
+from protlm.io.general import detect_format
 from protlm.io.stockholm import iter_stockholm
 
 EXTERNAL = Path(__file__).resolve().parents[1] / "data" / "external"
