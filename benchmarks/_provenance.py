@@ -55,15 +55,20 @@ def peak_rss_mb() -> float:
 
 
 def git_state() -> dict:
-    """``{"git_commit": sha or None, "git_dirty": bool or None}`` of the repository."""
+    """``{"git_commit": sha or None, "git_dirty": bool or None, "dirty_files": [...]}`` of the repository.
+
+    Dirty means a tracked file other than a benchmark result differs from the
+    commit (results written by earlier benchmarks of the same run do not count).
+    """
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                    capture_output=True, text=True, check=True).stdout.strip())
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
-        return {"git_commit": None, "git_dirty": None}
-    return {"git_commit": sha, "git_dirty": dirty}
+        return {"git_commit": None, "git_dirty": None, "dirty_files": None}
+    dirty = sorted(line[3:] for line in status if not line[3:].startswith("benchmarks/results/"))
+    return {"git_commit": sha, "git_dirty": bool(dirty), "dirty_files": dirty}
 
 
 def rel(path) -> str:
