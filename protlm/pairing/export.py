@@ -110,6 +110,18 @@ def colabfold_a3m(result, paired, *, query_left=None, query_right=None) -> str:
     query row are not repeated), each in A3M form against the queries (columns
     where a query has a gap become lowercase insertions).
 
+    Parameters
+    ----------
+    result : PairingResult
+    paired : PairedFamilies
+    query_left, query_right : str or int, optional
+        As in :func:`query_rows` (default: the first rows).
+
+    Returns
+    -------
+    str
+        The file's text.
+
     Examples
     --------
     >>> r, pf = _example()  # query q; a_1 pairs with x_1
