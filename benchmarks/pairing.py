@@ -102,7 +102,8 @@ def train_family_model(name: str, cache: Path, *, steps: int | None = None):
     """Train (or resume) the family model of ``name`` on its training species; returns the TrainingResult."""
     from esm.data import Alphabet
 
-    from protlm.pairing.training import TrainingConfig, pair_tokens, train_pair_model
+    from protlm.pairing.mlm import pair_tokens
+    from protlm.pairing.training import TrainingConfig, train_pair_model
 
     paired = load_dataset(name)
     train_species, _test = split_dataset(paired)
@@ -250,7 +251,7 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
     from esm.data import Alphabet
 
     from protlm.models.esm_msa import load_msa_transformer
-    from protlm.pairing.training import pairing_gap
+    from protlm.pairing.mlm import pairing_gap
 
     paired = load_dataset(name)
     train_species, test_species = split_dataset(paired)
@@ -315,7 +316,7 @@ def diagnose_sample(name, k, *, steps, cache, n_masks=8, n_shuffles=8):
 
     from protlm.models.esm_msa import load_msa_transformer
     from protlm.pairing.diffpalm import pair_diffpalm
-    from protlm.pairing.training import _masked_loss, mask_rows
+    from protlm.pairing.mlm import mask_rows, masked_loss
 
     paired = load_dataset(name)
     _train, test = split_dataset(paired)
@@ -349,7 +350,7 @@ def diagnose_sample(name, k, *, steps, cache, n_masks=8, n_shuffles=8):
                 toks = rows(mapping)
                 inp = toks.copy()
                 inp[target] = alphabet.mask_idx
-                losses[key].append(float(_masked_loss(model, torch.as_tensor(inp), torch.as_tensor(target),
+                losses[key].append(float(masked_loss(model, torch.as_tensor(inp), torch.as_tensor(target),
                                                       torch.as_tensor(toks))))
     truth_loss = float(np.mean(losses["truth"]))
     classes = None

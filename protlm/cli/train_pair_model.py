@@ -61,7 +61,8 @@ def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude,
 
     from protlm.cli._progress import progress_callback
     from protlm.io import check_paired_layout, read_paired_families
-    from protlm.pairing.training import TrainingConfig, pair_tokens, train_pair_model as train
+    from protlm.pairing.mlm import pair_tokens
+    from protlm.pairing.training import TrainingConfig, train_pair_model as train
     from protlm.report import base_report, write_json
 
     started = time.monotonic()

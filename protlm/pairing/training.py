@@ -33,6 +33,12 @@ A training folder holds ``state.pt`` (everything needed to resume: a rerun
 with the same folder continues where it stopped), ``model.pt`` (the best
 model in fair-esm's checkpoint format, loadable by ``protlm pair --weights``)
 and ``training.json`` (options, species split, history).
+
+The masks, the loss and the pairing gap are in :mod:`protlm.pairing.mlm`.
+This module is longer than protlm's 450-line guide (about 540 lines) because
+:class:`TrainingConfig` documents each of its 20 options where they are
+defined; the loop itself is :func:`train_pair_model` (about 50 lines) over
+the steps of ``_Run``.
 """
 
 from __future__ import annotations
@@ -48,16 +54,10 @@ from pathlib import Path
 import numpy as np
 
 from protlm.errors import OutputExistsError, PairingInputError
-from protlm.pairing.sampling import group_by_species, sample_species, split_species
+from protlm.pairing.mlm import draw_msa, mask_rows, masked_loss, pairing_gap
+from protlm.pairing.sampling import group_by_species, split_species
 
-__all__ = [
-    "TrainingConfig",
-    "TrainingResult",
-    "train_pair_model",
-    "mask_rows",
-    "pairing_gap",
-    "pair_tokens",
-]
+__all__ = ["TrainingConfig", "TrainingResult", "train_pair_model"]
 
 log = logging.getLogger(__name__)
 
@@ -228,134 +228,6 @@ class TrainingResult:
 
 
 # ---------------------------------------------------------------------------
-# data
-
-
-def pair_tokens(paired, alphabet) -> tuple[np.ndarray, list]:
-    """Token rows ``<cls> + left + right`` of the known pairs of two families, with their species.
-
-    Parameters
-    ----------
-    paired : protlm.io.PairedFamilies
-        Families whose ``truth`` (``{left_row: right_row}``) lists the known pairs.
-    alphabet : esm.data.Alphabet
-        The MSA Transformer alphabet.
-
-    Returns
-    -------
-    tokens : numpy.ndarray
-        ``int64``, shape ``(n_pairs, 1 + left columns + right columns)``, in left-row order.
-    species : list of str
-        Species of each pair.
-
-    Raises
-    ------
-    PairingInputError
-        If no true pairs are known.
-    AlphabetError
-        On letters outside the alphabet (naming row and column).
-
-    Examples
-    --------
-    >>> import esm
-    >>> from protlm.io import MSA, PairedFamilies
-    >>> msa = MSA.from_sequences(["ACD-", "AEDE"], ids=["a|s1", "b|s1"])
-    >>> paired = PairedFamilies.from_concatenated(msa, split_at=2, species_key="field:|:2")
-    >>> tokens, species = pair_tokens(paired, esm.data.Alphabet.from_architecture("msa_transformer"))
-    >>> tokens.tolist(), species
-    ([[0, 5, 23, 13, 30], [0, 5, 9, 13, 9]], ['s1', 's1'])
-    """
-    if not paired.truth:
-        raise PairingInputError("no known pairs to train on: give the true pairing (e.g. --truth same-order)")
-    in_block = {int(r): b.species for b in paired.blocks for r in b.left}
-    pairs = sorted((l, r) for l, r in paired.truth.items() if l in in_block)
-    if not pairs:
-        raise PairingInputError("none of the known pairs lies in a species shared by both families")
-    left = paired.left.tokenize(alphabet)
-    right = paired.right.tokenize(alphabet)
-    rows_l = np.array([l for l, _ in pairs], dtype=np.int64)
-    rows_r = np.array([r for _, r in pairs], dtype=np.int64)
-    cls = np.full((len(pairs), 1), alphabet.cls_idx, dtype=np.int64)
-    tokens = np.concatenate([cls, left[rows_l], right[rows_r]], axis=1).astype(np.int64)
-    return tokens, [in_block[l] for l, _ in pairs]
-
-
-def mask_rows(
-    tokens: np.ndarray,
-    *,
-    split_at: int,
-    mode: str,
-    rng: np.random.Generator,
-    alphabet,
-    chain_mask_prob: float = 0.7,
-    mlm_prob: float = 0.15,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mask an MSA of pair rows for one training or validation step.
-
-    Parameters
-    ----------
-    tokens : numpy.ndarray
-        ``(rows, 1 + left + right)`` tokens; column 0 is ``<cls>``.
-    split_at : int
-        Length of the left chain.
-    mode : {"left", "right", "mlm"}
-        ``"left"``/``"right"``: that chain masked with ``chain_mask_prob`` in
-        every row (``<mask>`` only); ``"mlm"``: BERT masking of all residues.
-    rng : numpy.random.Generator
-    alphabet : esm.data.Alphabet
-
-    Returns
-    -------
-    masked, target : numpy.ndarray
-        The input tokens and a boolean array of the positions to predict.
-
-    Examples
-    --------
-    >>> import esm
-    >>> alphabet = esm.data.Alphabet.from_architecture("msa_transformer")
-    >>> tokens = np.full((4, 11), 5); tokens[:, 0] = 0
-    >>> masked, target = mask_rows(tokens, split_at=4, mode="left", rng=np.random.default_rng(0),
-    ...                            alphabet=alphabet, chain_mask_prob=1.0)
-    >>> bool(target[:, 1:5].all()), bool(target[:, 5:].any()), int(masked[0, 1])
-    (True, False, 32)
-    """
-    rows, width = tokens.shape
-    target = np.zeros(tokens.shape, dtype=bool)
-    masked = tokens.copy()
-    if mode in ("left", "right"):
-        cols = slice(1, 1 + split_at) if mode == "left" else slice(1 + split_at, width)
-        block = target[:, cols]
-        block[...] = rng.random(block.shape) < chain_mask_prob
-        masked[target] = alphabet.mask_idx
-    elif mode == "mlm":
-        target[:, 1:] = rng.random((rows, width - 1)) < mlm_prob
-        roll = rng.random(tokens.shape)
-        masked[target & (roll < 0.8)] = alphabet.mask_idx
-        swap = target & (roll >= 0.8) & (roll < 0.9)
-        residues = np.array([alphabet.get_idx(c) for c in "ACDEFGHIKLMNPQRSTVWY-"])
-        masked[swap] = rng.choice(residues, size=int(swap.sum()))
-    else:
-        raise PairingInputError(f"unknown masking mode {mode!r}; choose one of left, right, mlm")
-    # at least one target, so the loss is defined
-    if not target.any():
-        target[0, 1] = True
-        masked[0, 1] = alphabet.mask_idx
-    return masked, target
-
-
-def _shuffle_within_species(rows: np.ndarray, species: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Left-chain row order for a wrong pairing: a derangement inside each species block of 2+."""
-    order = np.arange(len(rows))
-    for s in np.unique(species):
-        idx = np.flatnonzero(species == s)
-        if len(idx) < 2:
-            continue
-        shift = rng.integers(1, len(idx))  # cyclic shift: no row keeps its partner
-        order[idx] = idx[(np.arange(len(idx)) + shift) % len(idx)]
-    return order
-
-
-# ---------------------------------------------------------------------------
 # model
 
 
@@ -422,77 +294,6 @@ def _lr_at(step: int, config: TrainingConfig) -> float:
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _masked_loss(model, tokens, target, truth):
-    import torch.nn.functional as F
-
-    logits = model(tokens[None])["logits"][0]
-    return F.cross_entropy(logits[target], truth[target])
-
-
-def pairing_gap(model, msas, *, split_at: int, alphabet, seed: int = 0, chain_mask_prob: float = 0.7, device=None) -> dict:
-    """Inter-chain signal of a model: left-masked loss at the true pairing versus shuffled pairings.
-
-    For each MSA (a ``(tokens, species)`` tuple), the left chain of every row
-    is masked with ``chain_mask_prob`` (the same masks for both pairings) and
-    the loss is computed with the true partners and after a derangement of the
-    left chains inside each species.  A model that uses the right chain to
-    predict the left one has a clearly positive gap.
-
-    Returns
-    -------
-    dict
-        ``loss_true``, ``loss_shuffled``, ``gap`` (means over the MSAs).
-    """
-    import torch
-
-    was_training = model.training
-    model.eval()
-    device = device or next(model.parameters()).device
-    true_losses, shuffled_losses = [], []
-    try:
-        with torch.no_grad():
-            for k, (tokens, species) in enumerate(msas):
-                rng = np.random.default_rng([seed, k])
-                order = _shuffle_within_species(tokens, np.asarray(species), rng)
-                masked, target = mask_rows(
-                    tokens, split_at=split_at, mode="left", rng=rng, alphabet=alphabet, chain_mask_prob=chain_mask_prob
-                )
-                shuffled = tokens.copy()
-                shuffled[:, : 1 + split_at] = tokens[order, : 1 + split_at]
-                masked_shuffled = masked.copy()
-                masked_shuffled[:, : 1 + split_at] = masked[order, : 1 + split_at]
-                target_shuffled = target.copy()
-                target_shuffled[:, : 1 + split_at] = target[order, : 1 + split_at]
-                for toks, inp, tgt, sink in (
-                    (tokens, masked, target, true_losses),
-                    (shuffled, masked_shuffled, target_shuffled, shuffled_losses),
-                ):
-                    loss = _masked_loss(
-                        model,
-                        torch.as_tensor(inp, device=device),
-                        torch.as_tensor(tgt, device=device),
-                        torch.as_tensor(toks, device=device),
-                    )
-                    sink.append(float(loss))
-    finally:
-        model.train(was_training)
-    lt, ls = float(np.mean(true_losses)), float(np.mean(shuffled_losses))
-    return {"loss_true": lt, "loss_shuffled": ls, "gap": ls - lt}
-
-
-def _draw_msa(tokens, groups, names, depth, rng):
-    sizes = {s: len(groups[s]) for s in names}
-    chosen = sample_species(sizes, depth=depth, rng=rng)
-    rows, species = [], []
-    for s in chosen:
-        idx = groups[s]
-        if len(idx) > depth:
-            idx = np.sort(rng.choice(idx, size=depth, replace=False))
-        rows.extend(idx.tolist())
-        species.extend([s] * len(idx))
-    return tokens[np.asarray(rows)], np.asarray(species, dtype=object)
-
-
 # ---------------------------------------------------------------------------
 # training loop
 
@@ -555,178 +356,188 @@ def train_pair_model(
     """
     import torch
 
-    from protlm.io.atomic import atomic_write
     from protlm.models.device import resolve_device
-    from protlm.report import package_versions, write_json
 
     tokens = np.asarray(tokens, dtype=np.int64)
+    _check_rows(tokens, species, split_at)
+    out_dir = Path(out_dir)
+    groups = group_by_species(species)
+    if len(groups) < 2:
+        raise PairingInputError(f"need at least 2 species to train and validate, got {len(groups)}")
+    train_names, val_names = split_species(list(groups), test_fraction=config.val_fraction, seed=config.seed)
+    state = _saved_state(out_dir, config, val_names, overwrite=overwrite)
+
+    dev = resolve_device(device)
+    torch.manual_seed(config.seed)
+    # a file that is not a checkpoint fails here, before the folder exists
+    model, alphabet = _load_init(config.init) if config.init else _build_model(config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run = _Run(model.to(dev), config=config, out_dir=out_dir, device=dev, split_at=split_at, n_pairs=len(tokens),
+               train_names=train_names, val_names=val_names, state=state)
+    val_rng = np.random.default_rng([config.seed, 1])
+    val_msas = [draw_msa(tokens, groups, val_names, config.depth, val_rng) for _ in range(config.val_msas)]
+
+    running = []
+    t0 = time.perf_counter()
+    model.train()
+    while not run.best["stopped_early"] and run.step < config.steps:
+        loss_value = run.train_step(tokens, groups, alphabet)
+        running.append(loss_value)
+        val = None
+        if run.step % config.val_every == 0 or run.step == config.steps:
+            val = pairing_gap(model, val_msas, split_at=split_at, alphabet=alphabet, seed=config.seed, device=dev)
+            run.record_validation(val, train_loss=float(np.mean(running)),
+                                  seconds_per_step=(time.perf_counter() - t0) / len(running))
+            running, t0 = [], time.perf_counter()
+        if callback is not None:
+            callback(run.step, total=config.steps, loss=loss_value, **({"val_loss": val["loss_true"]} if val else {}))
+    run.finish()
+    return TrainingResult(
+        out_dir=out_dir,
+        model_path=out_dir / MODEL_FILE,
+        steps_done=run.step,
+        best_step=int(run.best["step"]),
+        best_val_loss=float(run.best["loss"]),
+        stopped_early=bool(run.best["stopped_early"]),
+        history=run.history,
+        train_species=tuple(train_names),
+        val_species=tuple(val_names),
+    )
+
+
+def _check_rows(tokens: np.ndarray, species, split_at: int) -> None:
     if tokens.ndim != 2 or len(tokens) != len(species):
         raise PairingInputError(f"tokens of shape {tokens.shape} do not match {len(species)} species labels")
     if not 0 < split_at < tokens.shape[1] - 1:
         raise PairingInputError(f"split_at={split_at} outside the rows' {tokens.shape[1] - 1} residue columns")
     if tokens.shape[1] > 1024:
         raise PairingInputError(f"rows of {tokens.shape[1]} tokens exceed the MSA Transformer's 1024 positions")
-    out_dir = Path(out_dir)
-    state_path = out_dir / STATE_FILE
-    model_path = out_dir / MODEL_FILE
 
-    groups = group_by_species(species)
-    if len(groups) < 2:
-        raise PairingInputError(f"need at least 2 species to train and validate, got {len(groups)}")
-    train_names, val_names = split_species(list(groups), test_fraction=config.val_fraction, seed=config.seed)
 
-    dev = resolve_device(device)
-    alphabet = _msa_alphabet()
-    state = None
-    if state_path.exists() and not overwrite:
-        state = torch.load(state_path, map_location="cpu", weights_only=False)
-        if state["identity"] != config.identity() or state["val_species"] != list(val_names):
-            raise OutputExistsError(
-                f"{out_dir}: holds a training run with other settings or data "
-                f"({_diff(state['identity'], config.identity())}); pass --overwrite or choose another folder"
-            )
-        log.info("resuming %s at step %d", out_dir, state["step"])
+def _saved_state(out_dir: Path, config: TrainingConfig, val_names, *, overwrite: bool):
+    """The state of an earlier run in ``out_dir`` to resume, or ``None``; refuses one with other settings."""
+    import torch
 
-    torch.manual_seed(config.seed)
-    if config.init:  # a file that is not a checkpoint fails here, before the folder exists
-        model, alphabet = _load_init(config.init)
-    else:
-        model, alphabet = _build_model(config)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.to(dev)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, step, best = state["history"], state["step"], state["best"]
-    else:
-        history = {k: [] for k in ("step", "train_loss", "val_loss", "val_loss_shuffled", "pairing_gap")}
-        step, best = 0, {"loss": float("inf"), "step": 0, "bad": 0, "stopped_early": False}
-
-    val_rng = np.random.default_rng([config.seed, 1])
-    val_msas = [_draw_msa(tokens, groups, val_names, config.depth, val_rng) for _ in range(config.val_msas)]
-
-    def save_state(model_state_best=None):
-        payload = {
-            "identity": config.identity(),
-            "config": dataclasses.asdict(config),
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "step": step,
-            "best": best,
-            "history": history,
-            "val_species": list(val_names),
-        }
-        with atomic_write(state_path, "wb") as fh:
-            torch.save(payload, fh)
-
-    def export_best():
-        from protlm.models.esm_msa import save_msa_checkpoint
-
-        best_state = torch.load(out_dir / "best_state.pt", map_location="cpu", weights_only=True)
-        current = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        model.load_state_dict(best_state)
-        save_msa_checkpoint(model, None, model_path)
-        model.load_state_dict(current)
-
-    def write_report():
-        write_json(
-            out_dir / REPORT_FILE,
-            {
-                "config": dataclasses.asdict(config),
-                "device": str(dev),
-                "split_at": split_at,
-                "n_pairs": int(len(tokens)),
-                "n_parameters": int(sum(p.numel() for p in model.parameters())),
-                "steps_done": step,
-                "best": best,
-                "history": history,
-                "train_species": list(train_names),
-                "val_species": list(val_names),
-                "versions": package_versions(),
-            },
+    path = out_dir / STATE_FILE
+    if overwrite or not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state["identity"] != config.identity() or state["val_species"] != list(val_names):
+        raise OutputExistsError(
+            f"{out_dir}: holds a training run with other settings or data "
+            f"({_diff(state['identity'], config.identity())}); pass --overwrite or choose another folder"
         )
+    log.info("resuming %s at step %d", out_dir, state["step"])
+    return state
 
-    running, n_running, t0 = 0.0, 0, time.perf_counter()
-    model.train()
-    while not best["stopped_early"] and step < config.steps:
-        rng = np.random.default_rng([config.seed, 2, step])
-        torch.manual_seed(config.seed * 1_000_003 + step)
-        msa, _ = _draw_msa(tokens, groups, train_names, config.depth, rng)
-        roll = rng.random()
-        if roll < config.pair_mode_fraction:
+
+class _Run:
+    """One training run's mutable state (model, optimiser, step, best, history) and its files.
+
+    Every step is seeded by ``(seed, step)``, and :meth:`save` checkpoints after
+    each validation, so a run resumed from ``state.pt`` continues exactly.
+    """
+
+    def __init__(self, model, *, config, out_dir, device, split_at, n_pairs, train_names, val_names, state):
+        import torch
+
+        self.model, self.config, self.out_dir, self.device = model, config, out_dir, device
+        self.split_at, self.n_pairs, self.train_names, self.val_names = split_at, n_pairs, train_names, val_names
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        if state is not None:
+            model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.history, self.step, self.best = state["history"], state["step"], state["best"]
+        else:
+            self.history = {k: [] for k in ("step", "train_loss", "val_loss", "val_loss_shuffled", "pairing_gap")}
+            self.step, self.best = 0, {"loss": float("inf"), "step": 0, "bad": 0, "stopped_early": False}
+
+    def train_step(self, tokens, groups, alphabet) -> float:
+        """One optimisation step on an MSA of whole training species; its loss."""
+        import torch
+
+        config, dev = self.config, self.device
+        rng = np.random.default_rng([config.seed, 2, self.step])
+        torch.manual_seed(config.seed * 1_000_003 + self.step)
+        msa, _ = draw_msa(tokens, groups, self.train_names, config.depth, rng)
+        if rng.random() < config.pair_mode_fraction:
             mode = "left" if rng.random() < config.left_fraction else "right"
         else:
             mode = "mlm"
-        masked, target = mask_rows(
-            msa,
-            split_at=split_at,
-            mode=mode,
-            rng=rng,
-            alphabet=alphabet,
-            chain_mask_prob=config.chain_mask_prob,
-            mlm_prob=config.mlm_prob,
-        )
-        for group in optimizer.param_groups:
-            group["lr"] = _lr_at(step, config)
-        loss = _masked_loss(
-            model,
-            torch.as_tensor(masked, device=dev),
-            torch.as_tensor(target, device=dev),
-            torch.as_tensor(msa, device=dev),
-        )
-        optimizer.zero_grad(set_to_none=True)
+        masked, target = mask_rows(msa, split_at=self.split_at, mode=mode, rng=rng, alphabet=alphabet,
+                                   chain_mask_prob=config.chain_mask_prob, mlm_prob=config.mlm_prob)
+        for group in self.optimizer.param_groups:
+            group["lr"] = _lr_at(self.step, config)
+        loss = masked_loss(self.model, torch.as_tensor(masked, device=dev), torch.as_tensor(target, device=dev),
+                           torch.as_tensor(msa, device=dev))
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        step += 1
-        loss_value = float(loss.detach())
-        running += loss_value
-        n_running += 1
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+        self.step += 1
+        return float(loss.detach())
 
-        val = None
-        if step % config.val_every == 0 or step == config.steps:
-            val = pairing_gap(model, val_msas, split_at=split_at, alphabet=alphabet, seed=config.seed, device=dev)
-            history["step"].append(step)
-            history["train_loss"].append(running / max(1, n_running))
-            history["val_loss"].append(val["loss_true"])
-            history["val_loss_shuffled"].append(val["loss_shuffled"])
-            history["pairing_gap"].append(val["gap"])
-            log.info(
-                "step %d/%d: train loss %.4f, val loss %.4f (shuffled %.4f, pairing gap %.4f), %.2f s/step",
-                step, config.steps, running / max(1, n_running), val["loss_true"], val["loss_shuffled"], val["gap"],
-                (time.perf_counter() - t0) / max(1, n_running),
-            )
-            running, n_running, t0 = 0.0, 0, time.perf_counter()
-            if val["loss_true"] < best["loss"]:
-                best.update(loss=val["loss_true"], step=step, bad=0)
-                with atomic_write(out_dir / "best_state.pt", "wb") as fh:
-                    torch.save(model.state_dict(), fh)
-            else:
-                best["bad"] += 1
-                if best["bad"] >= config.patience:
-                    best["stopped_early"] = True
-                    log.info("stopping early at step %d: no improvement for %d validations", step, best["bad"])
-            save_state()
-            write_report()
-        if callback is not None:
-            callback(step, total=config.steps, loss=loss_value, **({"val_loss": val["loss_true"]} if val else {}))
+    def record_validation(self, val: dict, *, train_loss: float, seconds_per_step: float) -> None:
+        """Log a validation, keep the best model, decide early stopping, checkpoint."""
+        import torch
 
-    if not model_path.exists() or (out_dir / "best_state.pt").stat().st_mtime > model_path.stat().st_mtime:
-        export_best()
-    write_report()
-    return TrainingResult(
-        out_dir=out_dir,
-        model_path=model_path,
-        steps_done=step,
-        best_step=int(best["step"]),
-        best_val_loss=float(best["loss"]),
-        stopped_early=bool(best["stopped_early"]),
-        history=history,
-        train_species=tuple(train_names),
-        val_species=tuple(val_names),
-    )
+        from protlm.io.atomic import atomic_write
+
+        for key, value in (("step", self.step), ("train_loss", train_loss), ("val_loss", val["loss_true"]),
+                           ("val_loss_shuffled", val["loss_shuffled"]), ("pairing_gap", val["gap"])):
+            self.history[key].append(value)
+        log.info("step %d/%d: train loss %.4f, val loss %.4f (shuffled %.4f, pairing gap %.4f), %.2f s/step",
+                 self.step, self.config.steps, train_loss, val["loss_true"], val["loss_shuffled"], val["gap"],
+                 seconds_per_step)
+        if val["loss_true"] < self.best["loss"]:
+            self.best.update(loss=val["loss_true"], step=self.step, bad=0)
+            with atomic_write(self.out_dir / "best_state.pt", "wb") as fh:
+                torch.save(self.model.state_dict(), fh)
+        else:
+            self.best["bad"] += 1
+            if self.best["bad"] >= self.config.patience:
+                self.best["stopped_early"] = True
+                log.info("stopping early at step %d: no improvement for %d validations", self.step, self.best["bad"])
+        self.save()
+        self.write_report()
+
+    def save(self) -> None:
+        import torch
+
+        from protlm.io.atomic import atomic_write
+
+        payload = {"identity": self.config.identity(), "config": dataclasses.asdict(self.config),
+                   "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "step": self.step,
+                   "best": self.best, "history": self.history, "val_species": list(self.val_names)}
+        with atomic_write(self.out_dir / STATE_FILE, "wb") as fh:
+            torch.save(payload, fh)
+
+    def write_report(self) -> None:
+        from protlm.report import package_versions, write_json
+
+        write_json(self.out_dir / REPORT_FILE, {
+            "config": dataclasses.asdict(self.config), "device": str(self.device), "split_at": self.split_at,
+            "n_pairs": int(self.n_pairs), "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "steps_done": self.step, "best": self.best, "history": self.history,
+            "train_species": list(self.train_names), "val_species": list(self.val_names),
+            "versions": package_versions(),
+        })
+
+    def finish(self) -> None:
+        """Export the best model in fair-esm's format (when newer than ``model.pt``) and the final report."""
+        import torch
+
+        from protlm.models.esm_msa import save_msa_checkpoint
+
+        model_path, best_path = self.out_dir / MODEL_FILE, self.out_dir / "best_state.pt"
+        if not model_path.exists() or best_path.stat().st_mtime > model_path.stat().st_mtime:
+            best_state = torch.load(best_path, map_location="cpu", weights_only=True)
+            current = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.model.load_state_dict(best_state)
+            save_msa_checkpoint(self.model, None, model_path)
+            self.model.load_state_dict(current)
+        self.write_report()
 
 
 def _diff(old: dict, new: dict) -> str:

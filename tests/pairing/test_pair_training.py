@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from protlm.cli import main
 from protlm.errors import OutputExistsError, PairingInputError
-from protlm.pairing.training import TrainingConfig, mask_rows, pair_tokens, pairing_gap, train_pair_model
+from protlm.pairing.mlm import mask_rows, pair_tokens, pairing_gap
+from protlm.pairing.training import TrainingConfig, train_pair_model
 
 TINY = dict(layers=1, embed_dim=16, attention_heads=2, depth=8, val_msas=1, val_fraction=0.3)
 
