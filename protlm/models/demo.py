@@ -11,14 +11,13 @@ silent fallback.
 Re-create it with (800 steps; 57 minutes on one thread of a shared, heavily loaded 2-core CPU)::
 
     python benchmarks/pairing.py --stage train --datasets malg-malk
-    cp scratch/pairing_benchmark/malg-malk/model/model.pt protlm/models/weights/malg_malk_demo.pt
+    cp scratch/pairing_benchmark/malg-malk/model-*/model.pt protlm/models/weights/malg_malk_demo.pt
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from protlm.errors import WeightsNotFoundError
 
 __all__ = ["DEMO_NAMES", "DEMO_FILE", "demo_weights_path", "is_demo_name"]
 
@@ -55,17 +54,14 @@ def demo_weights_path() -> Path:
     Raises
     ------
     WeightsNotFoundError
-        If the package was installed without its weights folder.
+        If the package was installed without its weights folder (found by the one resolver,
+        :func:`protlm.models.weights.resolve_weights`, model name ``malg_malk_demo``).
 
     Examples
     --------
     >>> demo_weights_path().name
     'malg_malk_demo.pt'
     """
-    path = Path(__file__).resolve().parent / "weights" / DEMO_FILE
-    if not path.is_file():
-        raise WeightsNotFoundError(
-            f"the MalG-MalK demo model is missing from this installation ({path}); reinstall protlm "
-            "(the file ships in protlm/models/weights/) or re-create it as described in protlm.models.demo"
-        )
-    return path
+    from protlm.models.weights import DEMO_MODEL_NAME, resolve_weights
+
+    return resolve_weights(DEMO_MODEL_NAME).path

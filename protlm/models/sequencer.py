@@ -7,47 +7,45 @@ The weights file is a plain ``torch.save`` dict (loaded with
      "config": {...SequencerModel arguments...},
      "state_dict": {...}, "metadata": {...how it was trained...}}
 
-Search order of :func:`resolve_sequencer_weights`: an explicit path, then the
-``PROTLM_SEQUENCER_WEIGHTS`` environment variable, then the default model
-shipped inside the package (``protlm/models/weights/sequencer_default.pt``).
-As for the MSA Transformer and ESM-2, a source that is given (the path or the
+Weights are found by protlm's one resolver (:mod:`protlm.models.weights`,
+model name ``protlm_sequencer``): an explicit path, then the
+``PROTLM_SEQUENCER_WEIGHTS`` environment variable, then
+``$PROTLM_WEIGHTS_DIR/protlm_sequencer.pt``, then the default model shipped
+inside the package (``protlm/models/weights/sequencer_default.pt``).  As for
+the MSA Transformer and ESM-2, a source that is given (the path or the
 variable) but names no file is an error listing where protlm looked; it never
 falls back to the shipped model.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from protlm.errors import FormatError, WeightsNotFoundError
+from protlm.errors import FormatError
 
 __all__ = [
-    "DEFAULT_SEQUENCER",
-    "ENV_SEQUENCER",
     "resolve_sequencer_weights",
     "save_sequencer",
     "load_sequencer",
 ]
 
-DEFAULT_SEQUENCER = "sequencer_default.pt"
-ENV_SEQUENCER = "PROTLM_SEQUENCER_WEIGHTS"
 FORMAT = "protlm-sequencer"
 
 
-def _shipped_path() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("protlm.models") / "weights" / DEFAULT_SEQUENCER))
-
-
 def resolve_sequencer_weights(path=None) -> Path:
-    """Find the weights file: ``path`` > ``$PROTLM_SEQUENCER_WEIGHTS`` > the shipped default.
+    """The sequencer weights file, found by the one resolver (:func:`protlm.models.weights.resolve_weights`).
+
+    Order: ``path`` > ``$PROTLM_SEQUENCER_WEIGHTS`` > ``$PROTLM_WEIGHTS_DIR/protlm_sequencer.pt`` > the
+    shipped default.  A path or variable naming a missing file is an error, never a fallback.
 
     Parameters
     ----------
     path : str or os.PathLike, optional
-        A weights file (``--model``); ``None`` goes on to the variable and the shipped model.
+        A weights file of ``protlm train-sequencer``.
+
+    Returns
+    -------
+    pathlib.Path
 
     Raises
     ------
@@ -59,28 +57,9 @@ def resolve_sequencer_weights(path=None) -> Path:
     >>> resolve_sequencer_weights().name
     'sequencer_default.pt'
     """
-    # An explicit source (``path`` or the variable) that names a missing file is an error:
-    # falling back to the shipped model would silently change which model made the results.
-    env = os.environ.get(ENV_SEQUENCER)
-    if path is not None:
-        p = Path(path)
-        if p.is_file():
-            return p
-        looked = [f"{p} (given)"]
-    elif env:
-        if Path(env).is_file():
-            return Path(env)
-        looked = [f"{env} (${ENV_SEQUENCER}; the shipped model is not used when the variable is set)"]
-    else:
-        shipped = _shipped_path()
-        if shipped.is_file():
-            return shipped
-        looked = [f"${ENV_SEQUENCER} (not set)", f"{shipped} (shipped default)"]
-    raise WeightsNotFoundError(
-        "sequencer weights not found; looked at: " + "; ".join(looked)
-        + f". Pass --model PATH (a checkpoint from `protlm train-sequencer`), fix or unset ${ENV_SEQUENCER},"
-        " or reinstall protlm."
-    )
+    from protlm.models.weights import SEQUENCER_MODEL_NAME, resolve_weights
+
+    return resolve_weights(SEQUENCER_MODEL_NAME, path=path).path
 
 
 def save_sequencer(model, path, *, metadata=None) -> None:

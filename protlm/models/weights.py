@@ -1,21 +1,26 @@
-"""One resolver for model weights, with a documented search order.
+"""One resolver for every model's weights, with one documented search order.
 
-For a model name (e.g. ``esm_msa1b_t12_100M_UR50S``, ``esm2_t6_8M_UR50D``)
-the weights file is looked for, in this order:
+For a model name (``esm_msa1b_t12_100M_UR50S``, ``esm2_t6_8M_UR50D``...,
+``protlm_sequencer`` for protlm's own sequencing model, ``malg_malk_demo`` for
+the shipped pairing demo) the weights file is looked for, in this order:
 
-1. the path the caller names (``--weights PATH``; a folder is searched for
-   ``<name>.pt``).  A named path that does not exist is an error: protlm never
-   silently uses other weights than the ones asked for;
+1. the path the caller names (``--weights PATH`` / ``--model PATH``; a folder
+   is searched for ``<name>.pt``).  A named path that does not exist is an
+   error: protlm never silently uses other weights than the ones asked for;
 2. the model's own environment variable (``PROTLM_MSA_WEIGHTS`` for the MSA
-   Transformer, ``PROTLM_ESM2_WEIGHTS`` for ESM-2 models): a file path.  When
+   Transformer, ``PROTLM_ESM2_WEIGHTS`` for ESM-2 models,
+   ``PROTLM_SEQUENCER_WEIGHTS`` for protlm's sequencer): a file path.  When
    set, it must exist;
 3. ``$PROTLM_WEIGHTS_DIR/<name>.pt``;
-4. fair-esm's torch hub cache, ``$TORCH_HOME/hub/checkpoints/<name>.pt``
-   (``~/.cache/torch/hub/checkpoints`` by default).  The contact-regression
-   file is not needed;
-5. a download through fair-esm into that cache, only when downloads are
-   allowed (not ``download=False`` and ``PROTLM_OFFLINE`` unset) and the
-   download server can be reached.
+4. for models that ship inside protlm, the shipped file
+   (``protlm/models/weights/``): the sequencer's default, and the demo model
+   when asked for by name;
+5. for fair-esm models, fair-esm's torch hub cache,
+   ``$TORCH_HOME/hub/checkpoints/<name>.pt`` (``~/.cache/torch/hub/checkpoints``
+   by default).  The contact-regression file is not needed;
+6. for fair-esm models, a download through fair-esm into that cache, only when
+   downloads are allowed (not ``download=False`` and ``PROTLM_OFFLINE`` unset)
+   and the download server can be reached.
 
 When nothing is found, :class:`~protlm.errors.WeightsNotFoundError` lists every
 place searched and how to get the weights.  Resolution touches no model and
@@ -32,7 +37,8 @@ from pathlib import Path
 
 from protlm.errors import WeightsNotFoundError
 
-__all__ = ["ModelSpec", "ResolvedWeights", "KNOWN_MODELS", "resolve_weights", "hub_checkpoint_dir", "MSA_MODEL_NAME"]
+__all__ = ["ModelSpec", "ResolvedWeights", "KNOWN_MODELS", "resolve_weights", "hub_checkpoint_dir", "MSA_MODEL_NAME",
+           "SEQUENCER_MODEL_NAME", "DEMO_MODEL_NAME", "shipped_weights_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,10 @@ _DOWNLOAD_HOST = ("dl.fbaipublicfiles.com", 443)
 
 #: The pretrained MSA Transformer used by DiffPALM.
 MSA_MODEL_NAME = "esm_msa1b_t12_100M_UR50S"
+#: protlm's own masked-residue predictor (``protlm sequence``); its default ships in the package.
+SEQUENCER_MODEL_NAME = "protlm_sequencer"
+#: The shipped MalG-MalK family model (``protlm pair --weights demo``), used only when asked for by name.
+DEMO_MODEL_NAME = "malg_malk_demo"
 
 
 @dataclass(frozen=True)
@@ -55,11 +65,20 @@ class ModelSpec:
         Environment variable that may hold the path of its weights file.
     label : str
         Human-readable name for messages.
+    shipped : str or None
+        File name inside ``protlm/models/weights/`` for a model that ships with protlm.
+    fair_esm : bool
+        Whether fair-esm publishes it (torch hub cache and download steps).
+    option : str
+        The command-line option that names a file for it, for messages.
     """
 
     name: str
     env_var: str
     label: str
+    shipped: str | None = None
+    fair_esm: bool = True
+    option: str = "--weights"
 
     @property
     def url(self) -> str:
@@ -75,8 +94,19 @@ KNOWN_MODELS = {
         ModelSpec("esm2_t12_35M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 35M"),
         ModelSpec("esm2_t30_150M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 150M"),
         ModelSpec("esm2_t33_650M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 650M"),
+        ModelSpec(SEQUENCER_MODEL_NAME, "PROTLM_SEQUENCER_WEIGHTS", "protlm sequencer", shipped="sequencer_default.pt",
+                  fair_esm=False, option="--model"),
+        ModelSpec(DEMO_MODEL_NAME, "PROTLM_DEMO_WEIGHTS", "MalG-MalK demo model", shipped="malg_malk_demo.pt",
+                  fair_esm=False),
     )
 }
+
+
+def shipped_weights_dir() -> Path:
+    """The folder of the weights that ship inside protlm (``protlm/models/weights/``)."""
+    from importlib import resources
+
+    return Path(str(resources.files("protlm.models") / "weights"))
 
 
 @dataclass(frozen=True)
@@ -84,8 +114,8 @@ class ResolvedWeights:
     """A weights file found by :func:`resolve_weights`.
 
     ``source`` says which step of the search order found it: ``"path"``,
-    ``"env:VAR"``, ``"env:PROTLM_WEIGHTS_DIR"``, ``"torch-hub-cache"`` or
-    ``"download"``.  Every source is either named by the user or fair-esm's own
+    ``"env:VAR"``, ``"env:PROTLM_WEIGHTS_DIR"``, ``"shipped"``,
+    ``"torch-hub-cache"`` or ``"download"``.  Every source is either named by the user or fair-esm's own
     cache, so the file may be unpickled with ``weights_only=False``.
     """
 
@@ -158,9 +188,9 @@ def resolve_weights(model_name: str = MSA_MODEL_NAME, *, path=None, download=Non
         candidate = _in_folder(p, spec.name) if p.is_dir() else p
         if candidate.is_file():
             return _found(spec, candidate, "path")
-        searched.append(f"--weights {candidate} (does not exist)")
+        searched.append(f"{spec.option} {candidate} (does not exist)")
         raise WeightsNotFoundError(_message(spec, searched, named=True))
-    searched.append("--weights (not given)")
+    searched.append(f"{spec.option} (not given)")
 
     env_value = os.environ.get(spec.env_var)
     if env_value:
@@ -180,6 +210,14 @@ def resolve_weights(model_name: str = MSA_MODEL_NAME, *, path=None, download=Non
         searched.append(f"$PROTLM_WEIGHTS_DIR: {candidate} (missing)")
     else:
         searched.append("$PROTLM_WEIGHTS_DIR (not set)")
+
+    if spec.shipped:
+        shipped = shipped_weights_dir() / spec.shipped
+        if shipped.is_file():
+            return _found(spec, shipped, "shipped")
+        searched.append(f"shipped {shipped} (missing: reinstall protlm)")
+    if not spec.fair_esm:
+        raise WeightsNotFoundError(_message(spec, searched, named=False))
 
     cached = _in_folder(hub_checkpoint_dir(), spec.name)
     if cached.is_file():
@@ -213,6 +251,10 @@ def _found(spec: ModelSpec, path: Path, source: str) -> ResolvedWeights:
 
 
 def _message(spec: ModelSpec, searched: list[str], *, named: bool) -> str:
+    if not spec.fair_esm:
+        how = (f"give a weights file (e.g. a best.pt of `protlm train-sequencer`), fix or unset ${spec.env_var}, "
+               "or reinstall protlm to restore its shipped weights")
+        return f"{spec.label} weights '{spec.name}' not found; searched: " + "; ".join(searched) + "; " + how
     how = (
         f"to get them, download {spec.url} (or run `python -c \"import esm.pretrained as p; "
         f"p.load_hub_workaround('{spec.url}')\"` on a machine with internet, which fills the torch hub cache) "

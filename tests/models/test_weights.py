@@ -158,3 +158,20 @@ def test_limits_and_device(tiny):
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_one_resolver_for_every_model_kind(tmp_path, monkeypatch):
+    """The sequencer and the demo model are found by the same resolver and order as fair-esm's models."""
+    from protlm.models.weights import DEMO_MODEL_NAME, SEQUENCER_MODEL_NAME, resolve_weights
+
+    for var in ("PROTLM_SEQUENCER_WEIGHTS", "PROTLM_DEMO_WEIGHTS", "PROTLM_WEIGHTS_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    assert resolve_weights(SEQUENCER_MODEL_NAME).source == "shipped"
+    assert resolve_weights(DEMO_MODEL_NAME).path.name == "malg_malk_demo.pt"
+    own = tmp_path / f"{SEQUENCER_MODEL_NAME}.pt"
+    own.write_bytes(b"x")
+    monkeypatch.setenv("PROTLM_WEIGHTS_DIR", str(tmp_path))
+    assert resolve_weights(SEQUENCER_MODEL_NAME).path == own.resolve()  # step 3 comes before the shipped file
+    monkeypatch.setenv("PROTLM_SEQUENCER_WEIGHTS", str(tmp_path / "gone.pt"))
+    with pytest.raises(WeightsNotFoundError, match="PROTLM_SEQUENCER_WEIGHTS"):
+        resolve_weights(SEQUENCER_MODEL_NAME)  # a variable naming a missing file: never a fallback
