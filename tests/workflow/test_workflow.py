@@ -155,3 +155,29 @@ def test_notebook_runs(tiny_run, name, monkeypatch):
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+
+
+def test_two_runs_at_once_share_one_reference(tmp_path):
+    """Two workflow runs in different output folders, started together, sharing the bundled reference and one
+    protlm cache folder (so both build the same reference index at once): both finish, with the same results."""
+    env = _env()
+    env["PROTLM_CACHE_DIR"] = str(tmp_path / "cache")
+    procs, outs = [], []
+    for k in range(2):
+        out = tmp_path / f"run{k}"
+        cfg = write_config(tmp_path / f"c{k}.yaml", out, pairing__enabled=False, complexes__enabled=False)
+        procs.append(subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(cfg)],
+                                      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        outs.append(out)
+    logs = [p.communicate(timeout=900)[0] for p in procs]
+    for p, log in zip(procs, logs):
+        assert p.returncode == 0, log[-3000:]
+    tables = [sorted((o / "sequencing").rglob("*.tsv")) for o in outs]
+    assert tables[0] and [t.relative_to(outs[0]) for t in tables[0]] == [t.relative_to(outs[1]) for t in tables[1]]
+    import pandas as pd
+
+    for a, b in zip(*tables):  # every table equal but for the runs' own timings
+        ta, tb = (pd.read_csv(x, sep="\t") for x in (a, b))
+        timing = [c for c in ta.columns if "second" in c]
+        pd.testing.assert_frame_equal(ta.drop(columns=timing), tb.drop(columns=timing), obj=str(a.name))
+    assert list((tmp_path / "cache").rglob("*.protlm-index.npz"))  # the shared index was built and cached
