@@ -261,6 +261,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     --truth also accuracies in report.json, confusion.png and calibration.png.
     """
     started = time.monotonic()
+    started_at = time.time() - 1  # file times have a coarse resolution on some filesystems
     from protlm.io.atomic import prepare_outdir
     from protlm.models.sequencer import resolve_sequencer_weights
     from protlm.sequencing.reads import parse_known, read_reads
@@ -359,6 +360,11 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         log.info("%r", ev)
     report["wall_seconds"] = round(time.monotonic() - started, 2)
     write_json(out / "report.json", report)
+    from protlm.io.atomic import remove_stale_outputs
+
+    stale = remove_stale_outputs(out, _SEQUENCE_OUTPUTS, since=started_at)  # e.g. plots of an earlier --truth run
+    if stale:
+        log.info("removed outputs of the earlier run that this one does not write: %s", ", ".join(stale))
     click.echo(f"{pred!r}\nwrote {out}/predictions.fasta, positions.tsv, report.json"
                + (", confusion.png, calibration.png" if truth_seqs is not None else ""))
 
