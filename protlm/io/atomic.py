@@ -168,3 +168,40 @@ def copy_atomic(src, dst) -> None:
     """Copy ``src`` to ``dst`` atomically."""
     with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
         shutil.copyfileobj(fin, fout)
+
+
+def remove_stale_outputs(outdir, expected, *, since: float) -> list:
+    """Delete the files of ``expected`` in ``outdir`` last written before ``since`` (a ``time.time()``).
+
+    A command whose outputs depend on its options (plots only with ``--truth``)
+    calls this after writing, so that a rerun with ``--overwrite`` leaves no
+    file of the earlier run beside the new ones.
+
+    Parameters
+    ----------
+    outdir : str or os.PathLike
+    expected : iterable of str
+        The file names the command may write.
+    since : float
+        When the command started.
+
+    Returns
+    -------
+    list of str
+        The names removed.
+
+    Examples
+    --------
+    >>> import tempfile, time, os
+    >>> d = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(d, "old.png"), "w").write("x")
+    >>> remove_stale_outputs(d, ["old.png", "report.json"], since=time.time() + 1)
+    ['old.png']
+    """
+    removed = []
+    for name in expected:
+        path = Path(outdir) / name
+        if path.is_file() and path.stat().st_mtime < since:
+            path.unlink()
+            removed.append(name)
+    return removed
