@@ -10,6 +10,9 @@ import time
 
 import click
 
+from protlm.sequencing.error_model import DEFAULT_FALSE_DETECTION, WHATPROT_EDMAN_FAILURE
+from protlm.sequencing.identify import DEFAULT_FDR
+
 log = logging.getLogger(__name__)
 
 _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
@@ -168,8 +171,9 @@ def _fragment_option(value):
 @click.option("--truth-out", type=click.Path(dir_okay=False), default=None,
               help="Truth FASTA (full sequences, same ids); default OUTPUT with .truth.fasta.")
 @click.option("--errors", "error_preset", type=click.Choice(["none", "whatprot"]), default="none", show_default=True,
-              help="Read errors beyond missed detections: whatprot sets Edman failure 0.06 and false detection "
-                   "0.01 (Whatprot's published parameters; Smith et al. 2023) unless given below.")
+              help=f"Read errors beyond missed detections: whatprot sets Edman failure {WHATPROT_EDMAN_FAILURE:g} and false "
+                   f"detection {DEFAULT_FALSE_DETECTION:g} (Whatprot's published parameters; Smith et al. 2023) unless "
+                   "given below.")
 @click.option("--edman-failure", type=click.FloatRange(0, 0.5), default=None,
               help="Per-cycle probability that a cycle removes nothing (later residues shift by one).")
 @click.option("--false-detection", type=click.FloatRange(0, 0.5), default=None,
@@ -237,11 +241,11 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
               help="Index built from --reference by `protlm index` (default: the cache, built when missing or stale).")
 @click.option("--max-hits", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Reference hits reported per read in hits.tsv.")
-@click.option("--edman-failure", type=click.FloatRange(0, 0.5), default=0.06, show_default=True,
+@click.option("--edman-failure", type=click.FloatRange(0, 0.5), default=WHATPROT_EDMAN_FAILURE, show_default=True,
               help="Per-cycle Edman failure rate the identification allows for (library default: Whatprot's).")
-@click.option("--false-detection", type=click.FloatRange(0, 0.5), default=0.01, show_default=True,
+@click.option("--false-detection", type=click.FloatRange(0, 0.5), default=DEFAULT_FALSE_DETECTION, show_default=True,
               help="False-detection rate the identification allows for (library default).")
-@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.01, show_default=True,
+@click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=DEFAULT_FDR, show_default=True,
               help="Reads identified at q <= FDR (target-decoy) are reconstructed from their protein.")
 @click.option("--no-identify", is_flag=True, help="With --reference: skip identification (hybrid for every read).")
 @click.option("--peptides", is_flag=True,

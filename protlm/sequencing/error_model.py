@@ -32,10 +32,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["ErrorModel", "WHATPROT_EFFICIENCY", "SKIPPED"]
+__all__ = ["ErrorModel", "WHATPROT_EFFICIENCY", "WHATPROT_EDMAN_FAILURE", "DEFAULT_FALSE_DETECTION", "SKIPPED"]
 
 #: Detection efficiency of Whatprot's published parameters (1 - p_dud).
 WHATPROT_EFFICIENCY = 0.93
+#: Per-cycle Edman failure rate of Whatprot's published parameters (``p_edman_failure``).
+WHATPROT_EDMAN_FAILURE = 0.06
+#: protlm's false-detection rate (Whatprot has none), used by :meth:`ErrorModel.whatprot`.
+DEFAULT_FALSE_DETECTION = 0.01
 #: Truth letter at a read position where an Edman cycle removed nothing.
 SKIPPED = "-"
 
@@ -76,7 +80,7 @@ class ErrorModel:
     @classmethod
     def whatprot(cls, *, cycles: int | None = None) -> "ErrorModel":
         """Whatprot's published rates (Edman failure 0.06) and protlm's false detection 0.01."""
-        return cls(edman_failure=0.06, false_detection=0.01, cycles=cycles)
+        return cls(edman_failure=WHATPROT_EDMAN_FAILURE, false_detection=DEFAULT_FALSE_DETECTION, cycles=cycles)
 
     @property
     def is_error_free(self) -> bool:
