@@ -66,6 +66,8 @@ INDEX_FORMAT = "protlm-reference-index"
 INDEX_VERSION = 2
 #: How decoys are made from the reference sequences.
 DECOY_METHODS = ("reverse", "shuffle")
+#: Residues per block of :func:`make_decoys` and of the composition count (bounds their working memory).
+_DECOY_BLOCK = 1 << 20
 #: Prefix of a decoy's identifier.
 DECOY_PREFIX = "decoy_"
 _HEAD_BYTES = 1 << 20
@@ -299,17 +301,23 @@ def make_decoys(residues: np.ndarray, starts: np.ndarray, lengths: np.ndarray, *
     """
     if method not in DECOY_METHODS:
         raise ValueError(f"decoy method {method!r}: use one of {', '.join(DECOY_METHODS)}")
-    seq_of = np.repeat(np.arange(len(lengths)), lengths)
-    pos = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # offset in its sequence
-    src = starts[seq_of] + pos  # where each residue is in ``residues``
-    if method == "reverse":
-        take = starts[seq_of] + lengths[seq_of] - 1 - pos
-    else:
-        rng = np.random.default_rng(seed)
-        order = np.lexsort((rng.random(len(src)), seq_of))
-        take = src[order]
     decoys = residues.copy()
-    decoys[src] = residues[take]
+    rng = np.random.default_rng(seed) if method == "shuffle" else None
+    # sequences in blocks of about _DECOY_BLOCK residues, so the int64 work arrays stay small (a few bytes per
+    # residue over the residues and decoys themselves); the random stream is the same as in one block
+    bounds = np.searchsorted(np.cumsum(lengths), np.arange(_DECOY_BLOCK, int(lengths.sum()), _DECOY_BLOCK))
+    for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(lengths)]):
+        if b <= a:
+            continue
+        ln, st = lengths[a:b], starts[a:b]
+        seq_of = np.repeat(np.arange(b - a), ln)
+        pos = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)  # offset in its sequence
+        src = st[seq_of] + pos  # where each residue is in ``residues``
+        if rng is None:
+            take = st[seq_of] + ln[seq_of] - 1 - pos
+        else:
+            take = src[np.lexsort((rng.random(len(src)), seq_of))]
+        decoys[src] = residues[take]
     return decoys
 
 
@@ -352,26 +360,29 @@ def build_index(reference, *, decoys: str | None = "reverse", callback=None) -> 
 
     name = display_name(reference)
     fp = fingerprint_file(reference) if isinstance(reference, (str, os.PathLike)) and name != "<stdin>" else None
-    ids, descriptions, chunks = [], [], [bytes([SEPARATOR])]
+    ids, descriptions, buf = [], [], bytearray([SEPARATOR])  # one growing buffer: no list of chunks, no join copy
     lengths = []
     sep = bytes([SEPARATOR])
     for i, rec in enumerate(iter_fasta(reference)):
         seq = rec.sequence.encode("ascii", "replace").translate(_TRANSLATE, _DELETE)
         ids.append(rec.id)
         descriptions.append(rec.description.replace("\n", " "))
-        chunks.append(seq)
-        chunks.append(sep)
+        buf += seq
+        buf += sep
         lengths.append(len(seq))
         if callback is not None and (i + 1) % 10000 == 0:
             callback(i + 1, None)
     if not ids:
         raise FormatError("no sequences in the reference", path=name)
-    residues = np.frombuffer(b"".join(chunks), dtype=np.uint8).copy()
+    residues = np.frombuffer(buf, dtype=np.uint8)  # writable view of the bytearray
     lengths = np.asarray(lengths, dtype=np.int64)
     starts = np.empty_like(lengths)
     starts[0] = 1
     starts[1:] = 1 + np.cumsum(lengths[:-1] + 1)
-    counts = np.bincount(residues, minlength=SEPARATOR + 1)[:20].astype(np.float64)
+    counts = np.zeros(SEPARATOR + 1, dtype=np.int64)
+    for b0 in range(0, len(residues), _DECOY_BLOCK):  # bincount casts to int64: in blocks, not 8 bytes per residue
+        counts += np.bincount(residues[b0: b0 + _DECOY_BLOCK], minlength=SEPARATOR + 1)
+    counts = counts[:20].astype(np.float64)
     frequencies = (counts + 1.0) / (counts.sum() + 20.0)
     if callback is not None:
         callback(len(ids), len(ids))
