@@ -109,6 +109,19 @@ class Evaluation:
 def read_truth(source, ids) -> dict:
     """Truth sequences for ``ids`` from a FASTA (extra records are ignored).
 
+    Parameters
+    ----------
+    source : str, os.PathLike or file handle
+        FASTA of the true sequences (plain, gzip or bz2), one record per read id.
+    ids : iterable of str
+        The read ids wanted.
+
+    Returns
+    -------
+    dict of str to str
+        The upper-case sequence of each id (the first record of an id that
+        appears twice).
+
     Raises
     ------
     TruthError
@@ -227,6 +240,24 @@ def read_truth_origins(source, ids) -> dict:
     The protein is the ``protein=`` field of the truth header (as ``protlm
     simulate`` writes it), else the read id without a ``/START-END`` suffix;
     the sequence loses the ``-`` of failed cycles.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file handle
+        FASTA of the truth (plain, gzip or bz2), one record per read id
+        (extra records are ignored).
+    ids : sequence of str
+        The read ids wanted.
+
+    Returns
+    -------
+    dict of str to tuple of (str, str)
+        ``(protein_id, sequence)`` per read id, the sequence upper-case.
+
+    Raises
+    ------
+    TruthError
+        When a read id has no truth record.
     """
     import re
 
@@ -250,6 +281,19 @@ def evaluate_identifications(identifications, origins: dict, index, *, threshold
     An identification is right when its protein is the read's own (same first
     header word) or holds the read's residues (an identical copy or a shared
     peptide); a decoy winner is never counted as identified.
+
+    Parameters
+    ----------
+    identifications : Identifications
+        From :func:`~protlm.sequencing.identify.identify_reads`.
+    origins : dict
+        ``{read_id: (protein_id, sequence)}`` for every identified read, as from
+        :func:`read_truth_origins`.
+    index : ReferenceIndex
+        The index the identifications were made against (for the winning
+        proteins' sequences).
+    thresholds : sequence of float, default (0.01, 0.05)
+        q-value thresholds to report counts at (also added to the grid).
 
     Returns
     -------

@@ -25,6 +25,26 @@ _EXTRA = "ADEFGHILNPQRSTVW"
 def sample_condition(rng: np.random.Generator, *, p_perfect=0.5, min_efficiency=0.6):
     """Draw a known set (boolean mask over the 20 residues) and a detection efficiency.
 
+    The known set is drawn from :data:`KNOWN_SET_MIXTURE`: ``KCYM``, ``KCYM`` plus
+    one other residue, ``KCYMRHWST``, or a random subset of 1 to 12 residues.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness.
+    p_perfect : float, default 0.5
+        Probability that the efficiency is exactly 1 (every known residue detected).
+    min_efficiency : float, default 0.6
+        Otherwise the efficiency is uniform in ``[min_efficiency, 1)``.
+
+    Returns
+    -------
+    known : numpy.ndarray
+        Shape (20,) bool, ``True`` for the residues of the known set (in
+        :data:`~protlm.models.alphabet.AMINO_ACIDS` order).
+    efficiency : float
+        Probability that a residue of the known set is detected.
+
     Examples
     --------
     >>> known, e = sample_condition(np.random.default_rng(0))
@@ -54,6 +74,21 @@ def window_bounds(length: int, max_len: int, *, overlap: int = 64):
     markers); consecutive windows overlap by about ``overlap`` residues (at
     most half a window).
 
+    Parameters
+    ----------
+    length : int
+        Number of residues of the protein.
+    max_len : int
+        Model window length in tokens, terminus markers included.
+    overlap : int, default 64
+        Wanted overlap of consecutive windows, in residues (capped at half a window).
+
+    Returns
+    -------
+    list of tuple of int
+        Half-open residue ranges ``(start, stop)``, in order; the first starts at 0
+        and the last stops at ``length``.
+
     Examples
     --------
     >>> window_bounds(10, 256)
@@ -74,6 +109,22 @@ def window_tokens(body_tokens: np.ndarray, start: int, stop: int, length: int, *
     """Tokens of window ``[start, stop)`` of a whole protein's tokens, BOS/EOS added where it touches the termini.
 
     With ``termini=False`` (a peptide, whose ends are not its protein's) no markers are added.
+
+    Parameters
+    ----------
+    body_tokens : numpy.ndarray
+        Tokens of the whole protein, without terminus markers.
+    start, stop : int
+        Half-open residue range of the window (as from :func:`window_bounds`).
+    length : int
+        Length of the whole protein: a window with ``stop == length`` gets EOS.
+    termini : bool, default True
+        Add BOS at ``start == 0`` and EOS at ``stop == length``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The window's tokens, with the markers added.
 
     Examples
     --------
@@ -106,6 +157,28 @@ def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25,
     random stretch of ``fragment_lengths`` residues (inclusive bounds) with no
     terminus markers, as :func:`~protlm.sequencing.predictor.predict_reads`
     shows peptide reads (``termini=False``).
+
+    Parameters
+    ----------
+    sequences : sequence of numpy.ndarray
+        Residue-index arrays, one per example (0-19, -1 for other letters); a
+        position holding -1 is never observed and takes no loss.
+    rng : numpy.random.Generator
+        Source of randomness (windows, conditions, detections, hints).
+    max_len : int, default 256
+        Window length in tokens, terminus markers included.
+    p_hint : float, default 0.25
+        Probability that an example gets hints.
+    max_hint_fraction : float, default 0.6
+        The fraction of masked positions revealed as hints is uniform in
+        ``[0, max_hint_fraction)``.
+    conditions : sequence of (numpy.ndarray, float), optional
+        ``(known, efficiency)`` per sequence, instead of drawing them with
+        :func:`sample_condition`.
+    p_fragment : float, default 0.0
+        Probability that an example is a peptide fragment rather than a window.
+    fragment_lengths : tuple of int, default (6, 60)
+        Inclusive bounds of a fragment's length (capped at the sequence length).
 
     Returns
     -------
@@ -159,6 +232,21 @@ def make_batch(sequences, rng: np.random.Generator, *, max_len=256, p_hint=0.25,
 
 def log_px(known: np.ndarray, efficiency: np.ndarray) -> np.ndarray:
     """``log P(X | a)``: 0 outside the known set, ``log(1 - e)`` inside (``-inf`` at e = 1).
+
+    ``X`` is "a position shown as masked"; a residue outside the known set is
+    always masked, one inside is masked when its detection failed.
+
+    Parameters
+    ----------
+    known : numpy.ndarray
+        Known sets, shape (20,) or (B, 20), boolean (or 0/1).
+    efficiency : float or numpy.ndarray
+        Detection efficiency, one value or one per row of ``known``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (B, 20) float32.
 
     Examples
     --------

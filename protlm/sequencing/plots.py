@@ -19,7 +19,19 @@ def _figure():
 
 
 def plot_confusion(evaluation, path, *, title="masked positions") -> None:
-    """Row-normalised confusion matrix (true residue vs predicted) as a PNG."""
+    """Row-normalised confusion matrix (true residue vs predicted) as a PNG.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`~protlm.sequencing.evaluate.evaluate_prediction`; its
+        ``confusion`` counts over masked positions are plotted, each row
+        divided by its total.
+    path : str or os.PathLike
+        The PNG, written atomically.
+    title : str, default "masked positions"
+        Start of the figure title (the accuracy and count follow it).
+    """
     from protlm.io.atomic import atomic_write
 
     plt = _figure()
@@ -41,7 +53,16 @@ def plot_confusion(evaluation, path, *, title="masked positions") -> None:
 
 
 def plot_calibration(evaluation, path) -> None:
-    """Predicted probability versus observed accuracy, with bin counts, as a PNG."""
+    """Predicted probability versus observed accuracy, with bin counts, as a PNG.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`~protlm.sequencing.evaluate.evaluate_prediction`; its
+        ``calibration`` bins are plotted (empty bins are left out of the curve).
+    path : str or os.PathLike
+        The PNG, written atomically.
+    """
     from protlm.io.atomic import atomic_write
 
     plt = _figure()
@@ -69,8 +90,16 @@ def plot_calibration(evaluation, path) -> None:
 
 
 def plot_qvalue_calibration(evaluation: dict, path) -> None:
-    """Estimated q-value threshold versus the observed false discovery proportion (from
-    :func:`~protlm.sequencing.evaluate.evaluate_identifications`), as a PNG."""
+    """Estimated q-value threshold versus the observed false discovery proportion, as a PNG.
+
+    Parameters
+    ----------
+    evaluation : dict
+        From :func:`~protlm.sequencing.evaluate.evaluate_identifications`; its
+        ``calibration`` entry (``q_threshold``, ``observed_fdp``) is plotted.
+    path : str or os.PathLike
+        The PNG, written atomically.
+    """
     from protlm.io.atomic import atomic_write
 
     plt = _figure()

@@ -29,6 +29,17 @@ __all__ = [
 def parse_known(known: str) -> str:
     """Validate a known set and return it in canonical order (that of ``ACDEFGHIKLMNPQRSTVWY``).
 
+    Parameters
+    ----------
+    known : str
+        Letters of the known set, in any order and case (surrounding
+        whitespace is ignored), e.g. ``"KCYM"``.
+
+    Returns
+    -------
+    str
+        The letters, upper-case, in alphabet order.
+
     Raises
     ------
     KnownSetError
@@ -59,6 +70,24 @@ def parse_known(known: str) -> str:
 
 def validate_read(read: str, known: str, *, read_id: str = "read", path=None, record=None) -> str:
     """Check a read against the known set; return it upper-case with ``.`` turned into ``X``.
+
+    Parameters
+    ----------
+    read : str
+        The read: known letters and ``X`` or ``.`` (any case).
+    known : str
+        The known set, already canonical (from :func:`parse_known`).
+    read_id : str, default "read"
+        The read's id, for the error message.
+    path : str, optional
+        The file the read came from, for the error message.
+    record : int, optional
+        0-based index of the read in that file (the message shows it 1-based).
+
+    Returns
+    -------
+    str
+        The read, upper-case, with ``X`` for every unknown position.
 
     Raises
     ------
@@ -148,7 +177,27 @@ def iter_reads(source, *, known: str):
 
 
 def read_reads(source, *, known: str) -> list:
-    """All reads of a file, validated (see :func:`iter_reads`); duplicate ids are an error."""
+    """All reads of a file, validated (see :func:`iter_reads`); duplicate ids are an error.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file handle
+        FASTA (plain, gzip or bz2).
+    known : str
+        The known set (validated with :func:`parse_known`).
+
+    Returns
+    -------
+    list of PartialRead
+        In file order.
+
+    Raises
+    ------
+    ReadFormatError
+        A bad read, or an id that appears twice (naming the second record).
+    KnownSetError, FastaFormatError
+        As from :func:`iter_reads`.
+    """
     reads = list(iter_reads(source, known=known))
     seen = set()
     from protlm.io import display_name
@@ -161,7 +210,15 @@ def read_reads(source, *, known: str) -> list:
 
 
 def write_reads(reads, dest) -> None:
-    """Write reads as FASTA (one line per sequence), atomically when ``dest`` is a path."""
+    """Write reads as FASTA (one line per sequence), atomically when ``dest`` is a path.
+
+    Parameters
+    ----------
+    reads : iterable of PartialRead
+        The reads; a read's ``description`` is its header, or its id when empty.
+    dest : str, os.PathLike or text handle
+        Where to write (see :func:`protlm.io.write_fasta`).
+    """
     from protlm.io import FastaRecord, write_fasta
 
     write_fasta((FastaRecord(r.id, r.description or r.id, r.read) for r in reads), dest)

@@ -61,6 +61,32 @@ def fragment_sequence(sequence: str, fragment, *, min_length: int = 1):
 def mask_sequence(sequence: str, known: str, *, efficiency: float = 1.0, rng=None) -> str:
     """The partial read of one sequence.
 
+    A residue of the known set is read (with probability ``efficiency``);
+    every other position, non-standard letters included, becomes ``X``.
+
+    Parameters
+    ----------
+    sequence : str
+        The full sequence (any case; the read is upper-case).
+    known : str
+        The known set (validated with :func:`~protlm.sequencing.reads.parse_known`).
+    efficiency : float, default 1.0
+        Probability that a residue of the known set is read, in (0, 1].
+    rng : numpy.random.Generator, optional
+        Needed when ``efficiency < 1``.
+
+    Returns
+    -------
+    str
+        The read, as long as ``sequence``.
+
+    Raises
+    ------
+    ValueError
+        ``efficiency`` outside (0, 1], or no ``rng`` when ``efficiency < 1``.
+    KnownSetError
+        An invalid known set.
+
     Examples
     --------
     >>> mask_sequence("MKVLCYA", "KCYM")
@@ -145,6 +171,16 @@ def sidecar_path(reads_path):
     """Where :meth:`SimulatedReads.write` records the simulation: ``reads.fasta`` -> ``reads.json``.
 
     Names not ending in ``.fasta`` get ``.json`` appended (``reads.fa`` -> ``reads.fa.json``).
+
+    Parameters
+    ----------
+    reads_path : str or os.PathLike
+        The reads FASTA.
+
+    Returns
+    -------
+    pathlib.Path
+        The sidecar JSON, in the same folder.
 
     Examples
     --------

@@ -223,6 +223,21 @@ def reproduce_split(ids, sequences, split_metadata: dict) -> SplitAssignment:
     The ids of each split are checked against the digests recorded at
     training time, so a test set can be trusted to be the one held out.
 
+    Parameters
+    ----------
+    ids, sequences : sequence of str
+        The same sequences the model's training split was made from.
+    split_metadata : dict
+        The recorded split: ``method``, ``seed``, ``valid_fraction``,
+        ``test_fraction``, ``random_test_fraction``, optionally
+        ``cluster_options`` and ``digests`` (split name to digest; the splits
+        without a digest are not checked).
+
+    Returns
+    -------
+    SplitAssignment
+        The recomputed split.
+
     Raises
     ------
     ValueError
