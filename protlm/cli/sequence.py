@@ -12,10 +12,13 @@ import click
 
 from protlm.sequencing.error_model import DEFAULT_FALSE_DETECTION, WHATPROT_EDMAN_FAILURE
 from protlm.sequencing.identify import DEFAULT_FDR
+from protlm.sequencing.training import TrainingConfig
 
 log = logging.getLogger(__name__)
 
 _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
+# train-sequencer shows the library's defaults (never copies of them)
+_T = TrainingConfig()
 
 
 @click.command("train-sequencer")
@@ -26,25 +29,25 @@ _DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
 @click.option("--valid-fraction", type=float, default=0.05, show_default=True)
 @click.option("--test-fraction", type=float, default=0.1, show_default=True, help="Held out (clusters for --split kmer), never trained on.")
 @click.option("--random-test-fraction", type=float, default=0.05, show_default=True, help="Single sequences held out from training clusters (the random-split test set).")
-@click.option("--max-steps", type=int, default=3000, show_default=True)
+@click.option("--max-steps", type=int, default=_T.max_steps, show_default=True)
 @click.option("--max-minutes", type=float, default=None, help="Stop after this much training time (over all resumed runs).")
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--warmup-steps", type=int, default=200, show_default=True, help="Linear learning-rate warm-up.")
-@click.option("--arch", type=click.Choice(["transformer", "conv"]), default="transformer", show_default=True,
+@click.option("--batch-size", type=int, default=_T.batch_size, show_default=True)
+@click.option("--lr", type=float, default=_T.lr, show_default=True)
+@click.option("--warmup-steps", type=int, default=_T.warmup_steps, show_default=True, help="Linear learning-rate warm-up.")
+@click.option("--arch", type=click.Choice(["transformer", "conv"]), default=_T.arch, show_default=True,
               help="transformer encoder, or dilated convolutions (the shipped model's; on a CPU about 2x faster "
                    "to train per residue at the same width).")
-@click.option("--d-model", type=int, default=128, show_default=True)
-@click.option("--layers", type=int, default=4, show_default=True)
-@click.option("--heads", type=int, default=4, show_default=True, help="Attention heads (transformer).")
-@click.option("--d-ff", type=int, default=512, show_default=True, help="Feed-forward width (transformer).")
-@click.option("--kernel-size", type=int, default=9, show_default=True, help="Convolution width (conv).")
-@click.option("--max-len", type=int, default=256, show_default=True, help="Window length in tokens (residues + terminus markers).")
-@click.option("--fragment-fraction", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--d-model", type=int, default=_T.d_model, show_default=True)
+@click.option("--layers", type=int, default=_T.n_layers, show_default=True)
+@click.option("--heads", type=int, default=_T.n_heads, show_default=True, help="Attention heads (transformer).")
+@click.option("--d-ff", type=int, default=_T.d_ff, show_default=True, help="Feed-forward width (transformer).")
+@click.option("--kernel-size", type=int, default=_T.kernel_size, show_default=True, help="Convolution width (conv).")
+@click.option("--max-len", type=int, default=_T.max_len, show_default=True, help="Window length in tokens (residues + terminus markers).")
+@click.option("--fragment-fraction", type=click.FloatRange(0, 1), default=_T.fragment_fraction, show_default=True,
               help="Share of training windows that are 6-60-residue peptides without terminus markers "
                    "(what `protlm sequence --peptides` shows the model).")
-@click.option("--eval-every", type=int, default=200, show_default=True)
-@click.option("--patience", type=int, default=5, show_default=True, help="Evaluations without improvement before stopping.")
+@click.option("--eval-every", type=int, default=_T.eval_every, show_default=True)
+@click.option("--patience", type=int, default=_T.patience, show_default=True, help="Evaluations without improvement before stopping.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")

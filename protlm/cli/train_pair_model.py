@@ -10,7 +10,12 @@ import time
 
 import click
 
+from protlm.pairing.training import TrainingConfig
+
 log = logging.getLogger(__name__)
+
+# the library's defaults, shown (never copied) by the options below
+_D = TrainingConfig()
 
 
 @click.command("train-pair-model")
@@ -28,21 +33,21 @@ log = logging.getLogger(__name__)
 @click.option("--init", "init", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Start from this fair-esm MSA Transformer checkpoint (e.g. esm_msa1b_t12_100M_UR50S.pt); "
                    "--layers/--embed-dim/--heads are then ignored.")
-@click.option("--layers", type=int, default=4, show_default=True, help="Layers of a model trained from scratch.")
-@click.option("--embed-dim", type=int, default=64, show_default=True, help="Width of a model trained from scratch.")
-@click.option("--heads", type=int, default=4, show_default=True, help="Attention heads of a model trained from scratch.")
-@click.option("--depth", type=int, default=32, show_default=True, help="Rows per training MSA (whole species).")
-@click.option("--steps", type=int, default=2000, show_default=True, help="Maximum optimisation steps.")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--warmup", type=int, default=100, show_default=True)
-@click.option("--chain-mask-prob", type=float, default=0.7, show_default=True,
+@click.option("--layers", type=int, default=_D.layers, show_default=True, help="Layers of a model trained from scratch.")
+@click.option("--embed-dim", type=int, default=_D.embed_dim, show_default=True, help="Width of a model trained from scratch.")
+@click.option("--heads", type=int, default=_D.attention_heads, show_default=True, help="Attention heads of a model trained from scratch.")
+@click.option("--depth", type=int, default=_D.depth, show_default=True, help="Rows per training MSA (whole species).")
+@click.option("--steps", type=int, default=_D.steps, show_default=True, help="Maximum optimisation steps.")
+@click.option("--lr", type=float, default=_D.lr, show_default=True)
+@click.option("--warmup", type=int, default=_D.warmup, show_default=True)
+@click.option("--chain-mask-prob", type=float, default=_D.chain_mask_prob, show_default=True,
               help="Masking rate of the masked chain in pairing-mode steps.")
-@click.option("--pair-mode-fraction", type=float, default=0.75, show_default=True,
+@click.option("--pair-mode-fraction", type=float, default=_D.pair_mode_fraction, show_default=True,
               help="Share of steps that mask one whole chain (the rest: 15 % BERT masking).")
-@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Species held out for validation.")
-@click.option("--val-every", type=int, default=100, show_default=True)
-@click.option("--patience", type=int, default=6, show_default=True, help="Validations without improvement before stopping.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--val-fraction", type=float, default=_D.val_fraction, show_default=True, help="Species held out for validation.")
+@click.option("--val-every", type=int, default=_D.val_every, show_default=True)
+@click.option("--patience", type=int, default=_D.patience, show_default=True, help="Validations without improvement before stopping.")
+@click.option("--seed", type=int, default=_D.seed, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda, cuda:N or mps.")
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
 @click.option("--overwrite", is_flag=True, help="Start afresh in an OUTDIR that holds another run.")

@@ -114,12 +114,12 @@ class TrainingConfig:
     """
 
     layers: int = 4
-    embed_dim: int = 96
+    embed_dim: int = 64
     attention_heads: int = 4
     ffn_embed_dim: int | None = None
     dropout: float = 0.1
     depth: int = 32
-    steps: int = 3000
+    steps: int = 2000
     lr: float = 1e-3
     warmup: int = 100
     weight_decay: float = 0.01
@@ -130,7 +130,7 @@ class TrainingConfig:
     val_fraction: float = 0.1
     val_msas: int = 8
     val_every: int = 100
-    patience: int = 8
+    patience: int = 6
     seed: int = 0
     init: str | None = None
 
