@@ -81,6 +81,20 @@ def _full_of(id_: str) -> str:
 def accession_of(id_: str) -> str:
     """The accession an id names, whatever tool wrote it.
 
+    The first word is kept; a ``sp|``/``tr|`` id gives its middle field, a
+    ``UniRef50_``/``UniRef90_``/``UniRef100_`` prefix and a ``.N`` version
+    suffix are dropped.
+
+    Parameters
+    ----------
+    id_ : str
+        A sequence id or header line.
+
+    Returns
+    -------
+    str
+        The bare accession.
+
     Examples
     --------
     >>> [accession_of(x) for x in ("UniRef90_A0A0B4J2F0", "tr|Q9XYZ1|Q9XYZ1_ECOLI", "XP_0123.1", "UPI0000ABCD")]
@@ -243,6 +257,16 @@ def _sniff_text(text: str, name: str) -> str:
 
 def sniff_taxonomy(source) -> str:
     """Which of :data:`TAXONOMY_FORMATS` ``source`` is, from its first characters.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, text or binary handle, or ``"-"``
+        The taxonomy file (plain, gzip or bz2); its first 64 Ki characters are read.
+
+    Returns
+    -------
+    str
+        One of :data:`TAXONOMY_FORMATS`.
 
     Raises
     ------

@@ -40,6 +40,16 @@ for _i, _a in enumerate(AMINO_ACIDS):
 def encode_residues(sequence: str) -> np.ndarray:
     """Residue indices (0-19) of ``sequence``, ``-1`` for any other letter.
 
+    Parameters
+    ----------
+    sequence : str
+        Letters in either case; non-ASCII characters count as other letters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(sequence),) int64, indices into :data:`AMINO_ACIDS`.
+
     Examples
     --------
     >>> encode_residues("ACX").tolist()
@@ -50,6 +60,22 @@ def encode_residues(sequence: str) -> np.ndarray:
 
 def known_vector(known: str) -> np.ndarray:
     """Boolean mask over :data:`AMINO_ACIDS` of the letters in ``known``.
+
+    Parameters
+    ----------
+    known : str
+        Upper-case standard residues (validate user input first with
+        :func:`~protlm.sequencing.reads.parse_known`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (20,) bool.
+
+    Raises
+    ------
+    ValueError
+        A letter that is not in :data:`AMINO_ACIDS`.
 
     Examples
     --------

@@ -162,6 +162,22 @@ class ConvSequencerModel(nn.Module):
 def build_sequencer_model(config: dict) -> nn.Module:
     """The model a weights file's ``config`` describes (no ``arch``: the transformer, as in older files).
 
+    Parameters
+    ----------
+    config : dict
+        ``arch`` (``"transformer"`` or ``"conv"``) and the keyword arguments of
+        :class:`SequencerModel` or :class:`ConvSequencerModel`; not modified.
+
+    Returns
+    -------
+    torch.nn.Module
+        A new model with freshly initialised weights.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``arch``.
+
     Examples
     --------
     >>> build_sequencer_model({"arch": "conv", "d_model": 16, "n_layers": 1}).config["arch"]

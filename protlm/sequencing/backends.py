@@ -32,6 +32,23 @@ class SequencerBackend(Protocol):
     max_len: int
 
     def window_logits(self, tokens, known, efficiency):  # pragma: no cover - protocol
+        """Log-scores over the 20 residues at every position of a batch of windows.
+
+        Parameters
+        ----------
+        tokens : numpy.ndarray
+            Shape (batch, length) int64, protlm tokens (at most ``max_len`` per window).
+        known : numpy.ndarray
+            Shape (batch, 20): the known set of each window (1 for a known residue).
+        efficiency : numpy.ndarray
+            Shape (batch,): the detection efficiency of each window.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (batch, length, 20) log-scores in
+            :data:`~protlm.models.alphabet.AMINO_ACIDS` order.
+        """
         ...
 
 
@@ -72,6 +89,11 @@ class ModelBackend:
         return cls(model, name=meta.get("name", "protlm-sequencer"), device=dev, metadata=meta)
 
     def window_logits(self, tokens, known, efficiency):
+        """Log-probabilities from the model (log-softmax over the 20 residues), as a numpy array.
+
+        Runs under ``torch.inference_mode`` on the backend's device; arguments
+        and result as in :meth:`SequencerBackend.window_logits`.
+        """
         import torch
 
         with torch.inference_mode():
@@ -83,6 +105,17 @@ class ModelBackend:
 
 def residue_frequencies(sequences) -> np.ndarray:
     """Frequencies of the 20 residues over ``sequences`` (other letters ignored).
+
+    Parameters
+    ----------
+    sequences : iterable of str
+        Protein sequences.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (20,) float64 in :data:`~protlm.models.alphabet.AMINO_ACIDS`
+        order, summing to 1 (all zeros when there is no standard residue).
 
     Examples
     --------
@@ -121,5 +154,10 @@ class FrequencyBackend:
         self.device = "cpu"
 
     def window_logits(self, tokens, known, efficiency):
+        """The log-frequencies at every position (``known`` and ``efficiency`` are ignored).
+
+        Arguments and result as in :meth:`SequencerBackend.window_logits`; the
+        result is a read-only broadcast view of shape ``(*tokens.shape, 20)``.
+        """
         tokens = np.asarray(tokens)
         return np.broadcast_to(self.log_freq, (*tokens.shape, 20))

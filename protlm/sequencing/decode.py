@@ -80,6 +80,18 @@ def refinement_schedule(n_unknown: int, rounds: int) -> list:
     With ``rounds`` refinement passes the unknown positions are filled in
     ``rounds`` equal steps, most confident first; the last pass predicts the rest.
 
+    Parameters
+    ----------
+    n_unknown : int
+        Number of unknown positions.
+    rounds : int
+        Number of refinement passes (0 or less: one pass predicts everything).
+
+    Returns
+    -------
+    list of int
+        ``n_unknown // (rounds + 1)`` for each of the ``rounds`` passes.
+
     Examples
     --------
     >>> refinement_schedule(10, 0)

@@ -142,6 +142,27 @@ def identification_prior(length: int, identifications: Identifications, i: int, 
     """Factor ``f`` and copy part ``c`` (``(length, 20)`` each) of read ``i`` from its identified protein.
 
     Read positions aligned as failed cycles, or beyond the protein, get ``f = 1``.
+    Elsewhere, with ``w = (1 - q) (1 - IDENTIFICATION_EPS)`` (``q`` the read's
+    q-value) and ``r`` the protein's residue aligned there,
+    ``c(a) = w delta(a, r) / q_bg(r)`` and ``f(a) = 1 - w + c(a)``
+    (``q_bg`` the index's residue frequencies).
+
+    Parameters
+    ----------
+    length : int
+        Length of the read.
+    identifications : Identifications
+        From :func:`~protlm.sequencing.identify.identify_reads`.
+    i : int
+        Index of the read in ``identifications``; it must have an identified
+        protein (``identifications.protein[i] >= 0``).
+    index : ReferenceIndex
+        The index the identifications were made against.
+
+    Returns
+    -------
+    f, c : numpy.ndarray
+        Shape (length, 20) each, float64.
 
     Examples
     --------
