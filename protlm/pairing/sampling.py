@@ -79,10 +79,24 @@ def sample_species(sizes: Mapping[str, int], *, depth: int, rng: np.random.Gener
     Species are visited in random order and kept when they still fit; a species
     larger than ``depth`` is only taken alone (the caller subsamples it).
 
+    Parameters
+    ----------
+    sizes : mapping of str to int
+        Number of rows of each species.
+    depth : int
+        Wanted total number of rows.
+    rng : numpy.random.Generator
+        Source of the drawing order.
+
     Returns
     -------
     list of str
         The chosen species, in drawing order.
+
+    Raises
+    ------
+    PairingInputError
+        If ``sizes`` is empty.
 
     Examples
     --------
@@ -126,6 +140,24 @@ def sample_depth_window(
     sequences.  Samples avoid reusing species while enough unused ones remain,
     so they are as independent as the data allow.
 
+    Parameters
+    ----------
+    sizes : mapping of str to int
+        Number of sequences of each species.
+    depth : int, default 50
+        Wanted number of sequences per sample.
+    tolerance : float, default 0.1
+        Relative half-width of the accepted window around ``depth``.
+    min_size, max_size : int, default 2, 100
+        Sizes of the eligible species (a species larger than the window's
+        upper bound is never eligible).
+    n_samples : int, default 10
+        Number of samples to draw.
+    seed : int, default 0
+        Seed of the drawing.
+    max_tries : int, default 10000
+        Draws (with :func:`sample_species`) allowed per sample before giving up.
+
     Returns
     -------
     list of list of str
@@ -134,7 +166,8 @@ def sample_depth_window(
     Raises
     ------
     PairingInputError
-        If the eligible species cannot fill the window.
+        If the eligible species cannot fill the window, or no draw lands in it
+        within ``max_tries``.
 
     Examples
     --------

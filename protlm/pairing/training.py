@@ -163,6 +163,7 @@ class TrainingConfig:
 
     @property
     def ffn_dim(self) -> int:
+        """Hidden size of the feed-forward layers: ``ffn_embed_dim``, or ``4 * embed_dim`` when that is unset."""
         return self.ffn_embed_dim or 4 * self.embed_dim
 
     def identity(self) -> dict:
