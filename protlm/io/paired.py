@@ -32,10 +32,12 @@ class SpeciesBlock:
 
     @property
     def n_left(self) -> int:
+        """Number of the species' rows in the left MSA."""
         return int(len(self.left))
 
     @property
     def n_right(self) -> int:
+        """Number of the species' rows in the right MSA."""
         return int(len(self.right))
 
     def __repr__(self) -> str:
@@ -113,14 +115,17 @@ class ContextPairs:
 
     @property
     def n_pairs(self) -> int:
+        """Number of context pairs."""
         return len(self.pairs)
 
     @property
     def left_rows(self) -> np.ndarray:
+        """Left-MSA row of each context pair (int64, in the order of :attr:`pairs`)."""
         return np.array([l for l, _ in self.pairs], dtype=np.int64)
 
     @property
     def right_rows(self) -> np.ndarray:
+        """Right-MSA row of each context pair (int64, in the order of :attr:`pairs`)."""
         return np.array([r for _, r in self.pairs], dtype=np.int64)
 
     def check_columns(self, n_left: int, n_right: int, *, names=("left", "right")) -> None:
@@ -132,6 +137,7 @@ class ContextPairs:
                     "align the context to the same columns")
 
     def summary(self) -> dict:
+        """Counts (``n_pairs``, ``n_left``, ``n_right`` rows) and the :attr:`source` fields, JSON-friendly."""
         return {"n_pairs": self.n_pairs, "n_left": self.left.n_sequences, "n_right": self.right.n_sequences,
                 **self.source}
 
@@ -343,6 +349,7 @@ class PairedFamilies:
     # -- summaries ---------------------------------------------------------
     @property
     def n_species(self) -> int:
+        """Number of species blocks (species with rows on both sides)."""
         return len(self.blocks)
 
     def summary(self) -> dict:
@@ -492,6 +499,18 @@ def _read_pairs_file(path, left: MSA, right: MSA, *, sides=("left", "right"), li
 def check_paired_layout(right, split_at) -> None:
     """Refuse, before any work, anything but two MSAs or one MSA with ``split_at``.
 
+    Parameters
+    ----------
+    right : path, handle or None
+        The right family's MSA, or ``None`` when the left one is the concatenation.
+    split_at : int or None
+        The column that splits a concatenated MSA.
+
+    Raises
+    ------
+    PairingInputError
+        Unless exactly one of ``right`` and ``split_at`` is given.
+
     Examples
     --------
     >>> check_paired_layout("right.a3m", None)
@@ -506,6 +525,25 @@ def check_paired_layout(right, split_at) -> None:
 
 def read_context(left, right, *, pairs=None) -> ContextPairs:
     """Read context MSAs (correctly paired rows of other species): row *i* with row *i*, or a pairs TSV.
+
+    Parameters
+    ----------
+    left, right : str, os.PathLike or handle
+        The context MSAs, in any format :func:`protlm.io.read_msa` reads.
+    pairs : str, os.PathLike or handle, optional
+        A TSV ``left_id<TAB>right_id`` of the context pairs; without it row *i*
+        pairs with row *i*.
+
+    Returns
+    -------
+    ContextPairs
+        With ``source`` naming the files (``"<handle>"`` for a handle) and
+        whether pairs came from ``"same-order"`` or a ``"file"``.
+
+    Raises
+    ------
+    PairingInputError
+        See :meth:`ContextPairs.from_msas`.
 
     Examples
     --------
