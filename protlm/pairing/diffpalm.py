@@ -80,6 +80,7 @@ class DiffPALMSettings:
     shuffle: bool = True
 
     def scheduler_kwargs(self) -> dict:
+        """Keyword arguments for torch's ``ReduceLROnPlateau``: ``mode="min"``, and ``factor``/``patience`` where set."""
         kw = {"mode": "min"}
         if self.scheduler_factor is not None:
             kw["factor"] = self.scheduler_factor
@@ -153,10 +154,12 @@ class PermutationProblem:
 
     @property
     def depth(self) -> int:
+        """Number of rows ``D`` of the problem (context rows not included)."""
         return int(self.left.shape[0])
 
     @property
     def length_left(self) -> int:
+        """Number of columns ``L`` of the left family (the ``<cls>`` column not counted)."""
         return int(self.left.shape[1]) - 1
 
 
@@ -485,9 +488,32 @@ def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 
     pairs) are paired directly and go into no sub-MSA.  The plan depends on
     the input and ``max_depth`` only, so it is the same on every run.
 
+    Parameters
+    ----------
+    paired : PairedFamilies
+        The two families and their species blocks.
+    max_depth : int
+        Rows per forward pass, context rows included.
+    known_pairs : dict of int to int, optional
+        Left row -> right row of pairs fixed inside the input; they sit in
+        their species' block and are never permuted.
+    n_context : int, default 0
+        Context rows prepended to every sub-MSA.
+
     Returns
     -------
     list of list of _Block
+        Sub-MSAs in order of the species blocks, each a list of blocks
+        (a species' free rows padded to the same number on both sides).
+
+    Raises
+    ------
+    ModelLimitError
+        A species deeper than ``max_depth - n_context``, or no room left
+        next to the context rows.
+    PairingInputError
+        A known pair outside the MSAs, outside one shared species, or a
+        right row in two known pairs.
     """
     known = _validate_pairs(known_pairs, paired, "known pairs")
     orthologs = _orthologs(paired, known)
