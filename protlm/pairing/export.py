@@ -55,6 +55,19 @@ def paired_records(result, paired) -> list:
     Entries with a missing side (unpaired sequences) are left out; their count
     is ``len(result) - result.n_pairs``.
 
+    Parameters
+    ----------
+    result : PairingResult
+        The pairing.
+    paired : PairedFamilies
+        The families it pairs (the rows of ``result`` index their MSAs).
+
+    Returns
+    -------
+    list of FastaRecord
+        In the order of ``result``; the header also gives the pair's
+        ``confidence`` (3 decimals).
+
     Examples
     --------
     >>> import numpy as np
@@ -154,6 +167,16 @@ def random_pairing_precision(paired) -> float | None:
     ``1 / max(n_l, n_r)``, so the block's ``t`` true pairs inside it give
     ``t / max(n_l, n_r)`` expected correct pairs.  Equal blocks fully known:
     (number of species) / (number of sequences).
+
+    Parameters
+    ----------
+    paired : PairedFamilies
+        The families, with their ``truth`` (left row -> right row).
+
+    Returns
+    -------
+    float or None
+        ``None`` without a truth.
 
     Examples
     --------
@@ -390,7 +413,7 @@ def af3_input(result, paired, *, name="protlm_pair", seeds=(1,), layout="unpaire
 
 
 def boltz_inputs(result, paired, *, query_left=None, query_right=None, chain_ids=("A", "B")) -> dict:
-    """The Boltz input: ``{"yaml": text, "A.csv": text, "B.csv": text}`` (file name -> content).
+    """The Boltz input: ``{"complex.yaml": text, "A.csv": text, "B.csv": text}`` (file name -> content).
 
     Each chain's CSV has the columns ``key,sequence``: the query first with
     key 0, then one row per pair with the same key in both chains (1, 2, ...),
@@ -401,6 +424,27 @@ def boltz_inputs(result, paired, *, query_left=None, query_right=None, chain_ids
     ``msa:`` paths from the folder it runs in, so run ``boltz predict`` there.
     Boltz drops a row whose sequence repeats an earlier row of the same CSV,
     and with it the pairing of that row.
+
+    Parameters
+    ----------
+    result : PairingResult
+        The pairing.
+    paired : PairedFamilies
+        The families it pairs.
+    query_left, query_right : str or int, optional
+        As in :func:`complex_rows` (default: the first rows).
+    chain_ids : (str, str), default ("A", "B")
+        The chains' ids, which also name the CSV files.
+
+    Returns
+    -------
+    dict of str to str
+        File name -> text.
+
+    Raises
+    ------
+    PairingInputError
+        A bad query (see :func:`query_rows`).
 
     Examples
     --------
@@ -440,6 +484,28 @@ def write_structure_inputs(outdir, result, paired, *, name="protlm_pair", seeds=
     """Write ``af3_input.json`` and ``boltz/`` (``complex.yaml``, ``A.csv``, ``B.csv``) into ``outdir``, atomically.
 
     Returns the paths written.  See :func:`af3_input` and :func:`boltz_inputs`.
+
+    Parameters
+    ----------
+    outdir : str or os.PathLike
+        The output folder.
+    result : PairingResult
+        The pairing.
+    paired : PairedFamilies
+        The families it pairs.
+    name : str, default "protlm_pair"
+        The AlphaFold 3 job name.
+    seeds : sequence of int, default (1,)
+        AlphaFold 3's ``modelSeeds``.
+    af3_layout : {"unpaired", "paired"}, default "unpaired"
+        Where the pairs go in ``af3_input.json`` (``layout`` of :func:`af3_input`).
+    query_left, query_right : str or int, optional
+        As in :func:`complex_rows` (default: the first rows).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``af3_input.json``, then the files of ``boltz/``.
 
     Examples
     --------
