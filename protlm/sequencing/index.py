@@ -88,6 +88,21 @@ def fingerprint_file(path) -> dict:
     Size, modification time (ns) and the SHA-256 of the first MiB: any edit,
     replacement or touch of the file changes it.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The reference file.
+
+    Returns
+    -------
+    dict
+        ``size`` (bytes), ``mtime_ns`` and ``head_sha256`` (hex digest).
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read (e.g. :class:`FileNotFoundError`).
+
     Examples
     --------
     >>> import tempfile, os
@@ -293,6 +308,28 @@ def make_decoys(residues: np.ndarray, starts: np.ndarray, lengths: np.ndarray, *
     statistics of its letters; shuffled ones (seeded) keep only the
     composition.
 
+    Parameters
+    ----------
+    residues : numpy.ndarray
+        The concatenated residue codes of all sequences (separators included).
+    starts, lengths : numpy.ndarray
+        Start in ``residues`` and length of each sequence.
+    method : {"reverse", "shuffle"}, default "reverse"
+        One of :data:`DECOY_METHODS`.
+    seed : int, default 0
+        Seed of ``"shuffle"`` (ignored by ``"reverse"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``residues`` with each sequence's residues replaced by its
+        decoy's; everything outside the sequences is unchanged.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method``.
+
     Examples
     --------
     >>> res = np.array([21, 0, 1, 2, 21, 3, 4, 21], dtype=np.uint8)
@@ -427,6 +464,16 @@ def default_cache_paths(reference) -> list[Path]:
     file name holds a digest of the reference's absolute path, so two
     references of the same name do not collide; the fingerprint inside decides
     whether the entry still matches the file.
+
+    Parameters
+    ----------
+    reference : str or os.PathLike
+        The reference FASTA (made absolute; it need not exist).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The candidate index files, under ``cache_dir() / "index"``.
 
     Examples
     --------
