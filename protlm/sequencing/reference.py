@@ -138,6 +138,7 @@ class ObservationModel:
 
     @property
     def known_codes(self) -> np.ndarray:
+        """Residue index (in :data:`AMINO_ACIDS`) of each known letter, in the order of ``known`` (int64)."""
         return np.array([AMINO_ACIDS.index(a) for a in self.known], dtype=np.int64)
 
     @property
@@ -212,6 +213,7 @@ class Hit:
         return self.n_match / self.n_known if self.n_known else float("nan")
 
     def row(self) -> dict:
+        """The hit as one row of ``hits.tsv``: column name -> value, ``ref_start`` 1-based."""
         d = {c: getattr(self, c) for c in _HIT_COLUMNS}
         d["ref_start"] = self.ref_start + 1  # 1-based in tables
         return d
@@ -274,6 +276,12 @@ class ReferenceHits:
         return [h for h in self.hits if h.rank <= self.max_hits]
 
     def summary(self) -> dict:
+        """Counts for ``report.json`` (JSON-ready).
+
+        Reads, reads with hits, reads whose hits' posteriors sum to at least
+        0.9 (``reads_with_confident_match``), reads skipped as uninformative,
+        hits reported, reference windows and search seconds.
+        """
         mass = [sum(h.posterior for h in hs) for hs in self._by_read.values()]
         return {
             "reads": len(self.read_ids),
@@ -314,6 +322,20 @@ def _read_items(reads) -> Iterable[tuple[str, str]]:
 
 def encode_read(read: str, known: str) -> np.ndarray:
     """Observation codes of a validated read: index in ``known`` for a known letter, ``len(known)`` for ``X``.
+
+    Parameters
+    ----------
+    read : str
+        A validated read (upper-case known letters and ``X``; see
+        :func:`~protlm.sequencing.reads.validate_read`); any letter outside
+        ``known`` is coded as ``X``.
+    known : str
+        The known set, in the order the codes refer to.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(read),) int64, values 0 to ``len(known)``.
 
     Examples
     --------
@@ -409,7 +431,26 @@ def seed_table(index: ReferenceIndex, known: str) -> _Seeds:
     """The seed table of ``known``: in memory, else next to the index file, else built (and saved there).
 
     The file ``INDEX.seeds-KNOWN.npz`` is used only while it matches the index
-    (content fingerprint and seed parameters).
+    (content fingerprint and seed parameters).  An index without a file
+    (built in memory) keeps its table in memory only; a folder that cannot be
+    written to is logged at debug level and the table is not saved.
+
+    Parameters
+    ----------
+    index : ReferenceIndex
+        The index to search; the table is cached on it.
+    known : str
+        The known set (validated with :func:`~protlm.sequencing.reads.parse_known`).
+
+    Returns
+    -------
+    _Seeds
+        The sorted seed and letter tables of ``known`` over ``index``.
+
+    Raises
+    ------
+    KnownSetError
+        An invalid known set.
     """
     known = parse_known(known)
     key = ("seeds", known)
