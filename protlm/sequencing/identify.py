@@ -71,6 +71,18 @@ def q_values(scores, decoy) -> np.ndarray:
 
     Reads without a score (NaN) get q = 1.  Tied scores share a q-value.
 
+    Parameters
+    ----------
+    scores : array-like of float
+        Each read's best identification score (higher is better; NaN: none).
+    decoy : array-like of bool
+        Whether that best match is a decoy.
+
+    Returns
+    -------
+    numpy.ndarray
+        The q-value of each read (float64, in input order, at most 1).
+
     Examples
     --------
     >>> q_values([9.0, 8.0, 7.0, 6.0, 5.0], [False, False, True, False, True]).round(3).tolist()
@@ -302,6 +314,11 @@ class Identifications:
         return (~self.decoy) & (self.q_value <= fdr) & (self.protein >= 0)
 
     def summary(self) -> dict:
+        """Counts for ``report.json`` (JSON-ready), then the search's ``info``.
+
+        Reads, reads with candidates, reads identified at the search's ``fdr``
+        (and their fraction) and at 0.05, decoy winners.
+        """
         fdr = self.info.get("fdr", DEFAULT_FDR)
         return {"reads": len(self), "reads_with_candidates": int((self.protein >= 0).sum()),
                 "identified": int(self.identified().sum()), "fdr": fdr,
