@@ -10,13 +10,9 @@ dotted name has a part starting with ``_`` are private).  The rule, checked on e
   ``Parameters`` section;
 * every public method and property defined in a public class has a docstring.
 
-The test lists every name that breaks the rule, so one run shows all there is to fix.
-
-``tests/undocumented_public_names.txt`` lists the gaps that were there when the check was
-written; it may only shrink.  A name that breaks the rule and is not in it fails the test (so
-new public code is documented when it lands), and so does a listed name that is now documented
-(remove its line).  Regenerate the list only to remove lines:
-``python tests/test_public_api_documented.py > tests/undocumented_public_names.txt``.
+The test lists every name that breaks the rule, so one run shows all there is to fix; there is
+no allowlist: new public code is documented when it lands.  ``python
+tests/test_public_api_documented.py`` prints the same list.
 """
 
 from __future__ import annotations
@@ -85,26 +81,10 @@ def test_walk_finds_the_documented_packages():
     assert not any(part.startswith("_") for name in names for part in name.split("."))
 
 
-KNOWN_GAPS = ROOT / "tests" / "undocumented_public_names.txt"
-
-
-def _known_gaps() -> set[str]:
-    lines = KNOWN_GAPS.read_text().splitlines() if KNOWN_GAPS.exists() else []
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-
-
 def test_every_public_name_is_documented():
     problems = undocumented()
-    new = [p for p in problems if p not in _known_gaps()]
-    assert not new, f"{len(new)} public names are not documented:\n" + "\n".join(new)
-
-
-def test_known_gaps_only_shrink():
-    fixed = sorted(_known_gaps() - set(undocumented()))
-    assert not fixed, ("documented now, remove from tests/undocumented_public_names.txt:\n"
-                       + "\n".join(fixed))
+    assert not problems, f"{len(problems)} public names are not documented:\n" + "\n".join(problems)
 
 
 if __name__ == "__main__":
-    print("# Public names not yet documented (tests/test_public_api_documented.py); this list may only shrink.")
     print("\n".join(undocumented()))
