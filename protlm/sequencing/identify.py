@@ -25,13 +25,24 @@ reference sequences reversed or shuffled, stored in the index; see
    its running minimum (:func:`q_values`), which controls the FDR (He et al.,
    2015; Levitt's "+1").
 
-All reads are processed in numpy batches; the only Python loop runs over read
-positions.
+4. **Explained reads.**  Decoys model chance matches, not related proteins:
+   a homolog of an absent protein outscores every decoy.  An identification
+   therefore also has to explain its read (:func:`explained_pvalues`): the
+   letters its residues do not account for, and its known-type residues the
+   read shows as nothing, must be no more than the error model allows
+   (binomial tails >= :data:`EXPLAINED_ALPHA`).  And it has to be
+   unambiguous: every protein tied on seed votes with the best
+   :data:`MAX_PROTEINS` is aligned (up to :data:`MAX_TIED`), and the winner
+   must outscore every other one whose residues under the alignment differ
+   (``margin > 0``; a paralog sharing a short read's letters is not evidence
+   for either).  Neither criterion changes the q-values.
+
+Steps 1-2 run compiled (numba, :mod:`protlm.sequencing._identify_kernels`),
+reads in parallel threads.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -44,7 +55,8 @@ from protlm.sequencing.index import OTHER, SEPARATOR, ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
 from protlm.sequencing.reference import SEED_SPAN, _read_items, encode_read, seed_table
 
-__all__ = ["Identifications", "identify_reads", "q_values", "DEFAULT_FDR", "IDENTIFICATION_EPS"]
+__all__ = ["Identifications", "identify_reads", "q_values", "explained_pvalues", "DEFAULT_FDR", "IDENTIFICATION_EPS",
+           "EXPLAINED_ALPHA"]
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +65,20 @@ DEFAULT_FDR = 0.01
 #: Substitution probability of the identification score (same protein, variants).
 IDENTIFICATION_EPS = 0.01
 #: Reference hits of seeds gathered per read, rarest seeds first.
-SEED_HITS_PER_READ = 4000
+SEED_HITS_PER_READ = 8000
 #: Width of the diagonal bands in which a read's seed hits are counted.
 DIAGONAL_BIN = 32
 #: Spacings of read letters looked up shorter by these amounts (failed cycles between letters).
 SPACING_SHIFTS = (0, 1)
 #: Candidate proteins aligned per read, in the targets and in the decoys.
 MAX_PROTEINS = 3
+#: Most proteins aligned per read when more tie on votes with the last of the MAX_PROTEINS (paralogs).
+MAX_TIED = 12
 #: Start positions tried on either side of the best-voted diagonal.
 START_SLACK = 3
-_CELLS_PER_BATCH = 4_000_000
-_COLUMNS = ["read_id", "protein_id", "start", "score", "q_value", "decoy"]
+#: Least :func:`explained_pvalues` of an identified read (the second criterion, beside ``q <= fdr``).
+EXPLAINED_ALPHA = 1e-3
+_COLUMNS = ["read_id", "protein_id", "start", "score", "q_value", "decoy", "explained", "margin"]
 
 
 def q_values(scores, decoy) -> np.ndarray:
@@ -127,6 +142,13 @@ def _tables(known, efficiency, frequencies, errors: ErrorModel, eps):
     return res.astype(np.float32), skip.astype(np.float32)
 
 
+def _expected_drift(lengths, pf):
+    """Failed cycles expected in a read (the least band of its alignment)."""
+    if pf <= 0:
+        return np.zeros(len(lengths), dtype=np.int64)
+    return np.ceil(lengths * pf / (1.0 - pf)).astype(np.int64)
+
+
 def _max_drift(lengths, pf):
     """Most failed cycles expected in a read (mean + 4 sd + 2)."""
     if pf <= 0:
@@ -135,137 +157,70 @@ def _max_drift(lengths, pf):
     return np.ceil(m + 4.0 * np.sqrt(m / (1.0 - pf)) + 2.0).astype(np.int64)
 
 
-def _candidates(seeds, index: ReferenceIndex, flat, read_of, local, lengths, max_drift):
-    """Candidate (read, protein, highest diagonal, lowest diagonal) rows for all reads at once."""
-    k = seeds.k
-    op = np.flatnonzero(flat < k)
-    rd, lp, ol = read_of[op], local[op], flat[op]
-    keys, qpos, rids = [], [], []
-    # consecutive letters, or skipping one (a false detection); each spacing as read, or one shorter
-    # (a failed Edman cycle between the two letters)
-    for t1, t2, s1, s2 in itertools.product((1, 2), (1, 2), SPACING_SHIFTS, SPACING_SHIFTS):
-        a = np.arange(max(len(op) - t1 - t2, 0))
-        b, c = a + t1, a + t1 + t2
-        d1, d2 = lp[b] - lp[a] - s1, lp[c] - lp[b] - s2
-        ok = np.flatnonzero((rd[a] == rd[c]) & (d1 < SEED_SPAN) & (d2 < SEED_SPAN) & (d1 > 0) & (d2 > 0))
-        keys.append(seeds._key(ol[a[ok]], ol[b[ok]], ol[c[ok]], d1[ok], d2[ok]))
-        qpos.append(lp[a[ok]])
-        rids.append(rd[a[ok]])
-    keys, qpos, rids = np.concatenate(keys), np.concatenate(qpos), np.concatenate(rids)
-    lo = np.searchsorted(seeds.keys, keys, side="left")
-    cnt = np.searchsorted(seeds.keys, keys, side="right") - lo
-    # seeds of each read, rarest first, up to a budget of reference hits (always the rarest one)
-    order = np.lexsort((cnt, rids))
-    order = order[cnt[order] > 0]
-    r_sorted, c_sorted = rids[order], cnt[order]
-    first_of_read = np.searchsorted(r_sorted, r_sorted, side="left")
-    csum = np.cumsum(c_sorted)
-    within = csum - (csum[first_of_read] - c_sorted[first_of_read])
-    keep = order[(within <= SEED_HITS_PER_READ) | (np.arange(len(order)) == first_of_read)]
-    lo, cnt, qpos, rids = lo[keep], cnt[keep], qpos[keep], rids[keep]
-    tot = int(cnt.sum())
-    empty = np.zeros(0, dtype=np.int64)
-    if not tot:
-        return empty, empty, empty, empty
-    rep = np.repeat(np.arange(len(cnt)), cnt)
-    anchor = seeds.starts[lo[rep] + np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt)].astype(np.int64)
-    hread = rids[rep]
-    seq = index.sequence_of(anchor)
-    off = int(lengths.max()) + 1
-    rel = anchor - qpos[rep] - index.starts[seq] + off  # diagonal in protein coordinates, shifted >= 0
-    width = int(index.lengths.max()) + 2 * off
-    n_seq = index.n_sequences
-    uniq, votes = np.unique((hread * n_seq + seq) * width + rel, return_counts=True)
-    group, diag = uniq // width, uniq % width - off
-    g_start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    row_group = np.repeat(np.arange(len(g_start)), np.diff(np.r_[g_start, len(group)]))
-    g_read = group[g_start] // n_seq
-    # votes of each (read, protein) in its best band of DIAGONAL_BIN diagonals (bins at two offsets):
-    # a read's seeds lie on one diagonal that drifts with failed cycles, chance hits anywhere
-    g_votes = np.zeros(len(g_start), dtype=np.int64)
-    centre = np.zeros(len(g_start), dtype=np.int64)
-    for shift in (0, DIAGONAL_BIN // 2):
-        b = (diag + off + shift) // DIAGONAL_BIN
-        ub, inv, bc = np.unique(row_group * (width // DIAGONAL_BIN + 2) + b, return_inverse=True, return_counts=True)
-        bv = np.bincount(inv, weights=votes).astype(np.int64)
-        ug = ub // (width // DIAGONAL_BIN + 2)
-        top = np.lexsort((-bv, ug))
-        firsts = top[np.r_[True, ug[top][1:] != ug[top][:-1]]]
-        better = bv[firsts] > g_votes[ug[firsts]]
-        g_votes[ug[firsts[better]]] = bv[firsts[better]]
-        centre[ug[firsts[better]]] = (ub[firsts[better]] % (width // DIAGONAL_BIN + 2)) * DIAGONAL_BIN - off - shift \
-            + DIAGONAL_BIN // 2
-    # the diagonals the band must cover: those near the best band voted for twice or more
-    near = (np.abs(diag - centre[row_group]) <= max_drift[g_read][row_group] + DIAGONAL_BIN // 2) & (votes >= 2)
-    big = np.iinfo(np.int64).max
-    hi = np.maximum.reduceat(np.where(near, diag, -big), g_start)
-    low = np.minimum.reduceat(np.where(near, diag, big), g_start)
-    none = hi == -big
-    hi[none], low[none] = centre[none] + DIAGONAL_BIN // 2, centre[none] - DIAGONAL_BIN // 2
-    # the most voted proteins of each read
-    pick = np.lexsort((-g_votes, g_read))
-    g_rank = np.arange(len(pick)) - np.searchsorted(g_read[pick], g_read[pick], side="left")
-    pick = pick[g_rank < MAX_PROTEINS]
-    return g_read[pick], group[g_start][pick] % n_seq, hi[pick], low[pick]
+def _lut(known):
+    """Reference residue code -> index in ``known`` (-1 for the other residues, OTHER and the separator)."""
+    lut = np.full(SEPARATOR + 1, -1, dtype=np.int64)
+    for j, a in enumerate(known):
+        lut[AMINO_ACIDS.index(a)] = j
+    return lut
 
 
-def _viterbi(index, residues, obs, lengths, rows_read, rows_seq, rows_hi, rows_lo, max_drift, res, skip, pf, *,
-             trace=False):
-    """Best alignment score per candidate row (and, with ``trace``, skipped read positions and start)."""
-    n = len(rows_read)
-    scores = np.full(n, -np.inf)
-    starts = np.zeros(n, dtype=np.int64)
-    skipped = [None] * n
-    # the band spans the diagonals the votes saw, at least the failed cycles expected, at most max_drift
-    expected = np.ceil(lengths[rows_read] * pf / (1.0 - pf)).astype(np.int64) if pf > 0 else 0
-    span = np.minimum(np.maximum(rows_hi - rows_lo, expected), max_drift[rows_read]) + 2 * START_SLACK
-    L = lengths[rows_read]
-    order = np.lexsort((span, L))
-    pad = res.shape[0] - 1
-    i0 = 0
-    while i0 < n:
-        Lmax, Dmax = int(L[order[i0]]), int(span[order[i0]])
-        i1 = i0 + 1
-        while i1 < n and (i1 - i0 + 1) * int(L[order[i1]]) * (max(Dmax, int(span[order[i1]])) + 1) <= _CELLS_PER_BATCH:
-            Lmax, Dmax = int(L[order[i1]]), max(Dmax, int(span[order[i1]]))
-            i1 += 1
-        rows = order[i0:i1]
-        i0 = i1
-        R = len(rows)
-        o = np.full((R, Lmax), pad, dtype=np.int64)
-        for j, r in enumerate(rows_read[rows]):
-            o[j, : lengths[r]] = obs[r]
-        seq = rows_seq[rows]
-        p0, p1 = index.starts[seq], index.starts[seq] + index.lengths[seq]
-        first = p0 + rows_hi[rows] + START_SLACK  # reference position of read position 0 in state d = 0
-        d = np.arange(Dmax + 1)
-        V = np.where(d[None, :] <= 2 * START_SLACK, 0.0, -np.inf).astype(np.float32) + np.zeros((R, 1), np.float32)
-        band = np.where(d[None, :] <= span[rows][:, None], 0.0, -np.inf).astype(np.float32)
-        choice = np.zeros((R, Lmax, Dmax + 1), dtype=bool) if trace else None
-        sk = skip[o]
-        for i in range(Lmax):
-            g = first[:, None] + i - d[None, :]
-            inside = (g >= p0[:, None]) & (g < p1[:, None])
-            codes = np.where(inside, residues[np.clip(g, 0, len(residues) - 1)], SEPARATOR)
-            stay = V + res[o[:, i][:, None], codes]
-            move = np.full_like(V, -np.inf)
-            move[:, 1:] = V[:, :-1] + sk[:, i, None]
-            if trace:
-                choice[:, i] = move > stay
-            V = np.maximum(stay, move) + band
-        best = V.argmax(axis=1)
-        scores[rows] = V[np.arange(R), best]
-        if trace:  # back from the best end state, all rows at once
-            dd, Lr = best.copy(), lengths[rows_read[rows]]
-            was_skip = np.zeros((R, Lmax), dtype=bool)
-            for i in range(Lmax - 1, -1, -1):
-                c = choice[np.arange(R), i, dd] & (i < Lr)
-                was_skip[:, i] = c
-                dd -= c
-            starts[rows] = rows_hi[rows] + START_SLACK - dd
-            for j, r in enumerate(rows):
-                skipped[r] = np.flatnonzero(was_skip[j, : Lr[j]])
-    return scores, starts, skipped
+def explained_pvalues(n_letters, n_wrong, n_ref_known, n_missed, *, known: str, efficiency: float,
+                      errors: ErrorModel, frequencies) -> np.ndarray:
+    """How well an alignment explains its read: the smaller binomial tail of its two error counts, doubled.
+
+    If the read comes from the aligned protein, a letter the residue under it
+    does not explain is a false detection (or a variant, rate
+    :data:`IDENTIFICATION_EPS`), so ``n_wrong`` of ``n_letters`` follows a
+    binomial with the error model's rate ``p_wrong``; and a known-type residue
+    shown as nothing is a missed detection, so ``n_missed`` of ``n_ref_known``
+    follows a binomial with rate ``1 - e`` (plus variants).  A related protein
+    (a homolog), which decoys do not model, leaves more of both.  Returns
+    ``min(1, 2 min(P(W >= n_wrong), P(M >= n_missed)))`` per read.
+
+    Parameters
+    ----------
+    n_letters, n_wrong : array_like of int
+        Letters of each read, and those the aligned residue does not explain.
+    n_ref_known, n_missed : array_like of int
+        Known-type residues under each alignment, and those the read shows as nothing.
+    known : str
+        The known residue types (e.g. ``"KCYM"``).
+    efficiency : float
+        Detection efficiency of a known-type residue.
+    errors : ErrorModel
+        Edman failure and false-detection rates.
+    frequencies : array_like
+        Residue frequencies of the reference (20 amino acids, any scale).
+
+    Returns
+    -------
+    numpy.ndarray
+        One p-value per read, in [0, 1].
+
+    Examples
+    --------
+    >>> from protlm.sequencing.error_model import ErrorModel
+    >>> f = [0.05] * 20
+    >>> p = explained_pvalues([40, 40], [2, 15], [45, 45], [5, 20], known="KCYM", efficiency=0.9,
+    ...                       errors=ErrorModel.whatprot(), frequencies=f)
+    >>> bool(p[0] > 0.1), bool(p[1] < 1e-6)
+    (True, True)
+    """
+    from scipy.stats import binom
+
+    k, e = len(known), float(efficiency)
+    f, pf, eps = errors.false_detection, errors.edman_failure, IDENTIFICATION_EPS
+    qk = float(sum(frequencies[AMINO_ACIDS.index(a)] for a in known)) / float(np.sum(frequencies))
+    letter = (1.0 - pf) * (qk * (e + (1.0 - e) * f) + (1.0 - qk) * f) + pf * f
+    wrong = (1.0 - pf) * ((1.0 - qk) * f + qk * (1.0 - e) * f * (k - 1) / k) + pf * f
+    p_wrong = min(wrong / letter + eps, 1.0) if letter > 0 else 1.0
+    p_missed = min((1.0 - e) * (1.0 - f) + eps, 1.0)
+    n_letters, n_wrong = np.asarray(n_letters), np.asarray(n_wrong)
+    n_ref_known, n_missed = np.asarray(n_ref_known), np.asarray(n_missed)
+    tail_w = binom.sf(n_wrong - 1, n_letters, p_wrong)
+    tail_m = binom.sf(n_missed - 1, n_ref_known, p_missed)
+    return np.minimum(1.0, 2.0 * np.minimum(tail_w, tail_m))
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,6 +240,15 @@ class Identifications:
     score, q_value : numpy.ndarray
         Log-likelihood ratio (nats; NaN when none) and q-value (1 when none).
     decoy : numpy.ndarray of bool
+    margin : numpy.ndarray
+        Score minus the best score of another target protein aligned to the
+        read whose residues under the alignment differ (inf when none; an
+        identical copy does not count); a read counts as identified only when
+        it is > 0.  None: every read unambiguous.
+    explained : numpy.ndarray
+        How well the alignment explains the read (:func:`explained_pvalues`);
+        a read counts as identified only when it is at least
+        :data:`EXPLAINED_ALPHA`.  None: every read explained (1).
     skipped : dict
         For reads identified at ``fdr``: read index -> read positions aligned as failed cycles.
     info : dict
@@ -298,6 +262,8 @@ class Identifications:
     score: np.ndarray
     q_value: np.ndarray
     decoy: np.ndarray
+    explained: np.ndarray | None = field(default=None, repr=False)
+    margin: np.ndarray | None = field(default=None, repr=False)
     skipped: dict = field(default_factory=dict, repr=False)
     info: dict = field(default_factory=dict)
 
@@ -309,9 +275,32 @@ class Identifications:
                 f"{self.info.get('fdr', DEFAULT_FDR):g} FDR, {int(self.decoy.sum())} decoy winners)")
 
     def identified(self, fdr: float | None = None) -> np.ndarray:
-        """Reads whose target identification has ``q <= fdr`` (default: the search's ``fdr``)."""
+        """Reads whose target identification has ``q <= fdr`` (default: the search's ``fdr``) and explains the read.
+
+        The second criterion (``explained >= EXPLAINED_ALPHA``) rejects related
+        proteins that outscore the decoys (see :func:`explained_pvalues`); the
+        third (:meth:`is_unambiguous`) reads that another protein explains as
+        well.
+        """
+        fdr = self.info.get("fdr", DEFAULT_FDR) if fdr is None else fdr
+        return self.significant(fdr) & self.is_explained() & self.is_unambiguous()
+
+    def is_unambiguous(self) -> np.ndarray:
+        """Reads whose protein outscores every other one aligned to them (``margin > 0``; all when not computed)."""
+        if self.margin is None:
+            return np.ones(len(self), dtype=bool)
+        return self.margin > 0
+
+    def significant(self, fdr: float | None = None) -> np.ndarray:
+        """Reads whose target identification has ``q <= fdr``, whether or not it explains the read."""
         fdr = self.info.get("fdr", DEFAULT_FDR) if fdr is None else fdr
         return (~self.decoy) & (self.q_value <= fdr) & (self.protein >= 0)
+
+    def is_explained(self) -> np.ndarray:
+        """Reads whose alignment explains them (``explained >= EXPLAINED_ALPHA``; all when not computed)."""
+        if self.explained is None:
+            return np.ones(len(self), dtype=bool)
+        return self.explained >= self.info.get("explained_alpha", EXPLAINED_ALPHA)
 
     def summary(self) -> dict:
         """Counts for ``report.json`` (JSON-ready), then the search's ``info``.
@@ -324,6 +313,8 @@ class Identifications:
                 "identified": int(self.identified().sum()), "fdr": fdr,
                 "identified_fraction": float(self.identified().mean()) if len(self) else float("nan"),
                 "identified_at_0.05": int(self.identified(0.05).sum()), "decoy_winners": int(self.decoy.sum()),
+                "significant_not_explained": int((self.significant() & ~self.is_explained()).sum()),
+                "significant_ambiguous": int((self.significant() & ~self.is_unambiguous()).sum()),
                 **{k: v for k, v in self.info.items() if k not in ("fdr",)}}
 
     def to_dataframe(self):
@@ -333,7 +324,9 @@ class Identifications:
         has = self.protein >= 0
         df = pd.DataFrame({"read_id": list(self.read_ids), "protein_id": list(self.protein_ids),
                              "start": pd.array(np.where(has, self.start + 1, 0), dtype="Int64"),
-                             "score": self.score.round(3), "q_value": self.q_value, "decoy": self.decoy.astype(int)},
+                             "score": self.score.round(3), "q_value": self.q_value, "decoy": self.decoy.astype(int),
+                             "explained": np.ones(len(self)) if self.explained is None else self.explained,
+                             "margin": np.full(len(self), np.inf) if self.margin is None else self.margin.round(3)},
                           columns=_COLUMNS)
         df.loc[~has, "start"] = pd.NA
         return df
@@ -380,10 +373,12 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     >>> import io
     >>> from protlm.sequencing.index import build_index
     >>> idx = build_index(io.StringIO(">p1\\nMAKLCEEYAGKWLMQAACDEKKLPYTRAMC\\n>p2\\nKAACAYAAAMKKAACAAYAAAMAAACAAKY\\n"))
-    >>> ids = identify_reads([("r1", "XXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")], idx, known="KCYM")
+    >>> ids = identify_reads([("r1", "MXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")], idx, known="KCYM")
     >>> ids.protein_ids[0], int(ids.start[0]), bool(ids.decoy[0]), bool(ids.score[0] > 20)
     ('p1', 0, False, True)
     """
+    from protlm.sequencing import _identify_kernels as kern
+
     known = parse_known(known)
     errors = ErrorModel.whatprot() if errors is None else errors
     t0 = time.perf_counter()
@@ -391,54 +386,60 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     n = len(items)
     decoys = index.decoys()
     res, skip = _tables(known, float(efficiency), index.frequencies, errors, IDENTIFICATION_EPS)
-    dbs = [(index, seed_table(index, known)), (decoys, seed_table(decoys, known))]
+    res, skip = res.astype(np.float64), skip.astype(np.float64)
+    lut, k, shifts = _lut(known), len(known), np.asarray(SPACING_SHIFTS, dtype=np.int64)
+    dbs = [(db, seed_table(db, known)) for db in (index, decoys)]
     best = np.full(n, -np.inf)
-    protein = np.full(n, -1, dtype=np.int64)
-    start = np.full(n, -1, dtype=np.int64)
+    counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
-    hi_lo = {}
+    runner = np.full(n, -np.inf)
+    encoded = [encode_read(r, known) for _, r in items]
     for b0 in range(0, n, batch_reads):
-        chunk = items[b0: b0 + batch_reads]
-        obs = [encode_read(r, known) for _, r in chunk]
-        lengths = np.array([len(o) for o in obs], dtype=np.int64)
-        flat = np.concatenate(obs) if obs else np.zeros(0, np.int64)
-        read_of = np.repeat(np.arange(len(obs)), lengths)
-        local = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        drift = _max_drift(lengths, errors.edman_failure)
+        flat, offsets, lengths = _pack(encoded[b0: b0 + batch_reads])
+        drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
         for is_d, (db, seeds) in enumerate(dbs):
-            cr, cs, chi, clo = _candidates(seeds, db, flat, read_of, local, lengths, drift)
-            sc, st, _ = _viterbi(db, db.residues, obs, lengths, cr, cs, chi, clo, drift, res, skip, errors.edman_failure)
-            # the best row of each read in this database, then against the other database
-            order = np.lexsort((-sc, cr))
-            first = order[np.r_[True, cr[order][1:] != cr[order][:-1]]] if len(order) else order
-            r = cr[first] + b0
-            better = sc[first] > best[r]
-            r, first = r[better], first[better]
-            best[r], protein[r], start[r], is_decoy[r] = sc[first], cs[first], st[first], bool(is_d)
-            for ri, f in zip(r.tolist(), first.tolist()):
-                hi_lo[ri] = (int(chi[f]), int(clo[f]))
+            sc, cn, ru = kern.search_batch(flat, offsets, lengths, drift, expected, k, seeds.keys, seeds.starts, db.starts,
+                                       db.lengths, db.residues, res, skip, lut, SEED_HITS_PER_READ, SEED_SPAN, shifts,
+                                       DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED, START_SLACK)
+            better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
+            best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
+            if not is_d:
+                runner[b0: b0 + len(lengths)] = ru
         if callback is not None:
             callback(min(b0 + batch_reads, n), n)
+    protein, start = counts[:, 0].copy(), counts[:, 1].copy()
     score = np.where(np.isfinite(best), best, np.nan)
     q = q_values(score, is_decoy)
-    # alignments (failed cycles, start) of the identified reads, for reconstruction
-    ident = np.flatnonzero((~is_decoy) & (q <= fdr) & (protein >= 0))
+    has = protein >= 0
+    explained = np.ones(n)
+    explained[has] = explained_pvalues(counts[has, 4], counts[has, 5], counts[has, 6], counts[has, 7], known=known,
+                                       efficiency=efficiency, errors=errors, frequencies=index.frequencies)
+    # alignments (failed cycles, start) of the reads significant at fdr, for reconstruction
+    ident = np.flatnonzero((~is_decoy) & (q <= fdr) & has)
     skipped = {}
     if len(ident):
-        obs = [encode_read(items[i][1], known) for i in ident]
-        lengths = np.array([len(o) for o in obs], dtype=np.int64)
-        hl = np.array([hi_lo[i] for i in ident], dtype=np.int64).reshape(-1, 2)
-        _, st, paths = _viterbi(index, index.residues, obs, lengths, np.arange(len(ident)), protein[ident],
-                                hl[:, 0], hl[:, 1], _max_drift(lengths, errors.edman_failure), res, skip,
-                                errors.edman_failure, trace=True)
+        flat, offsets, lengths = _pack([encoded[i] for i in ident])
+        st, sk = kern.trace_batch(flat, offsets, lengths, protein[ident], counts[ident, 2], counts[ident, 3],
+                                  _max_drift(lengths, errors.edman_failure),
+                                  _expected_drift(lengths, errors.edman_failure), k, index.starts, index.lengths,
+                                  index.residues, res, skip, lut, START_SLACK)
         start[ident] = st
-        skipped = {int(i): p for i, p in zip(ident, paths)}
+        skipped = {int(i): np.flatnonzero(sk[o: o + ln]) for i, o, ln in zip(ident, offsets, lengths)}
     ids = tuple("" if p < 0 else (decoys.ids[p] if d else index.ids[p]) for p, d in zip(protein.tolist(), is_decoy.tolist()))
     seconds = time.perf_counter() - t0
     info = {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(), "fdr": fdr,
-            "identification_eps": IDENTIFICATION_EPS, "decoys": index.decoy_method, "seconds": round(seconds, 3),
-            "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
+            "identification_eps": IDENTIFICATION_EPS, "explained_alpha": EXPLAINED_ALPHA, "decoys": index.decoy_method,
+            "seconds": round(seconds, 3), "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
     result = Identifications(read_ids=tuple(i for i, _ in items), protein=protein, protein_ids=ids, start=start,
-                             score=score, q_value=q, decoy=is_decoy, skipped=skipped, info=info)
+                             score=score, q_value=q, decoy=is_decoy, explained=explained,
+                             margin=np.where(is_decoy, np.inf, score - runner), skipped=skipped, info=info)
     log.info("%r in %.2f s", result, seconds)
     return result
+
+
+def _pack(encoded):
+    """Concatenated observation codes, offsets and lengths of encoded reads."""
+    lengths = np.array([len(o) for o in encoded], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64) if len(lengths) else lengths
+    flat = np.concatenate(encoded).astype(np.int64) if len(encoded) else np.zeros(0, np.int64)
+    return flat, offsets, lengths

@@ -63,7 +63,8 @@ def test_present_identified_absent_not_and_fdr_calibrated(ecoli, half_index, err
     assert ident[present].mean() > (0.95 if errors.is_error_free else 0.8)
     # ~400 identifications: the observed proportion has a binomial sd of about 0.011 at 0.05
     assert ev["fdp_at_0.01"] <= 0.02 and ev["fdp_at_0.05"] <= 0.08
-    assert ids.to_dataframe().columns.tolist() == ["read_id", "protein_id", "start", "score", "q_value", "decoy"]
+    assert ids.to_dataframe().columns.tolist() == ["read_id", "protein_id", "start", "score", "q_value", "decoy", "explained",
+                                                  "margin"]
 
 
 def test_shifted_reads_score_close_to_error_free(ecoli, half_index):

@@ -1,0 +1,287 @@
+"""Compiled (numba) kernels of :mod:`protlm.sequencing.identify`: seeds, diagonal votes and the banded Viterbi.
+
+One call handles a batch of reads against one database (targets or decoys),
+reads in parallel (``prange``); each read's work is a few small sorted arrays,
+so nothing grows with the batch but the outputs.  Imported by
+:func:`protlm.sequencing.identify.identify_reads` when it runs (numba compiles
+on first use and caches the machine code beside this file, or under
+``$NUMBA_CACHE_DIR``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Per-read outputs of :func:`search_batch`, columns of its integer array.
+COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_known", "n_missed")
+
+
+@njit(cache=True, nogil=True)
+def _seed_hits(o, L, k, keys, tab_starts, db_starts, budget, span, shifts, width, offset):
+    """Sorted packed (sequence, diagonal) of the hits of a read's seeds, rarest seeds first, up to ``budget`` hits."""
+    m = 0
+    for i in range(L):
+        if o[i] < k:
+            m += 1
+    lp = np.empty(m, np.int64)
+    ol = np.empty(m, np.int64)
+    j = 0
+    for i in range(L):
+        if o[i] < k:
+            lp[j] = i
+            ol[j] = o[i]
+            j += 1
+    ns = len(shifts)
+    cap = 4 * ns * ns * max(m, 1)
+    skey = np.empty(cap, np.int64)
+    sq = np.empty(cap, np.int64)
+    n = 0
+    # consecutive letters or skipping one (a false detection); each spacing as read, or shorter by a shift
+    # (failed Edman cycles between the two letters)
+    for t1 in range(1, 3):
+        for t2 in range(1, 3):
+            for u in range(ns):
+                for v in range(ns):
+                    for a in range(m - t1 - t2):
+                        b = a + t1
+                        c = b + t2
+                        d1 = lp[b] - lp[a] - shifts[u]
+                        d2 = lp[c] - lp[b] - shifts[v]
+                        if d1 > 0 and d2 > 0 and d1 < span and d2 < span:
+                            skey[n] = (((ol[a] * k + ol[b]) * k + ol[c]) * span + d1) * span + d2
+                            sq[n] = lp[a]
+                            n += 1
+    lo = np.searchsorted(keys, skey[:n].astype(keys.dtype))
+    hi = np.searchsorted(keys, skey[:n].astype(keys.dtype), side="right")
+    cnt = hi - lo
+    order = np.argsort(cnt, kind="mergesort")
+    total = 0
+    last = 0
+    for jj in range(n):
+        c = cnt[order[jj]]
+        if c == 0:
+            continue
+        if total + c > budget and total > 0:
+            break
+        total += c
+        last = jj + 1
+    # (sequence, diagonal) packed in one sortable int64: sequence * width + diagonal + offset
+    packed = np.empty(total, np.int64)
+    h = 0
+    for jj in range(last):
+        s = order[jj]
+        for t in range(lo[s], hi[s]):
+            anchor = np.int64(tab_starts[t])
+            q = np.searchsorted(db_starts, anchor, side="right") - 1
+            packed[h] = q * width + (anchor - sq[s] - db_starts[q] + offset)
+            h += 1
+    return np.sort(packed[:h])
+
+
+@njit(cache=True, nogil=True)
+def _top_proteins(packed, width, offset, max_drift, bin_, max_proteins):
+    """The ``max_proteins`` sequences with most votes in a band of ``bin_`` diagonals, with the diagonals to cover."""
+    n = len(packed)
+    out_seq = np.full(max_proteins, -1, np.int64)
+    out_votes = np.full(max_proteins, -1, np.int64)
+    out_hi = np.zeros(max_proteins, np.int64)
+    out_lo = np.zeros(max_proteins, np.int64)
+    if n == 0:
+        return out_seq, out_votes, out_hi, out_lo
+    s_sorted = packed // width
+    d_sorted = packed % width - offset
+    g0 = 0
+    while g0 < n:
+        g1 = g0
+        while g1 < n and s_sorted[g1] == s_sorted[g0]:
+            g1 += 1
+        # best window [d, d + bin_) by a two-pointer sweep
+        best, best_left, right = 0, d_sorted[g0], g0
+        for left in range(g0, g1):
+            while right < g1 and d_sorted[right] < d_sorted[left] + bin_:
+                right += 1
+            if right - left > best:
+                best, best_left = right - left, d_sorted[left]
+        # keep the top max_proteins by votes (ties: the first seen; empty slots hold -1 votes)
+        worst = np.argmin(out_votes)
+        if best > out_votes[worst]:
+            centre = best_left + bin_ // 2
+            # diagonals near the band voted for twice or more (ascending)
+            near = np.empty(g1 - g0, np.int64)
+            m = 0
+            t = g0
+            while t < g1:
+                t2 = t
+                while t2 < g1 and d_sorted[t2] == d_sorted[t]:
+                    t2 += 1
+                if t2 - t >= 2 and abs(d_sorted[t] - centre) <= max_drift + bin_ // 2:
+                    near[m] = d_sorted[t]
+                    m += 1
+                t = t2
+            # the band: those in the best window, then outwards while no gap exceeds half a window (a read's
+            # diagonal drifts by one per failed cycle; an isolated pair of votes elsewhere is chance or a repeat)
+            hi, lo = -(1 << 62), 1 << 62
+            for t in range(m):
+                if near[t] >= best_left and near[t] < best_left + bin_:
+                    hi = max(hi, near[t])
+                    lo = min(lo, near[t])
+            if hi < lo:
+                hi, lo = centre + bin_ // 2, centre - bin_ // 2
+            for t in range(m):
+                if near[t] > hi and near[t] - hi <= bin_ // 2:
+                    hi = near[t]
+            for t in range(m - 1, -1, -1):
+                if near[t] < lo and lo - near[t] <= bin_ // 2:
+                    lo = near[t]
+            # a read starts inside the protein (diagonal >= 0): early failed cycles put its seeds below that
+            hi = max(hi, 0)
+            lo = min(lo, hi)
+            out_seq[worst], out_votes[worst], out_hi[worst], out_lo[worst] = s_sorted[g0], best, hi, lo
+        g0 = g1
+    return out_seq, out_votes, out_hi, out_lo
+
+
+@njit(cache=True, nogil=True)
+def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slack, choice):
+    """Banded Viterbi of one read against one reference stretch: score, end state and counts along the best path.
+
+    State ``d`` (0..span): read position ``i`` over reference position ``first + i - d``; a step to ``d + 1``
+    is a failed cycle.  The band spans the voted diagonals, ``slack`` on either side, and room for the most
+    failed cycles expected; the read starts in one of the first ``n_start`` states, inside the protein.  Counts along the best path: letters, letters not explained by the residue under them,
+    reference known-type residues aligned, and those shown as nothing.  ``choice`` (L x span+1, or 0 x 0)
+    records the moves for a traceback.
+    """
+    D = span + 1
+    V = np.empty(D, np.float64)
+    nw = np.zeros(D, np.int64)
+    nk = np.zeros(D, np.int64)
+    nm = np.zeros(D, np.int64)
+    ns = np.zeros(D, np.int64)
+    for d in range(D):  # the read starts on any diagonal of the band, inside the protein (Edman starts at a residue)
+        V[d] = 0.0 if d < n_start and p0 <= first - d < p1 else -np.inf
+    n_letters = 0
+    trace = choice.shape[0] > 0
+    for i in range(L):
+        oi = o[i]
+        letter = oi < k
+        if letter:
+            n_letters += 1
+        sk = skip[oi]
+        for d in range(D - 1, -1, -1):  # in place: d reads d - 1 of the previous step
+            g = first + i - d
+            if g >= p0 and g < p1:
+                code = residues[g]
+                stay = V[d] + res[oi, code]
+            elif g >= p1:  # past the protein's end: the separator column (0)
+                code = res.shape[1] - 1
+                stay = V[d] + res[oi, code]
+            else:  # before the protein's start: the separator column too
+                code = res.shape[1] - 1
+                stay = V[d] + res[oi, code]
+            move = V[d - 1] + sk if d > 0 else -np.inf
+            if move > stay:
+                V[d] = move
+                nw[d], nk[d], nm[d], ns[d] = nw[d - 1] + letter, nk[d - 1], nm[d - 1], ns[d - 1] + 1
+                if trace:
+                    choice[i, d] = True
+            else:
+                V[d] = stay
+                kc = lut[code]
+                if letter and kc != oi:
+                    nw[d] += 1
+                if kc >= 0:
+                    nk[d] += 1
+                    if not letter:
+                        nm[d] += 1
+                if trace:
+                    choice[i, d] = False
+    best = 0
+    for d in range(1, D):
+        if V[d] > V[best]:
+            best = d
+    return V[best], best, best - ns[best], n_letters, nw[best], nk[best], nm[best]
+
+
+@njit(cache=True, parallel=True)
+def search_batch(flat, offsets, lengths, drift, expected, k, keys, tab_starts, db_starts, db_lengths, residues, res, skip,
+                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack):
+    """Best alignment of every read of a batch in one database.
+
+    Candidates: the ``max_proteins`` sequences with most votes, and those tied
+    with the last of them (up to ``max_tied`` in all): paralogs that share a
+    short read's seeds all get aligned.
+
+    Returns the scores (float64, -inf when no candidate), an int64 array of
+    :data:`COUNT_COLUMNS` per read, and the runner-up score: the best score of
+    another candidate whose residues under the alignment differ from the
+    winner's (-inf when none; identical copies do not count).
+    """
+    n = len(lengths)
+    scores = np.full(n, -np.inf)
+    runner = np.full(n, -np.inf)
+    counts = np.full((n, len(COUNT_COLUMNS)), -1, np.int64)
+    offset = (lengths.max() if n else 0) + 1  # diagonals are >= -read length
+    width = db_lengths.max() + 2 * offset
+    empty = np.zeros((0, 0), np.bool_)
+    for r in prange(n):
+        L = lengths[r]
+        o = flat[offsets[r]: offsets[r] + L]
+        packed = _seed_hits(o, L, k, keys, tab_starts, db_starts, budget, seed_span, shifts, width, offset)
+        cs, cv, chi, clo = _top_proteins(packed, width, offset, drift[r], bin_, max_tied)
+        least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
+        c_sc = np.full(max_tied, -np.inf)
+        c_lo = np.zeros(max_tied, np.int64)  # reference stretch under the alignment
+        c_hi = np.zeros(max_tied, np.int64)
+        top = -1
+        for c in range(max_tied):
+            if cs[c] < 0 or cv[c] < least:
+                continue
+            span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
+            p0 = db_starts[cs[c]]
+            p1 = p0 + db_lengths[cs[c]]
+            first = p0 + chi[c] + slack
+            sc, d, d0, nl, nw, nk, nm = _align(o, L, p0, p1, first, span, span + 1, residues, res, skip, lut, k,
+                                               slack, empty)
+            c_sc[c] = sc
+            c_lo[c] = min(max(first - d0, p0), p1)
+            c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])
+            if sc > scores[r]:
+                top = c
+                scores[r] = sc
+                counts[r, 0], counts[r, 1], counts[r, 2], counts[r, 3] = cs[c], chi[c] + slack - d0, chi[c], clo[c]
+                counts[r, 4], counts[r, 5], counts[r, 6], counts[r, 7] = nl, nw, nk, nm
+        for c in range(max_tied):
+            if c == top or c_sc[c] == -np.inf or c_sc[c] <= runner[r]:
+                continue
+            same = c_hi[c] - c_lo[c] == c_hi[top] - c_lo[top]
+            t = 0
+            while same and t < c_hi[c] - c_lo[c]:
+                same = residues[c_lo[c] + t] == residues[c_lo[top] + t]
+                t += 1
+            if not same:
+                runner[r] = c_sc[c]
+    return scores, counts, runner
+
+
+@njit(cache=True, parallel=True)
+def trace_batch(flat, offsets, lengths, seq, hi, lo, drift, expected, k, db_starts, db_lengths, residues, res, skip, lut,
+                slack):
+    """Start and failed cycles (a boolean per read position, concatenated like ``flat``) of given alignments."""
+    n = len(lengths)
+    starts = np.zeros(n, np.int64)
+    skipped = np.zeros(len(flat), np.bool_)
+    for r in prange(n):
+        L = lengths[r]
+        o = flat[offsets[r]: offsets[r] + L]
+        span = min(hi[r] - lo[r] + expected[r], drift[r]) + 2 * slack
+        p0 = db_starts[seq[r]]
+        choice = np.zeros((L, span + 1), np.bool_)
+        _, d, d0, _, _, _, _ = _align(o, L, p0, p0 + db_lengths[seq[r]], p0 + hi[r] + slack, span,
+                                      span + 1, residues, res, skip, lut, k, slack, choice)
+        starts[r] = hi[r] + slack - d0
+        for i in range(L - 1, -1, -1):
+            if choice[i, d]:
+                skipped[offsets[r] + i] = True
+                d -= 1
+    return starts, skipped
