@@ -7,6 +7,7 @@ import time
 
 import click
 
+from protlm.cli._options import overwrite_option
 log = logging.getLogger(__name__)
 
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 @click.option("--decoys", type=click.Choice(["reverse", "shuffle", "none"]), default="reverse", show_default=True,
               help="Decoy sequences stored in the index for target-decoy FDR (protlm sequence --reference); "
                    "none leaves them out (no identification).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing index file.")
+@overwrite_option("Replace an existing index file.")
 def index_command(reference, output, known_sets, decoys, overwrite):
     """Index a reference FASTA (plain or gzipped UniProt, UniRef or proteome).
 

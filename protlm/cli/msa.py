@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from protlm.cli._options import overwrite_option
 from protlm.search.msa import DEFAULTS, ENGINES
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ _D = DEFAULTS
               help="pyhmmer: database slices searched in parallel; MMseqs2 --threads.")
 @click.option("--table", type=click.Path(dir_okay=False), default=None,
               help="Also write one line per hit (TSV: accession, taxid, organism, E-value, identity, coverage, ...).")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT (and --table) if they exist.")
+@overwrite_option("Replace OUTPUT (and --table) if they exist.")
 def msa_command(query, database, output, record, engine, iterations, evalue, max_hits, min_coverage, min_identity,
                 max_identity, sensitivity, threads, table, overwrite):
     """Search DB for homologs of the QUERY sequence and write their MSA (A3M) to OUTPUT.

@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from protlm.cli._options import overwrite_option
 log = logging.getLogger(__name__)
 
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Summary table (TSV) to write.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Also draw a bar chart (PNG).")
 @click.option("--name", "names", multiple=True, help="Row names, one per report (default: each report's folder name).")
-@click.option("--overwrite", is_flag=True, help="Replace the table and plot if they exist.")
+@overwrite_option("Replace the table and plot if they exist.")
 def summarize(kind, reports, output, plot, names, overwrite):
     """Collect the report.json files of `protlm pair` or `protlm sequence` runs into one table.
 

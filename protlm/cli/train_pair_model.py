@@ -10,6 +10,7 @@ import time
 
 import click
 
+from protlm.cli._options import device_option, overwrite_option, seed_option, species_key_option, threads_option
 from protlm.pairing.training import TrainingConfig
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,7 @@ _D = TrainingConfig()
               help="Training folder: state.pt (resume), model.pt (fair-esm checkpoint), training.json, report.json.")
 @click.option("--split-at", type=int, default=None,
               help="LEFT is one concatenated MSA: the left chain is its first N columns (no RIGHT then).")
-@click.option("--species-key", default="auto", show_default=True,
-              help="auto (UniRef TaxID= / UniProt OX=), field:SEP:N (1-based, negative from the end) or regex:PATTERN.")
+@species_key_option
 @click.option("--truth", default="same-order", show_default=True,
               help="The known pairs: same-order (row i of LEFT pairs with row i of RIGHT) or a TSV of left_id<TAB>right_id.")
 @click.option("--exclude", default=None, help="Regular expression: rows whose header matches are left out (e.g. _DUMMY).")
@@ -47,10 +47,10 @@ _D = TrainingConfig()
 @click.option("--val-fraction", type=float, default=_D.val_fraction, show_default=True, help="Species held out for validation.")
 @click.option("--val-every", type=int, default=_D.val_every, show_default=True)
 @click.option("--patience", type=int, default=_D.patience, show_default=True, help="Validations without improvement before stopping.")
-@click.option("--seed", type=int, default=_D.seed, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda, cuda:N or mps.")
-@click.option("--threads", type=int, default=None, help="torch CPU threads.")
-@click.option("--overwrite", is_flag=True, help="Start afresh in an OUTDIR that holds another run.")
+@seed_option(_D.seed)
+@device_option
+@threads_option
+@overwrite_option("Start afresh in an OUTDIR that holds another run.")
 def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude, init, layers, embed_dim, heads,
                      depth, steps, lr, warmup, chain_mask_prob, pair_mode_fraction, val_fraction, val_every,
                      patience, seed, device, threads, overwrite):
