@@ -95,3 +95,30 @@ def test_train_sequencer_killed_and_rerun_equals_uninterrupted(data, tmp_path):
     b = torch.load(tmp_path / "whole" / "checkpoint.pt", map_location="cpu", weights_only=False)
     assert a["state"]["step"] == b["state"]["step"] == 60
     assert _same_tensors(a["model"], b["model"])
+
+
+@pytest.mark.slow
+def test_sequence_killed_midway_and_rerun_equals_uninterrupted(data, tmp_path):
+    """`protlm sequence` writes report.json last; killed after its first output file appeared, the same command
+    (no --overwrite) replaces what the killed run left and ends with the uninterrupted run's files."""
+    from protlm.io import iter_fasta
+    from protlm.sequencing.simulate import simulate_reads
+
+    proteins = [(r.id, r.sequence) for r in itertools.islice(
+        iter_fasta(data("proteomes/ecoli_k12_UP000000625.fasta")), 1500)]
+    sim = simulate_reads(proteins, known="KCYM", seed=0)
+    reads = tmp_path / "reads.fasta"
+    sim.write(reads, tmp_path / "truth.fasta")
+
+    def cmd(out):
+        return [PROTLM, "sequence", str(reads), "-o", str(out), "--known", "KCYM", "--threads", "1"]
+
+    killed = tmp_path / "killed"
+    assert _kill_when(cmd(killed), killed / "predictions.fasta"), "the run ended before writing its first output"
+    if (killed / "report.json").exists():
+        pytest.skip("the kill came after the run had finished; nothing was interrupted")
+    _run(cmd(killed))  # the same command, without --overwrite
+    _run(cmd(tmp_path / "whole"))
+    for name in ("predictions.fasta", "positions.tsv"):
+        assert (killed / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    assert (killed / "report.json").exists()

@@ -7,6 +7,7 @@ never destroys what was there before.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -14,7 +15,12 @@ from pathlib import Path
 
 from protlm.errors import OutputError, OutputExistsError
 
-__all__ = ["atomic_write", "prepare_outdir", "check_output_file"]
+__all__ = ["atomic_write", "prepare_outdir", "check_output_file", "remove_stale_outputs", "COMPLETE_MARKER"]
+
+log = logging.getLogger(__name__)
+
+#: The file a command writes last into its output folder: a folder without it holds an interrupted run.
+COMPLETE_MARKER = "report.json"
 
 
 @contextlib.contextmanager
@@ -83,7 +89,10 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
     Raises
     ------
     OutputExistsError
-        If the folder holds one of ``expected`` and ``overwrite`` is false.
+        If the folder holds one of ``expected`` and ``overwrite`` is false, from a
+        finished run: when ``expected`` names :data:`COMPLETE_MARKER` (written last)
+        and the folder lacks it, its files are what an interrupted run left, and
+        the same command may replace them without ``overwrite``.
     OutputError
         If ``path`` is a file, or cannot be written (the nearest existing
         folder on its way is not writable).
@@ -101,7 +110,11 @@ def prepare_outdir(path, *, overwrite: bool = False, expected=()) -> Path:
         raise OutputError(f"{path}: exists and is not a folder")
     if path.is_dir() and not overwrite:
         clash = [name for name in expected if (path / name).exists()]
-        if clash:
+        if clash and COMPLETE_MARKER in expected and not (path / COMPLETE_MARKER).exists():
+            # report.json is written last: without it the files are what a killed run left; rerunning replaces them
+            log.warning("%s: holds %s but no %s (an interrupted run); they will be replaced",
+                        path, ", ".join(clash), COMPLETE_MARKER)
+        elif clash:
             raise OutputExistsError(
                 f"{path}: already holds {', '.join(clash)}; pass --overwrite to replace them"
             )
