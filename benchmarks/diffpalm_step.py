@@ -78,7 +78,7 @@ def species_sizes(rows: int) -> list:
 def _problem(rows: int, columns: int, alphabet, device):
     import numpy as np
 
-    from protlm.pairing.diffpalm import PermutationProblem
+    from protlm.pairing.diffpalm_solver import PermutationProblem
 
     rng = np.random.default_rng(0)
     aa = [alphabet.get_idx(c) for c in "ACDEFGHIKLMNPQRSTVWY-"]
@@ -108,7 +108,7 @@ def child(variant: str, *, steps: int, threads: int, size: dict, rows: int, colu
 
     from protlm.models.device import resolve_device, resolve_precision
     from protlm.models.esm_msa import build_msa_transformer, freeze, gradient_checkpointing
-    from protlm.pairing.diffpalm import PRESETS, diffpalm_iteration
+    from protlm.pairing.diffpalm_solver import PRESETS, diffpalm_iteration
     from protlm.pairing.draws import TorchDraws
 
     torch.set_num_threads(threads)

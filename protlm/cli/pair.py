@@ -13,7 +13,6 @@ import click
 
 log = logging.getLogger(__name__)
 
-OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "af3_input.json", "boltz", "report.json", "pairing.png")
 
 
 @click.command("pair")
@@ -103,6 +102,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     from pathlib import Path
 
     from protlm.io import check_paired_layout, prepare_outdir, read_paired_families
+    from protlm.pairing.result import OUTPUTS
 
     from protlm.report import base_report
 
@@ -168,9 +168,8 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
             from protlm.pairing.random_pairing import pair_random
 
             result = pair_random(paired, seed=seed)
-    report["device"] = result.device
-    _write_outputs(out, result, paired, report=report, extra=extra, inputs=[str(left)] + ([str(right)] if right else []),
-                   started=started, query=query, af3_layout=af3_layout)
+    result.write(out, paired=paired, query_left=query[0], query_right=query[1], af3_layout=af3_layout, report=report,
+                 extra=extra, inputs=[str(left)] + ([str(right)] if right else []), started=started)
     summary = f"{result.n_pairs} pairs in {result.n_species} species -> {Path(out)}"
     if paired.truth:
         summary += f"  (precision {result.precision(paired.truth):.3f})"
@@ -208,7 +207,7 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
                   precision, checkpoint_dir, known_pairs, context):
     from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
     from protlm.models.weights import MSA_MODEL_NAME, resolve_weights
-    from protlm.pairing.diffpalm import plan_sub_msas
+    from protlm.pairing.diffpalm_plan import plan_sub_msas
 
     # everything that can fail does so before the model is loaded
     from protlm.models.demo import demo_weights_path, is_demo_name
@@ -250,80 +249,3 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     extra = {"weights": {"path": str(resolved.path), "source": resolved.source,
                          "layers": model.args.layers, "embed_dim": model.args.embed_dim}}
     return result, extra, str(dev)
-
-
-def _write_outputs(out, result, paired, *, report, extra, inputs, started, query=(0, 0), af3_layout="unpaired"):
-    from protlm.io import write_fasta
-    from protlm.io.atomic import atomic_write
-    from protlm.pairing.export import (
-        colabfold_a3m,
-        complex_rows,
-        paired_records,
-        random_pairing_precision,
-        write_structure_inputs,
-    )
-    from protlm.pairing.plots import plot_pairing_history
-    from protlm.pairing.result import column_definitions
-    from protlm.report import write_json
-
-    df = result.to_dataframe()[["species", "left_id", "right_id", "confidence", "agreement"]]
-    with atomic_write(out / "pairs.tsv") as fh:
-        df.to_csv(fh, sep="\t", index=False, float_format="%.4f")
-    records = paired_records(result, paired)
-    write_fasta(records, out / "paired.fasta")
-    with atomic_write(out / "paired.a3m") as fh:
-        fh.write(colabfold_a3m(result, paired, query_left=query[0], query_right=query[1]))
-    write_structure_inputs(out, result, paired, name=out.name or "protlm_pair", seeds=(report.get("seed") or 0,),
-                           af3_layout=af3_layout, query_left=query[0], query_right=query[1])
-    rows = complex_rows(result, paired, query_left=query[0], query_right=query[1])
-    random_precision = random_pairing_precision(paired)
-    info = {k: v for k, v in result.info.items() if k != "run_details"}
-    report.update(
-        inputs=inputs,
-        method=result.method,
-        data=paired.summary(),
-        n_pairs=result.n_pairs,
-        n_unpaired=len(result) - result.n_pairs,
-        n_species=result.n_species,
-        mean_confidence=_mean(df["confidence"]),
-        mean_agreement=_mean(df["agreement"]),
-        columns=column_definitions(result.method),
-        loss=result.history.get("loss", []),
-        history={k: v for k, v in result.history.items() if k != "loss"},
-        method_info=info,
-        routes=result.info.get("routes"),
-        runs_detail=result.info.get("run_details"),
-        wall_seconds=time.monotonic() - started,
-        structure_inputs={
-            "query": {"left": paired.left.ids[rows.query[0]], "right": paired.right.ids[rows.query[1]]},
-            "n_paired_rows": len(rows.pairs),
-            "n_unpaired_left": len(rows.left_unpaired),
-            "n_unpaired_right": len(rows.right_unpaired),
-            "af3_layout": af3_layout,
-            "af3_note": "unpaired layout: run AlphaFold 3 with --resolve_msa_overlaps=false" if af3_layout == "unpaired"
-                        else "paired layout: AlphaFold 3 re-pairs pairedMsa rows by the UniProt species code in their names",
-            "boltz": "run `boltz predict complex.yaml` from inside boltz/ (msa paths are relative to it)",
-        },
-        **extra,
-    )
-    if paired.truth:
-        report["precision"] = result.precision(paired.truth)
-        report["recall"] = result.recall(paired.truth)
-        report["n_correct"] = result.n_correct(paired.truth)
-        report["n_true_pairs"] = len(paired.truth)
-        report["metrics"] = {
-            "precision": "correct pairs / left sequences with a true partner (a true pair left unpaired counts as wrong)",
-            "recall": "correct pairs / true pairs given (also those outside the shared species)",
-        }
-        report["random_precision"] = random_precision
-    plot_pairing_history(result.history, out / "pairing.png", title=f"protlm pair --method {result.method}",
-                         random_precision=random_precision)
-    write_json(out / "report.json", report)
-    log.info("wrote %s", ", ".join(str(out / name) for name in OUTPUTS))
-
-
-def _mean(column):
-    """Mean over the paired entries (unpaired ones are NaN); None when there is nothing to average."""
-    values = column.dropna()
-    return float(values.mean()) if len(values) else None
-

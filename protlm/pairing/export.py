@@ -137,6 +137,7 @@ def colabfold_a3m(result, paired, *, query_left=None, query_right=None) -> str:
 
     Examples
     --------
+    >>> from protlm.pairing.result import _example
     >>> r, pf = _example()  # query q; a_1 pairs with x_1
     >>> print(colabfold_a3m(r, pf).replace(chr(9), "<TAB>"), end="")
     #3,2<TAB>1,1
@@ -324,20 +325,6 @@ def _a3m(entries) -> str:
     return "".join(f">{desc}\n{seq}\n" for desc, seq in entries)
 
 
-def _example():
-    """A tiny pairing for the examples: ``(result, paired)``."""
-    import numpy as np
-
-    from protlm.io import MSA, PairedFamilies
-    from protlm.pairing.result import PairingResult
-
-    pf = PairedFamilies.from_msas(MSA.from_sequences(["ACD", "AC-", "GCD"], ids=["q", "a_1", "b_2"]),
-                                  MSA.from_sequences(["KL", "KM"], ids=["q", "x_1"]), species_key="field:_:-1")
-    r = PairingResult(method="random", species=("1",), left_rows=np.array([1]), right_rows=np.array([1]),
-                      left_ids=("a_1",), right_ids=("x_1",), confidence=np.array([1.0]))
-    return r, pf
-
-
 def af3_input(result, paired, *, name="protlm_pair", seeds=(1,), layout="unpaired", query_left=None,
               query_right=None, chain_ids=("A", "B")) -> dict:
     """The AlphaFold 3 input (dialect ``alphafold3``, version 1) for the paired complex.
@@ -376,6 +363,7 @@ def af3_input(result, paired, *, name="protlm_pair", seeds=(1,), layout="unpaire
 
     Examples
     --------
+    >>> from protlm.pairing.result import _example
     >>> r, pf = _example()  # query q; a_1 pairs with x_1; b_2 has no partner
     >>> job = af3_input(r, pf)
     >>> [s["protein"]["unpairedMsa"].split() for s in job["sequences"]]
@@ -448,6 +436,7 @@ def boltz_inputs(result, paired, *, query_left=None, query_right=None, chain_ids
 
     Examples
     --------
+    >>> from protlm.pairing.result import _example
     >>> r, pf = _example()  # query q; a_1 pairs with x_1; b_2 has no partner
     >>> files = boltz_inputs(r, pf)
     >>> files["A.csv"].splitlines(), files["B.csv"].splitlines()
@@ -510,6 +499,7 @@ def write_structure_inputs(outdir, result, paired, *, name="protlm_pair", seeds=
     Examples
     --------
     >>> import tempfile
+    >>> from protlm.pairing.result import _example
     >>> r, pf = _example()
     >>> [p.name for p in write_structure_inputs(tempfile.mkdtemp(), r, pf)]
     ['af3_input.json', 'complex.yaml', 'A.csv', 'B.csv']

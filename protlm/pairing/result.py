@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PairingResult", "CONFIDENCE_DEFINITIONS", "AGREEMENT_DEFINITION", "column_definitions"]
+__all__ = ["PairingResult", "CONFIDENCE_DEFINITIONS", "AGREEMENT_DEFINITION", "OUTPUTS", "column_definitions"]
+
+log = logging.getLogger(__name__)
+
+#: The files :meth:`PairingResult.write` (and so ``protlm pair``) writes into its output folder.
+OUTPUTS = ("pairs.tsv", "paired.fasta", "paired.a3m", "af3_input.json", "boltz", "report.json", "pairing.png")
 
 #: What ``confidence`` means for each method (a single run's per-pair score, in [0, 1]).
 CONFIDENCE_DEFINITIONS = {
@@ -167,6 +175,136 @@ class PairingResult:
         )
 
 
+    def write(self, outdir, *, paired, query_left=None, query_right=None, af3_layout: str = "unpaired", seed=None,
+              report=None, options=None, inputs=(), extra=None, started=None) -> Path:
+        """Write the output folder of ``protlm pair``: the same files, made by the same code (the command calls this).
+
+        ``pairs.tsv``, ``paired.fasta``, ``paired.a3m`` (ColabFold),
+        ``af3_input.json`` (AlphaFold 3), ``boltz/`` (Boltz YAML + CSV MSAs),
+        ``report.json`` and ``pairing.png`` (:data:`OUTPUTS`).  The structure
+        inputs are named after the folder.  ``report.json`` records what the
+        command records; what only the command knows (its ``argv``, its
+        ``options``, when it ``started``, its ``wall_seconds``) comes from
+        ``report``/``options``/``started`` when given.
+
+        Parameters
+        ----------
+        outdir : str or PathLike
+            Output folder (created if missing; files in it are replaced).
+        paired : protlm.io.PairedFamilies
+            The families this result pairs.
+        query_left, query_right : str or int, optional
+            Query row id or 0-based row of each chain (default: the first rows).
+        af3_layout : {"unpaired", "paired"}
+            Layout of ``af3_input.json`` (:func:`protlm.pairing.export.af3_input`).
+        seed : int, optional
+            Recorded in ``report.json`` and used as the AlphaFold 3 model seed;
+            default ``info["seed"]`` (0 when absent).
+        report : dict, optional
+            The record to complete (:func:`protlm.report.base_report`); default a new one.
+        options : dict, optional
+            The options to record when ``report`` is not given.
+        inputs : sequence of str
+            The input files, recorded in ``report.json``.
+        extra : dict, optional
+            More fields for ``report.json`` (``protlm pair`` adds the weights used).
+        started : float, optional
+            ``time.monotonic()`` at the start, for ``wall_seconds`` (default ``info["seconds"]``).
+
+        Returns
+        -------
+        pathlib.Path
+            The output folder.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> r, pf = _example()
+        >>> out = r.write(Path(tempfile.mkdtemp()) / "out", paired=pf)
+        >>> sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
+        True
+        """
+        from protlm.io import write_fasta
+        from protlm.io.atomic import atomic_write
+        from protlm.pairing.export import colabfold_a3m, paired_records, query_rows, write_structure_inputs
+        from protlm.pairing.plots import plot_pairing_history
+        from protlm.report import base_report, write_json
+
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        query = query_rows(paired, query_left=query_left, query_right=query_right)
+        seed = self.info.get("seed", 0) if seed is None else seed
+        if report is None:
+            report = base_report(command="pair", options=dict(options or {}), seed=seed, device=self.device)
+        report = dict(report, device=self.device)
+        df = self.to_dataframe()[["species", "left_id", "right_id", "confidence", "agreement"]]
+        with atomic_write(out / "pairs.tsv") as fh:
+            df.to_csv(fh, sep="\t", index=False, float_format="%.4f")
+        write_fasta(paired_records(self, paired), out / "paired.fasta")
+        with atomic_write(out / "paired.a3m") as fh:
+            fh.write(colabfold_a3m(self, paired, query_left=query[0], query_right=query[1]))
+        write_structure_inputs(out, self, paired, name=out.name or "protlm_pair", seeds=(report.get("seed") or 0,),
+                               af3_layout=af3_layout, query_left=query[0], query_right=query[1])
+        wall = time.monotonic() - started if started is not None else self.info.get("seconds")
+        report.update(self._report(paired, df, query=query, af3_layout=af3_layout, inputs=list(inputs),
+                                   wall_seconds=wall, extra=extra or {}))
+        plot_pairing_history(self.history, out / "pairing.png", title=f"protlm pair --method {self.method}",
+                             random_precision=report.get("random_precision"))
+        write_json(out / "report.json", report)
+        log.info("wrote %s", ", ".join(str(out / name) for name in OUTPUTS))
+        return out
+
+    def _report(self, paired, df, *, query, af3_layout, inputs, wall_seconds, extra) -> dict:
+        """The fields of ``report.json`` that describe this result (:meth:`write`)."""
+        from protlm.pairing.export import complex_rows, random_pairing_precision
+
+        rows = complex_rows(self, paired, query_left=query[0], query_right=query[1])
+        fields = dict(
+            inputs=inputs,
+            method=self.method,
+            data=paired.summary(),
+            n_pairs=self.n_pairs,
+            n_unpaired=len(self) - self.n_pairs,
+            n_species=self.n_species,
+            mean_confidence=_mean(df["confidence"]),
+            mean_agreement=_mean(df["agreement"]),
+            columns=column_definitions(self.method),
+            loss=self.history.get("loss", []),
+            history={k: v for k, v in self.history.items() if k != "loss"},
+            method_info={k: v for k, v in self.info.items() if k != "run_details"},
+            routes=self.info.get("routes"),
+            runs_detail=self.info.get("run_details"),
+            wall_seconds=wall_seconds,
+            structure_inputs={
+                "query": {"left": paired.left.ids[rows.query[0]], "right": paired.right.ids[rows.query[1]]},
+                "n_paired_rows": len(rows.pairs),
+                "n_unpaired_left": len(rows.left_unpaired),
+                "n_unpaired_right": len(rows.right_unpaired),
+                "af3_layout": af3_layout,
+                "af3_note": "unpaired layout: run AlphaFold 3 with --resolve_msa_overlaps=false"
+                            if af3_layout == "unpaired"
+                            else "paired layout: AlphaFold 3 re-pairs pairedMsa rows by the UniProt species code in "
+                                 "their names",
+                "boltz": "run `boltz predict complex.yaml` from inside boltz/ (msa paths are relative to it)",
+            },
+            **extra,
+        )
+        if paired.truth:
+            fields.update(
+                precision=self.precision(paired.truth),
+                recall=self.recall(paired.truth),
+                n_correct=self.n_correct(paired.truth),
+                n_true_pairs=len(paired.truth),
+                metrics={
+                    "precision": "correct pairs / left sequences with a true partner (a true pair left unpaired "
+                                 "counts as wrong)",
+                    "recall": "correct pairs / true pairs given (also those outside the shared species)",
+                },
+                random_precision=random_pairing_precision(paired),
+            )
+        return fields
+
+
 def column_definitions(method: str) -> dict:
     """What each column of ``pairs.tsv`` holds, for a result of ``method`` (recorded in ``report.json``).
 
@@ -189,3 +327,20 @@ def column_definitions(method: str) -> dict:
         "agreement": AGREEMENT_DEFINITION,
     }
 
+
+
+def _mean(column):
+    """Mean over the paired entries (unpaired ones are NaN); None when there is nothing to average."""
+    values = column.dropna()
+    return float(values.mean()) if len(values) else None
+
+
+def _example():
+    """A tiny pairing for the examples: ``(result, paired)``."""
+    from protlm.io import MSA, PairedFamilies
+
+    pf = PairedFamilies.from_msas(MSA.from_sequences(["ACD", "AC-", "GCD"], ids=["q", "a_1", "b_2"]),
+                                  MSA.from_sequences(["KL", "KM"], ids=["q", "x_1"]), species_key="field:_:-1")
+    r = PairingResult(method="random", species=("1",), left_rows=np.array([1]), right_rows=np.array([1]),
+                      left_ids=("a_1",), right_ids=("x_1",), confidence=np.array([1.0]))
+    return r, pf

@@ -151,3 +151,46 @@ def test_msa_too_deep_or_too_wide(env, weights, small):
     wide.write_text("".join(f">s{i}_sp1\n{'A' * 600}\n" for i in range(3)))
     res = run(["pair", wide, wide, "-o", env / "o", "--weights", weights, "--species-key", "field:_:-1"])
     assert res.exit_code == 2 and "1201 columns" in res.output
+
+
+#: `PairingResult.write` is what `protlm pair` writes. The report.json fields that only the command knows or
+#: that time a run: argv, options, started, wall_seconds (and ``method_info.seconds`` where a method records it)
+TIMING_OR_COMMAND = ("argv", "options", "started", "wall_seconds")
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _report(raw):
+    report = json.loads(raw)
+    for key in TIMING_OR_COMMAND:
+        report.pop(key)
+    report["method_info"].pop("seconds", None)
+    return report
+
+
+@pytest.mark.parametrize("method", ["random", "mi-ipa"])
+def test_library_write_gives_the_files_of_the_command(tmp_path, small, method):
+    from protlm.io import read_paired_families
+    from protlm.pairing.mi_ipa import pair_mi_ipa
+    from protlm.pairing.random_pairing import pair_random
+    from protlm.pairing.result import OUTPUTS
+
+    cli_out, lib_out = tmp_path / "cli" / "out", tmp_path / "lib" / "out"  # same name: the structure inputs use it
+    res = CliRunner().invoke(main, ["--log-level", "warning", "pair", str(small["malg"]), str(small["malk"]),
+                                    "-o", str(cli_out), "--method", method, "--species-key", "field:_:-1",
+                                    "--truth", "same-order"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    paired = read_paired_families(small["malg"], small["malk"], species_key="field:_:-1", truth="same-order")
+    result = (pair_random if method == "random" else pair_mi_ipa)(paired, seed=0)
+    result.write(lib_out, paired=paired, seed=0, inputs=[str(small["malg"]), str(small["malk"])])
+
+    cli, lib = _files(cli_out), _files(lib_out)
+    assert sorted(cli) == sorted(lib)
+    assert {name.split("/")[0] for name in cli} == set(OUTPUTS)
+    for name in cli:
+        if name == "report.json":
+            assert _report(cli[name]) == _report(lib[name])
+        else:
+            assert cli[name] == lib[name], name

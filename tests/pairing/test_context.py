@@ -11,7 +11,8 @@ import torch
 
 from protlm.errors import ModelLimitError, PairingInputError
 from protlm.io import MSA, ContextPairs, PairedFamilies, read_paired_families
-from protlm.pairing.diffpalm import default_max_depth, pair_diffpalm, plan_sub_msas
+from protlm.pairing.diffpalm import pair_diffpalm
+from protlm.pairing.diffpalm_plan import default_max_depth, plan_sub_msas
 from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
 from protlm.pairing.mi_ipa import pair_mi_ipa
 from protlm.pairing.random_pairing import pair_random

@@ -10,7 +10,9 @@ import torch
 
 from protlm.errors import ModelLimitError, PairingInputError
 from protlm.io import MSA, PairedFamilies
-from protlm.pairing.diffpalm import PRESETS, pair_diffpalm, plan_sub_msas
+from protlm.pairing.diffpalm import pair_diffpalm
+from protlm.pairing.diffpalm_plan import plan_sub_msas
+from protlm.pairing.diffpalm_solver import PRESETS
 from protlm.pairing.draws import TorchDraws
 
 AA = "ACDEFGHIKLMNPQRSTVWY"

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from protlm.models.esm_msa import load_msa_transformer
-from protlm.pairing.diffpalm import PRESETS, PermutationProblem, diffpalm_iteration, optimize_permutations
+from protlm.pairing.diffpalm_solver import PRESETS, PermutationProblem, diffpalm_iteration, optimize_permutations
 from protlm.pairing.draws import RecordedDraws, TorchDraws
 
 AUTHORS = PRESETS["authors"]
@@ -66,7 +66,7 @@ def _step0(fx, case):
         scores = [torch.tensor(la[np.ix_(g, g)]).requires_grad_(True) for g in fx["groups"]]
     else:
         scores = [torch.zeros(len(g), len(g), requires_grad=True) for g in fx["groups"]]
-    from protlm.pairing.diffpalm import _center_
+    from protlm.pairing.diffpalm_solver import _center_
 
     _center_(scores)  # the solver's own in-place mean-centring
     out = diffpalm_iteration(fx["model"], _problem(fx, left), scores, mask=fx["mask"], settings=AUTHORS)

@@ -1,0 +1,308 @@
+"""DiffPALM's plan: species blocks laid out into sub-MSAs, and the resume folder of finished sub-MSAs.
+
+A sub-MSA holds whole species (never split, nothing dropped) up to the rows
+one forward pass takes (:func:`default_max_depth`, from the model and the
+device's total memory, so that every run makes the same plan).  Each species
+is a :class:`_Block`: its known pairs first (fixed), then its free left and
+right rows, padded with ``-1`` (all-gap rows) to the same number.
+:class:`_Checkpoints` keeps each finished (run, sub-MSA) under a key of
+everything it depends on, so that a killed run resumes
+(``protlm pair`` uses ``OUTDIR/.partial/``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from protlm.errors import ModelLimitError, PairingInputError
+from protlm.pairing.diffpalm_solver import SolverTrace
+
+__all__ = ["plan_sub_msas", "default_max_depth", "device_memory", "MEMORY_SHARE"]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One species in one sub-MSA: which sequence sits in each of its rows."""
+
+    index: int  # position in paired.blocks
+    species: str
+    fixed: tuple  # ((left_row, right_row), ...) known pairs, never permuted
+    free_left: tuple  # left rows to permute (-1 = all-gap padding)
+    free_right: tuple  # right rows of the permuted part (-1 = padding), fixed order
+
+    @property
+    def depth(self) -> int:
+        return len(self.fixed) + len(self.free_left)
+
+
+def _validate_pairs(pairs, paired, what):
+    if pairs is None:
+        return {}
+    pairs = {int(k): int(v) for k, v in dict(pairs).items()}
+    n_left, n_right = paired.left.n_sequences, paired.right.n_sequences
+    for left, right in pairs.items():
+        if not (0 <= left < n_left and 0 <= right < n_right):
+            raise PairingInputError(
+                f"{what}: pair ({left}, {right}) refers to a row outside the MSAs ({n_left} left, {n_right} right rows)"
+            )
+    if len(set(pairs.values())) != len(pairs):
+        raise PairingInputError(f"{what}: a right row appears in more than one pair")
+    return pairs
+
+
+def _blocks(paired, known):
+    out = []
+    used_known = set()
+    for i, blk in enumerate(paired.blocks):
+        left = [int(x) for x in blk.left]
+        right = [int(x) for x in blk.right]
+        fixed = []
+        for l in left:
+            if l in known:
+                if known[l] not in right:
+                    raise PairingInputError(
+                        f"known pair ({l}, {known[l]}): right row {known[l]} is not in species {blk.species!r}"
+                    )
+                fixed.append((l, known[l]))
+                used_known.add(l)
+        fl = [l for l in left if l not in known]
+        fixed_right = {r for _, r in fixed}
+        fr = [r for r in right if r not in fixed_right]
+        n = max(len(fl), len(fr))
+        fl += [-1] * (n - len(fl))
+        fr += [-1] * (n - len(fr))
+        out.append(_Block(i, blk.species, tuple(fixed), tuple(fl), tuple(fr)))
+    stray = set(known) - used_known
+    if stray:
+        raise PairingInputError(
+            f"known pairs: left row(s) {sorted(stray)[:5]} are in no species shared by both families"
+        )
+    return out
+
+
+def _orthologs(paired, known) -> dict:
+    """``{block index: (left_row, right_row)}`` of the species with one sequence on each side (none known)."""
+    known_right = set(known.values())
+    out = {}
+    for i, b in enumerate(paired.blocks):
+        if b.n_left == 1 and b.n_right == 1:
+            l, r = int(b.left[0]), int(b.right[0])
+            if l not in known and r not in known_right:
+                out[i] = (l, r)
+    return out
+
+
+def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 0) -> list:
+    """Group the species blocks into sub-MSAs of at most ``max_depth`` rows (context rows included).
+
+    Species are never split and nothing is dropped: a species deeper than
+    ``max_depth`` raises :class:`ModelLimitError` before any work.  Species
+    with exactly one sequence on each side (orthologs, not fixed as known
+    pairs) are paired directly and go into no sub-MSA.  The plan depends on
+    the input and ``max_depth`` only, so it is the same on every run.
+
+    Parameters
+    ----------
+    paired : PairedFamilies
+        The two families and their species blocks.
+    max_depth : int
+        Rows per forward pass, context rows included.
+    known_pairs : dict of int to int, optional
+        Left row -> right row of pairs fixed inside the input; they sit in
+        their species' block and are never permuted.
+    n_context : int, default 0
+        Context rows prepended to every sub-MSA.
+
+    Returns
+    -------
+    list of list of _Block
+        Sub-MSAs in order of the species blocks, each a list of blocks
+        (a species' free rows padded to the same number on both sides).
+
+    Raises
+    ------
+    ModelLimitError
+        A species deeper than ``max_depth - n_context``, or no room left
+        next to the context rows.
+    PairingInputError
+        A known pair outside the MSAs, outside one shared species, or a
+        right row in two known pairs.
+    """
+    known = _validate_pairs(known_pairs, paired, "known pairs")
+    orthologs = _orthologs(paired, known)
+    blocks = [b for b in _blocks(paired, known) if b.index not in orthologs]  # orthologs first: paired directly
+    room = max_depth - n_context
+    if room < 1:
+        raise ModelLimitError(f"--max-depth {max_depth} leaves no room next to {n_context} context rows")
+    too_deep = [b for b in blocks if b.depth > room]
+    if too_deep:
+        b = max(too_deep, key=lambda b: b.depth)
+        raise ModelLimitError(
+            f"species {b.species!r} needs {b.depth} rows (after padding) but a forward pass takes at most {room} "
+            f"(max depth {max_depth}, {n_context} context rows); {len(too_deep)} species too deep; raise --max-depth "
+            f"(the MSA Transformer takes at most 1024 rows) or drop paralogs"
+        )
+    subs, current, depth = [], [], 0
+    for b in blocks:
+        if current and depth + b.depth > room:
+            subs.append(current)
+            current, depth = [], 0
+        current.append(b)
+        depth += b.depth
+    if current:
+        subs.append(current)
+    return subs
+
+
+#: Share of the device's total memory that a forward and backward pass may use when ``max_depth`` is not given.
+MEMORY_SHARE = {"cuda": 0.5, "cpu": 0.25, "mps": 0.25}
+
+
+def device_memory(device) -> int | None:
+    """Total memory of ``device`` in bytes (a GPU's memory; the machine's RAM for the CPU), or ``None``.
+
+    A property of the device, not of what is free at the moment, so that plans
+    built from it are the same from one run to the next.
+
+    Parameters
+    ----------
+    device : torch.device or str
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``...
+    """
+    try:
+        if getattr(device, "type", str(device)) == "cuda":
+            import torch
+
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError, RuntimeError, AssertionError):
+        return None
+
+
+def default_max_depth(model, n_columns: int, device, *, checkpointing: bool = False) -> int:
+    """Rows per forward pass for a model on a device: deterministic, from the model's size and the device's total memory.
+
+    ``MEMORY_SHARE[device type]`` of :func:`device_memory` (never the free
+    memory, which changes from run to run and would change the grouping of
+    species into sub-MSAs, and so the result), divided by the bytes one row
+    takes, at most 1024.  Calibrated on ``benchmarks/diffpalm_step.py``: a
+    frozen-weights step keeps about 24 floats per token, width unit and layer
+    for the backward pass (32 assumed here); with gradient checkpointing, one
+    layer's worth plus each layer's input.
+
+    Parameters
+    ----------
+    model : esm.MSATransformer
+        Its ``args.layers`` and ``args.embed_dim`` set the bytes per row.
+    n_columns : int
+        Columns of the paired MSA, ``<cls>`` included.
+    device : torch.device or str
+        Where the forward and backward passes run.
+    checkpointing : bool, default False
+        Gradient checkpointing (fewer activations kept, so more rows).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> tiny = NS(args=NS(layers=1, embed_dim=32))
+    >>> default_max_depth(tiny, 177, "cpu") == default_max_depth(tiny, 177, "cpu")
+    True
+    """
+    from protlm.models.esm_msa import MAX_ROWS
+
+    floats = 32 + 2 * model.args.layers if checkpointing else 32 * model.args.layers
+    per_row = 4 * n_columns * model.args.embed_dim * floats
+    total = device_memory(device)
+    if not total:
+        return MAX_ROWS
+    share = MEMORY_SHARE.get(getattr(device, "type", str(device)).split(":")[0], 0.25)
+    return int(max(2, min(MAX_ROWS, int(total * share) // max(per_row, 1))))
+
+
+def _layout(sub, *, shuffle_rng, left_tok, right_tok, cls_idx, gap_idx):
+    """Rows of one sub-MSA: token arrays with <cls>, groups, maskable, and the row contents."""
+    left_rows, right_rows, groups, maskable = [], [], [], []
+    start = 0
+    for b in sub:
+        free_left = list(b.free_left)
+        if shuffle_rng is not None and len(free_left) > 1:
+            free_left = [free_left[i] for i in shuffle_rng.permutation(len(free_left))]
+        rows_l = [l for l, _ in b.fixed] + free_left
+        rows_r = [r for _, r in b.fixed] + list(b.free_right)
+        left_rows += rows_l
+        right_rows += rows_r
+        maskable += [False] * len(b.fixed) + [l >= 0 for l in free_left]
+        if len(free_left) >= 2:
+            groups.append(np.arange(start + len(b.fixed), start + b.depth))
+        start += b.depth
+
+    def tokens(rows, tok):
+        gap = np.full(tok.shape[1], gap_idx, dtype=np.int64)
+        body = np.stack([tok[r] if r >= 0 else gap for r in rows])
+        return np.concatenate([np.full((len(rows), 1), cls_idx, dtype=np.int64), body], axis=1)
+
+    return tokens(left_rows, left_tok), tokens(right_rows, right_tok), tuple(groups), np.array(maskable), left_rows, right_rows
+
+
+def _checkpoint_key(model, left_tok, right_tok, context_tokens, subs, options) -> str:
+    """A digest of everything a sub-MSA's result depends on: inputs, plan, model weights, options."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for arr in (left_tok, right_tok, context_tokens if context_tokens is not None else np.zeros(0)):
+        a = np.ascontiguousarray(arr)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    h.update(json.dumps([[asdict(b) for b in sub] for sub in subs], default=int).encode())
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+class _Checkpoints:
+    """Finished (run, sub-MSA) traces in ``folder/key/``, written atomically, read back on resume."""
+
+    def __init__(self, folder, key):
+        from pathlib import Path
+
+        self.root = Path(folder)
+        self.path = self.root / key
+        self.n_loaded = 0
+
+    def _file(self, r, k):
+        return self.path / f"run{r}_sub{k}.npz"
+
+    def n_found(self) -> int:
+        return len(list(self.path.glob("run*_sub*.npz"))) if self.path.is_dir() else 0
+
+    def load(self, r, k):
+        f = self._file(r, k)
+        if not f.exists():
+            return None
+        with np.load(f) as z:
+            trace = SolverTrace(losses=[float(x) for x in z["losses"]], perms=z["perms"], scores=[],
+                                lrs=[float(x) for x in z["lrs"]])
+        self.n_loaded += 1
+        return trace
+
+    def save(self, r, k, trace) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f".run{r}_sub{k}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, losses=np.asarray(trace.losses, dtype=np.float64), perms=np.asarray(trace.perms),
+                 lrs=np.asarray(trace.lrs, dtype=np.float64))
+        os.replace(tmp, self._file(r, k))
+
+    def remove(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            self.root.rmdir()  # only when no other key is left in it
+        except OSError:
+            pass
