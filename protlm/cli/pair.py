@@ -11,6 +11,8 @@ import time
 
 import click
 
+from protlm.cli._options import (device_option, no_download_option, overwrite_option, seed_option,
+                                 species_key_option, threads_option)
 log = logging.getLogger(__name__)
 
 
@@ -32,20 +34,18 @@ log = logging.getLogger(__name__)
                    "esm_msa1b_t12_100M_UR50S.pt), or `demo` for the shipped MalG-MalK demo model (a small "
                    "family model, not the pretrained MSA Transformer). Default: $PROTLM_MSA_WEIGHTS, "
                    "$PROTLM_WEIGHTS_DIR, the torch hub cache, then a download through fair-esm.")
-@click.option("--no-download", is_flag=True, help="Never download weights.")
+@no_download_option
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent DiffPALM runs; pairs.tsv's agreement = fraction of runs choosing the pair.")
 @click.option("--steps", type=click.IntRange(min=0), default=100, show_default=True, help="DiffPALM optimisation steps per run.")
 @click.option("--preset", type=click.Choice(["protlm", "authors"]), default="protlm", show_default=True,
               help="protlm: intended lr schedule (factor 0.8, patience 20) and shuffled species blocks; "
                    "authors: what the authors' code runs (torch-default ReduceLROnPlateau, input order).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA if available), cpu, cuda, cuda:N or mps.")
+@seed_option(0)
+@device_option
 @click.option("--truth", default=None,
               help="Score the pairing: same-order (row i of LEFT pairs with row i of RIGHT) or a TSV of left_id<TAB>right_id.")
-@click.option("--species-key", default="auto", show_default=True,
-              help="auto (UniRef TaxID= / UniProt OX=), field:SEP:N (1-based, negative from the end, e.g. "
-                   "field:|:2 for HK-RR, field:_:-1 for MalG/MalK) or regex:PATTERN (first group).")
+@species_key_option
 @click.option("--taxonomy", "taxonomy", multiple=True, type=click.Path(exists=True, dir_okay=False),
               metavar="FILE",
               help="Species of the rows from a taxonomy source (repeatable; gzip/bz2 fine): UniRef FASTA (TaxID=), "
@@ -83,8 +83,8 @@ log = logging.getLogger(__name__)
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="DiffPALM's model arithmetic: auto = bf16 on CPUs with AMX-BF16 and CUDA GPUs of compute "
                    "capability >= 8 (fp32 elsewhere and with --preset authors); recorded in report.json.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch CPU threads.")
-@click.option("--overwrite", is_flag=True, help="Replace the outputs of an earlier run in OUTDIR.")
+@threads_option
+@overwrite_option("Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
          species_key, taxonomy, query_left, query_right, af3_layout, context, context_pairs, known_pairs, max_rows,
          exclude, max_depth, checkpointing, precision, threads, overwrite):

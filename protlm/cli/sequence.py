@@ -10,13 +10,13 @@ import time
 
 import click
 
+from protlm.cli._options import device_option, no_download_option, overwrite_option, seed_option, threads_option
 from protlm.sequencing.error_model import DEFAULT_FALSE_DETECTION, WHATPROT_EDMAN_FAILURE
 from protlm.sequencing.identify import DEFAULT_FDR
 from protlm.sequencing.training import TrainingConfig
 
 log = logging.getLogger(__name__)
 
-_DEVICE_HELP = "auto (CUDA if available, else CPU), cpu, cuda, cuda:N or mps."
 # train-sequencer shows the library's defaults (never copies of them)
 _T = TrainingConfig()
 
@@ -48,21 +48,22 @@ _T = TrainingConfig()
                    "(what `protlm sequence --peptides` shows the model).")
 @click.option("--eval-every", type=int, default=_T.eval_every, show_default=True)
 @click.option("--patience", type=int, default=_T.patience, show_default=True, help="Evaluations without improvement before stopping.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
-@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@seed_option(_T.seed)
+@device_option
+@threads_option
+@no_download_option
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None, help="Copy the best weights here at the end.")
 @click.option("--init", "init", default=None,
               help="Start from trained weights: a protlm sequencer file (e.g. the shipped model; its architecture "
                    "is kept), or an ESM-2 to fine-tune: a checkpoint file in fair-esm's format or an ESM-2 name "
                    "(esm2_t6_8M_UR50D ...) found by the weights resolver; best.pt is then an ESM-2 checkpoint.")
-@click.option("--overwrite", is_flag=True,
-              help="Start afresh in an OUTDIR that holds a run with other options (a rerun with the same options "
+@overwrite_option(
+              "Start afresh in an OUTDIR that holds a run with other options (a rerun with the same options "
                    "resumes; only --max-steps, --max-minutes, --patience and --threads may change on resuming).")
 def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_fraction, random_test_fraction,
                             max_steps, max_minutes, batch_size, lr, warmup_steps, arch, d_model, layers, heads, d_ff,
                             kernel_size, max_len, fragment_fraction,
-                            eval_every, patience, seed, device, threads, export_path, init, overwrite):
+                            eval_every, patience, seed, device, threads, no_download, export_path, init, overwrite):
     """Train the masked-residue predictor on full protein sequences (FASTA, plain or gzipped).
 
     Sequences are split into train / valid / test (homology-held-out) /
@@ -101,7 +102,7 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
                                   "ESM-2 checkpoint in fair-esm's format)")
             from protlm.models.esm2 import resolve_esm2_init
 
-            init_weights = resolve_esm2_init(init)
+            init_weights = resolve_esm2_init(init, download=False if no_download else None)
     config = TrainingConfig(arch=arch, d_model=d_model, n_layers=layers, n_heads=heads, d_ff=d_ff,
                             kernel_size=kernel_size, max_len=max_len, fragment_fraction=fragment_fraction,
                             batch_size=batch_size, lr=lr, warmup_steps=warmup_steps, max_steps=max_steps, max_minutes=max_minutes,
@@ -182,8 +183,8 @@ def _fragment_option(value):
 @click.option("--false-detection", type=click.FloatRange(0, 0.5), default=None,
               help="Probability that a position showing nothing shows a random known letter.")
 @click.option("--cycles", type=click.IntRange(1), default=None, help="Read only the first N cycles.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@seed_option(0)
+@overwrite_option("Replace existing outputs.")
 def simulate_command(input_fasta, output, known, efficiency, fragment, min_length, max_reads, truth_out, error_preset,
                      edman_failure, false_detection, cycles, seed, overwrite):
     """Make partial reads (and the truth FASTA) from full protein sequences (FASTA, UniProt/UniRef, gzip ok)."""
@@ -255,13 +256,14 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
               help="Reads are peptides (tryptic or other fragments): their ends are not the protein's termini, "
                    "and the model is not told they are.")
 @click.option("--batch-tokens", type=click.IntRange(256), default=16384, show_default=True)
-@click.option("--device", default="auto", show_default=True, help=_DEVICE_HELP)
-@click.option("--threads", type=int, default=None, help="torch CPU threads.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Recorded; prediction itself is deterministic.")
-@click.option("--overwrite", is_flag=True, help="Replace outputs already in OUTDIR.")
+@device_option
+@threads_option
+@no_download_option
+@seed_option(0, help="Recorded; prediction itself is deterministic.")
+@overwrite_option("Replace outputs already in OUTDIR.")
 def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, esm_weights, refine, reference, index_path,
                      max_hits, edman_failure, false_detection, fdr, no_identify, peptides, batch_tokens, device, threads,
-                     seed, overwrite):
+                     no_download, seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
     Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
@@ -281,7 +283,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     if esm2:  # ESM-2 through fair-esm, found by the shared weights resolver
         from protlm.models.weights import resolve_weights
 
-        weights = resolve_weights(model_path, path=esm_weights)
+        weights = resolve_weights(model_path, path=esm_weights, download=False if no_download else None)
     elif esm_weights:
         raise click.BadParameter("goes with an ESM-2 --model, e.g. --model esm2_t6_8M_UR50D", param_hint="--weights")
     else:

@@ -269,13 +269,15 @@ def load_esm2_sequencer(model_name: str = "esm2_t6_8M_UR50D", *, weights=None, d
     return wrapped.to(dev).eval()
 
 
-def resolve_esm2_init(init) -> ResolvedWeights:
+def resolve_esm2_init(init, *, download=None) -> ResolvedWeights:
     """The ESM-2 checkpoint to start from: an ESM-2 name (resolved) or a checkpoint file.
 
     Parameters
     ----------
     init : str or os.PathLike
         An ESM-2 model name or a checkpoint path.
+    download : bool or None
+        ``False`` never downloads (``--no-download``); see :func:`~protlm.models.weights.resolve_weights`.
 
     Raises
     ------
@@ -285,9 +287,9 @@ def resolve_esm2_init(init) -> ResolvedWeights:
     if isinstance(init, ResolvedWeights):
         return init
     if is_esm2_name(init):
-        return resolve_weights(init)
+        return resolve_weights(init, download=download)
     name = Path(init).stem
-    return resolve_weights(name if name.startswith("esm2") else "esm2_" + name, path=init)
+    return resolve_weights(name if name.startswith("esm2") else "esm2_" + name, path=init, download=download)
 
 
 def load_esm2_sequencer_from(init, *, device="cpu") -> ESM2Sequencer:
