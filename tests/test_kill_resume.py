@@ -122,3 +122,48 @@ def test_sequence_killed_midway_and_rerun_equals_uninterrupted(data, tmp_path):
     for name in ("predictions.fasta", "positions.tsv"):
         assert (killed / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     assert (killed / "report.json").exists()
+
+
+@pytest.mark.slow
+def test_deep_pair_killed_after_a_sub_msa_and_rerun_equals_uninterrupted(data, tmp_path):
+    """`protlm pair` (DiffPALM, a tiny model, several sub-MSAs) SIGKILLed once a sub-MSA is checkpointed in
+    OUTDIR/.partial, then rerun with the same command, writes the uninterrupted run's pairs."""
+    from protlm.models.esm_msa import build_msa_transformer, save_msa_checkpoint
+
+    model, _, args = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64, seed=0)
+    weights = tmp_path / "tiny.pt"
+    save_msa_checkpoint(model, args, weights)
+    files = []
+    for name in ("malg", "malk"):
+        records = data(f"pairing/{name}.fasta").read_text().split(">")[1:121]
+        path = tmp_path / f"{name}.fasta"
+        path.write_text("".join(">" + r for r in records))
+        files.append(str(path))
+
+    def cmd(out):
+        return [PROTLM, "pair", *files, "-o", str(out), "--weights", str(weights), "--species-key", "field:_:-1",
+                "--truth", "same-order", "--steps", "15", "--max-depth", "24", "--threads", "1", "--device", "cpu"]
+
+    killed = tmp_path / "killed"
+    watch = killed / ".partial"
+
+    def first_checkpoint():
+        return any(watch.rglob("*.npz")) if watch.exists() else False
+
+    proc = subprocess.Popen(cmd(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline and not first_checkpoint():
+        time.sleep(0.05)
+    ended_first = proc.poll() is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not ended_first, "the run ended before its first sub-MSA was checkpointed"
+    assert not (killed / "report.json").exists()
+    _run(cmd(killed))
+    _run(cmd(tmp_path / "whole"))
+    assert (killed / "pairs.tsv").read_text() == (tmp_path / "whole" / "pairs.tsv").read_text()
+    assert not watch.exists()  # the checkpoints are removed once the run completes
+    import json
+
+    report = json.loads((killed / "report.json").read_text())
+    assert report["method_info"]["resumed_sub_msas"] >= 1, report["method_info"]
