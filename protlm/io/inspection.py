@@ -212,26 +212,57 @@ def _report_msa(msa: MSA, name, fmt, crlf, spec, n_alignments) -> FileReport:
 
 
 def _inspect_fasta(source, name, crlf, spec) -> FileReport:
+    """One streaming pass over a FASTA file: memory stays constant (8 bytes per record for duplicate ids).
+
+    Database-sized files (UniRef, UniProt) are read record by record; only an
+    aligned file (all records of one length, an MSA) is read again as an MSA
+    for its columns and gap fraction.
+    """
+    import hashlib
+    from array import array
+
     from protlm.errors import FastaFormatError
     from protlm.io.fasta import iter_fasta
 
-    ids, descs, lengths, residue_counts = [], [], [], []
-    lower_only = stops = residues = 0
+    key_fn = make_species_key(spec)
+    alt_fn = make_species_key("os") if spec == "auto" else None
+    found, alt_found = set(), set()
+    n = n_no = alt_no = lower_only = stops = residues = empty = 0
+    min_len, max_len, first_length, aligned = None, 0, None, True
+    id_hashes = array("q")
     for rec in iter_fasta(source):
         s = rec.sequence
-        ids.append(rec.id)
-        descs.append(rec.description)
-        lengths.append(len(s))
-        g = s.count("-") + s.count(".")
-        residues += len(s) - g
-        residue_counts.append(len(s) - g)
+        n += 1
+        if first_length is None:
+            first_length = len(s)
+        elif len(s) != first_length:
+            aligned = False
+        count = len(s) - s.count("-") - s.count(".")
+        residues += count
+        min_len = count if min_len is None else min(min_len, count)
+        max_len = max(max_len, count)
         if s.islower():
             lower_only += 1
         if "*" in s:
             stops += 1
-    if not ids:
+        if rec.id:
+            id_hashes.append(int.from_bytes(hashlib.blake2b(rec.id.encode(), digest_size=8).digest(), "little",
+                                            signed=True))
+        else:
+            empty += 1
+        key = key_fn(rec.id, rec.description)
+        if key is None:
+            n_no += 1
+        else:
+            found.add(key)
+        if alt_fn is not None:
+            alt = alt_fn(rec.id, rec.description)
+            if alt is None:
+                alt_no += 1
+            else:
+                alt_found.add(alt)
+    if not n:
         raise FastaFormatError("no sequences", path=name)
-    aligned = len(set(lengths)) == 1
     n_columns = gap_fraction = None
     has_ins = False
     if aligned:
@@ -240,12 +271,17 @@ def _inspect_fasta(source, name, crlf, spec) -> FileReport:
         has_ins = msa.has_insertions
         matches = msa.drop_insertions()
         n_columns, gap_fraction = matches.n_columns, round(matches.gap_fraction(), 6)
-    n_species, used, n_no = _keys(spec, ids, descs)
-    empty, dup = _id_stats(ids)
+    used = spec if isinstance(spec, str) else getattr(spec, "__name__", "callable")
+    if not found and alt_found:  # auto found no key, but UniProt OS= names
+        found, used, n_no = alt_found, "os", alt_no
+    n_species, used = (len(found), used) if found else (None, None)
+    hashes = np.frombuffer(id_hashes, dtype=np.int64) if len(id_hashes) else np.zeros(0, dtype=np.int64)
+    dup = int(len(hashes) - len(np.unique(hashes)))
+    residue_counts = (min_len, max_len)
     return FileReport(
         path=name,
         format="fasta",
-        n_sequences=len(ids),
+        n_sequences=n,
         n_columns=n_columns,
         aligned=aligned,
         has_insertions=has_ins,
@@ -254,8 +290,8 @@ def _inspect_fasta(source, name, crlf, spec) -> FileReport:
         n_no_species=n_no,
         gap_fraction=gap_fraction,
         n_residues=residues,
-        min_length=min(residue_counts),
-        max_length=max(residue_counts),
+        min_length=residue_counts[0],
+        max_length=residue_counts[1],
         n_alignments=1,
         n_empty_ids=empty,
         n_duplicate_ids=dup,
