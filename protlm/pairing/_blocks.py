@@ -1,7 +1,8 @@
 """Species blocks shared by the weights-free pairing methods (MI-IPA, random, DiffPaSS).
 
 A *block* is one species: the left rows and the right rows that may pair with
-each other.  Methods work on blocks and return, per block, a matching
+each other, as the one species-block type :class:`protlm.io.SpeciesBlock`.
+Methods work on blocks and return, per block, a matching
 ``{left_row: right_row}``; :func:`build_result` turns those into one
 :class:`~protlm.pairing.result.PairingResult`.
 """
@@ -9,27 +10,18 @@ each other.  Methods work on blocks and return, per block, a matching
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from protlm.errors import PairingInputError
+from protlm.io.paired import SpeciesBlock
 from protlm.pairing.result import PairingResult
 
-__all__ = ["Block", "blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "ortholog_pairs",
+__all__ = ["blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "ortholog_pairs",
            "routes", "random_matching", "build_result"]
 
 
-@dataclass(frozen=True)
-class Block:
-    """One species: rows of the left and right MSAs that may pair."""
-
-    species: str
-    left: np.ndarray
-    right: np.ndarray
-
-
-def blocks_from_species(left_species: Sequence, right_species: Sequence | None = None) -> list[Block]:
+def blocks_from_species(left_species: Sequence, right_species: Sequence | None = None) -> list[SpeciesBlock]:
     """Group rows by species label; keep species present on both sides.
 
     Rows labelled ``None`` are left out.  Blocks come in order of first
@@ -51,7 +43,7 @@ def blocks_from_species(left_species: Sequence, right_species: Sequence | None =
         if s is not None:
             left_rows.setdefault(s, []).append(i)
     blocks = [
-        Block(str(s), np.asarray(rows, dtype=np.int64), np.asarray(right_rows[s], dtype=np.int64))
+        SpeciesBlock(str(s), np.asarray(rows, dtype=np.int64), np.asarray(right_rows[s], dtype=np.int64))
         for s, rows in left_rows.items()
         if s in right_rows
     ]
@@ -60,10 +52,10 @@ def blocks_from_species(left_species: Sequence, right_species: Sequence | None =
     return blocks
 
 
-def blocks_from_paired(paired) -> list[Block]:
+def blocks_from_paired(paired) -> list[SpeciesBlock]:
     """The species blocks of a :class:`protlm.io.PairedFamilies`."""
     blocks = [
-        Block(str(b.species), np.asarray(b.left, dtype=np.int64), np.asarray(b.right, dtype=np.int64))
+        SpeciesBlock(str(b.species), np.asarray(b.left, dtype=np.int64), np.asarray(b.right, dtype=np.int64))
         for b in paired.blocks
     ]
     if not blocks:
@@ -82,7 +74,7 @@ def _row_of(item, ids_index: Mapping | None, side: str, n_rows: int) -> int:
     return ids_index[item]
 
 
-def resolve_known_pairs(known_pairs, blocks: Sequence[Block], *, left_ids=None, right_ids=None,
+def resolve_known_pairs(known_pairs, blocks: Sequence[SpeciesBlock], *, left_ids=None, right_ids=None,
                         n_left: int, n_right: int) -> dict:
     """Check known pairs and return them as ``{left_row: right_row}``.
 
@@ -90,7 +82,7 @@ def resolve_known_pairs(known_pairs, blocks: Sequence[Block], *, left_ids=None, 
     ----------
     known_pairs : mapping or iterable of (left, right), or None
         Rows (int) or identifiers (str) of pairs known to interact.
-    blocks : sequence of Block
+    blocks : sequence of protlm.io.SpeciesBlock
         Both rows of a pair must sit in the same block.
     left_ids, right_ids : sequence of str, optional
         Identifiers, to resolve string entries.
@@ -133,7 +125,7 @@ def resolve_known_pairs(known_pairs, blocks: Sequence[Block], *, left_ids=None, 
     return out
 
 
-def ortholog_pairs(blocks: Sequence[Block], known: Mapping | None = None) -> dict:
+def ortholog_pairs(blocks: Sequence[SpeciesBlock], known: Mapping | None = None) -> dict:
     """Orthologs first: the species with exactly one sequence on each side are paired directly.
 
     Returns ``{left_row: right_row}`` of those species (rows already in
@@ -153,7 +145,7 @@ def ortholog_pairs(blocks: Sequence[Block], known: Mapping | None = None) -> dic
     return out
 
 
-def routes(blocks: Sequence[Block], known: Mapping, orthologs: Mapping, n_context: int = 0) -> dict:
+def routes(blocks: Sequence[SpeciesBlock], known: Mapping, orthologs: Mapping, n_context: int = 0) -> dict:
     """How many pairs came from each route (recorded in ``PairingResult.info["routes"]``).
 
     Examples
@@ -184,7 +176,7 @@ def random_matching(left: np.ndarray, right: np.ndarray, rng: np.random.Generato
     return {int(left[i]): int(right[j]) for i, j in zip(lp, rp)}
 
 
-def build_result(method: str, blocks: Sequence[Block], matchings: Sequence[Mapping], confidences: Sequence[Mapping], *,
+def build_result(method: str, blocks: Sequence[SpeciesBlock], matchings: Sequence[Mapping], confidences: Sequence[Mapping], *,
                  agreements: Mapping | None = None, left_ids=None, right_ids=None, history=None, info=None,
                  device: str = "cpu") -> PairingResult:
     """One :class:`PairingResult` from per-block matchings.

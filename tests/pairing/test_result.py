@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from protlm.io import MSA, PairedFamilies
-from protlm.pairing._blocks import Block, build_result
+from protlm.io import SpeciesBlock
+from protlm.pairing._blocks import build_result
 from protlm.pairing.export import random_pairing_precision
 from protlm.pairing.random_pairing import pair_random
 from protlm.pairing.result import PairingResult
@@ -44,7 +45,7 @@ def test_columns_default_and_validate():
 
 
 def test_unpaired_entries_have_no_confidence():
-    block = Block("s", np.array([0, 1, 2]), np.array([5, 6]))
+    block = SpeciesBlock("s", np.array([0, 1, 2]), np.array([5, 6]))
     res = build_result("x", [block], [{0: 6, 2: 5}], [{0: 0.9, 2: 0.4}], agreements={0: 1.0})
     by_left = {int(l): (c, a) for l, c, a in zip(res.left_rows, res.confidence, res.agreement)}
     assert by_left[0] == (0.9, 1.0) and by_left[2][0] == 0.4 and np.isnan(by_left[2][1])
