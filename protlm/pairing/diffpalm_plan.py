@@ -3,7 +3,7 @@
 A sub-MSA holds whole species (never split, nothing dropped) up to the rows
 one forward pass takes (:func:`default_max_depth`, from the model and the
 device's total memory, so that every run makes the same plan).  Each species
-is a :class:`_Block`: its known pairs first (fixed), then its free left and
+is a :class:`_SpeciesLayout`: its known pairs first (fixed), then its free left and
 right rows, padded with ``-1`` (all-gap rows) to the same number.
 :class:`_Checkpoints` keeps each finished (run, sub-MSA) under a key of
 everything it depends on, so that a killed run resumes
@@ -24,8 +24,8 @@ __all__ = ["plan_sub_msas", "default_max_depth", "device_memory", "MEMORY_SHARE"
 
 
 @dataclass(frozen=True)
-class _Block:
-    """One species in one sub-MSA: which sequence sits in each of its rows."""
+class _SpeciesLayout:
+    """How one species (a :class:`protlm.io.SpeciesBlock`) is laid out in one sub-MSA: which sequence sits in each row."""
 
     index: int  # position in paired.blocks
     species: str
@@ -74,7 +74,7 @@ def _blocks(paired, known):
         n = max(len(fl), len(fr))
         fl += [-1] * (n - len(fl))
         fr += [-1] * (n - len(fr))
-        out.append(_Block(i, blk.species, tuple(fixed), tuple(fl), tuple(fr)))
+        out.append(_SpeciesLayout(i, blk.species, tuple(fixed), tuple(fl), tuple(fr)))
     stray = set(known) - used_known
     if stray:
         raise PairingInputError(
@@ -118,7 +118,7 @@ def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 
 
     Returns
     -------
-    list of list of _Block
+    list of list of _SpeciesLayout
         Sub-MSAs in order of the species blocks, each a list of blocks
         (a species' free rows padded to the same number on both sides).
 
