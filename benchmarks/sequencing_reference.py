@@ -211,7 +211,8 @@ def evaluate_config(rows, *, dataset, reference_name, index, backend, freq_backe
 
 
 def speed(index, proteins, *, n_reads, seed):
-    from protlm.sequencing.reference import search_reads, seed_table
+    from protlm.sequencing.reference import search_reads
+    from protlm.sequencing.seeds import seed_table
 
     out = []
     t0 = time.perf_counter()

@@ -54,7 +54,7 @@ def index_command(reference, output, known_sets, decoys, overwrite):
             continue
         click.echo(f"{index!r}: built in {built:.1f} s, written to {target}")
         for known in known_sets:
-            from protlm.sequencing.reference import seed_table
+            from protlm.sequencing.seeds import seed_table
 
             seeds = seed_table(index, known)
             click.echo(f"seed table for {known}: {len(seeds.keys)} triples in {seeds.seconds:.1f} s, "

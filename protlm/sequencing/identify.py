@@ -6,7 +6,7 @@ reference sequences reversed or shuffled, stored in the index; see
 
 1. **Candidates.**  The read's triples of observed known letters (rarest
    first, up to :data:`SEED_HITS_PER_READ` reference hits) are looked up in the seed table
-   (:func:`protlm.sequencing.reference.seed_table`), for all reads at once;
+   (:func:`protlm.sequencing.seeds.seed_table`), for all reads at once;
    their hits vote for (protein, band of :data:`DIAGONAL_BIN` diagonals) and the
    :data:`MAX_PROTEINS` most voted proteins are kept, each with the range of
    diagonals its votes span (Edman failures move the diagonal).
@@ -53,7 +53,7 @@ from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.index import OTHER, SEPARATOR, ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
-from protlm.sequencing.reference import SEED_SPAN, _read_items, encode_read, seed_table
+from protlm.sequencing.seeds import SEED_SPAN, _read_items, encode_read, seed_table
 
 __all__ = ["Identifications", "identify_reads", "q_values", "explained_pvalues", "DEFAULT_FDR", "IDENTIFICATION_EPS",
            "EXPLAINED_ALPHA"]

@@ -45,11 +45,9 @@ is the posterior mean of ``1 - eps``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
@@ -57,6 +55,7 @@ from protlm.errors import ProtlmError
 from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.index import SEPARATOR, ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
+from protlm.sequencing.seeds import SEED_SPAN, _read_items, _Seeds, encode_read, seed_table
 
 __all__ = [
     "SUBSTITUTION_LEVELS",
@@ -64,18 +63,12 @@ __all__ = [
     "Hit",
     "ReferenceHits",
     "search_reads",
-    "seed_table",
-    "encode_read",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Substitution probabilities the score averages over (same protein ... remote homolog).
 SUBSTITUTION_LEVELS = (0.01, 0.1, 0.3, 0.6)
-#: Longest spacing between consecutive letters of a seed.
-SEED_SPAN = 64
-#: A reference known letter may pair with any of its next SEED_SKIP known letters.
-SEED_SKIP = 3
 #: Hits with a lower identity are realigned with gaps (homologs with insertions/deletions).
 GAPPED_IDENTITY = 0.9
 #: Half-width of the alignment band around the seed diagonal, and the cost of one gap position (nats).
@@ -305,171 +298,6 @@ class ReferenceHits:
 
         with atomic_write(path) as fh:
             self.to_dataframe().to_csv(fh, sep="\t", index=False, float_format="%.6g")
-
-
-def _read_items(reads) -> Iterable[tuple[str, str]]:
-    if isinstance(reads, dict):
-        yield from reads.items()
-        return
-    for r in reads:
-        if isinstance(r, tuple):
-            yield r[0], r[1]
-        elif hasattr(r, "read"):  # protlm.sequencing.reads.PartialRead
-            yield r.id, r.read
-        else:
-            yield r.id, r.sequence
-
-
-def encode_read(read: str, known: str) -> np.ndarray:
-    """Observation codes of a validated read: index in ``known`` for a known letter, ``len(known)`` for ``X``.
-
-    Parameters
-    ----------
-    read : str
-        A validated read (upper-case known letters and ``X``; see
-        :func:`~protlm.sequencing.reads.validate_read`); any letter outside
-        ``known`` is coded as ``X``.
-    known : str
-        The known set, in the order the codes refer to.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (len(read),) int64, values 0 to ``len(known)``.
-
-    Examples
-    --------
-    >>> encode_read("KXXCX", "KCYM").tolist()
-    [0, 4, 4, 1, 4]
-    """
-    lut = np.full(256, len(known), dtype=np.int64)
-    for j, a in enumerate(known):
-        lut[ord(a)] = j
-    return lut[np.frombuffer(read.encode("ascii"), dtype=np.uint8)]
-
-
-class _Seeds:
-    """Sorted triple and letter tables of one known set over one index."""
-
-    def __init__(self, index: ReferenceIndex, known: str, *, build: bool = True):
-        self.k = len(known)
-        self.known = known
-        if build:
-            self._build(index, known)
-
-    def _build(self, index: ReferenceIndex, known: str):
-        t0 = time.perf_counter()
-        k = self.k
-        lut = np.full(SEPARATOR + 1, -1, dtype=np.int64)
-        for j, a in enumerate(known):
-            lut[AMINO_ACIDS.index(a)] = j
-        lut[SEPARATOR] = k  # barrier
-        cls = lut[index.residues]
-        pos = np.flatnonzero(cls >= 0)
-        pc = cls[pos]
-        self.letter_pos = [pos[pc == j] for j in range(k)]
-        keys, starts = [], []
-        n = len(pos)
-        D = SEED_SPAN
-        # number of separators up to each listed position: a triple lies in one
-        # sequence when no separator falls between its first and last letter
-        n_sep = np.cumsum(pc == k)
-        for s1 in range(1, SEED_SKIP + 1):
-            for s2 in range(1, SEED_SKIP + 1):
-                m = n - s1 - s2
-                if m <= 0:
-                    continue
-                a, b, c = pos[:m], pos[s1 : s1 + m], pos[s1 + s2 : s1 + s2 + m]
-                d1, d2 = b - a, c - b
-                sel = np.flatnonzero((d1 < D) & (d2 < D) & (n_sep[:m] == n_sep[s1 + s2 : s1 + s2 + m]) & (pc[:m] < k))
-                keys.append(self._key(pc[sel], pc[sel + s1], pc[sel + s1 + s2], d1[sel], d2[sel]))
-                starts.append(a[sel])
-        keys = np.concatenate(keys) if keys else np.zeros(0, np.int32)
-        starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
-        order = np.argsort(keys)
-        self.keys = keys[order]
-        self.starts = starts[order].astype(np.int32 if len(index.residues) < 2**31 else np.int64)
-        self.seconds = time.perf_counter() - t0
-        log.info("seed table for %s: %d triples in %.2f s", known, len(self.keys), self.seconds)
-
-    def _key(self, ca, cb, cc, d1, d2):
-        k, D = self.k, SEED_SPAN
-        return ((((ca * k + cb) * k + cc) * D + d1) * D + d2).astype(np.int32)
-
-
-    def _stamp(self, index: ReferenceIndex) -> np.ndarray:
-        """What the table depends on: the index's content and the seed parameters."""
-        desc = json.dumps([self.known, SEED_SPAN, SEED_SKIP, index.n_residues, index.n_sequences, index.fingerprint,
-                           index.source])
-        return np.frombuffer(desc.encode(), dtype=np.uint8)
-
-    def save(self, path, index: ReferenceIndex) -> None:
-        from protlm.io.atomic import atomic_write
-
-        with atomic_write(path, "wb") as fh:
-            np.savez(fh, stamp=self._stamp(index), keys=self.keys, starts=self.starts,
-                     letter_pos=np.concatenate(self.letter_pos),
-                     letter_counts=np.array([len(p) for p in self.letter_pos], dtype=np.int64))
-
-    @classmethod
-    def load(cls, path, index: ReferenceIndex, known: str):
-        """The table saved at ``path``, or None when missing, unreadable or built for another index."""
-        self = cls(index, known, build=False)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if not np.array_equal(z["stamp"], self._stamp(index)):
-                    return None
-                self.keys, self.starts = z["keys"], z["starts"]
-                self.letter_pos = np.split(z["letter_pos"], np.cumsum(z["letter_counts"])[:-1])
-        except (OSError, ValueError, KeyError):
-            return None
-        self.seconds = 0.0
-        return self
-
-
-def seed_table(index: ReferenceIndex, known: str) -> _Seeds:
-    """The seed table of ``known``: in memory, else next to the index file, else built (and saved there).
-
-    The file ``INDEX.seeds-KNOWN.npz`` is used only while it matches the index
-    (content fingerprint and seed parameters).  An index without a file
-    (built in memory) keeps its table in memory only; a folder that cannot be
-    written to is logged at debug level and the table is not saved.
-
-    Parameters
-    ----------
-    index : ReferenceIndex
-        The index to search; the table is cached on it.
-    known : str
-        The known set (validated with :func:`~protlm.sequencing.reads.parse_known`).
-
-    Returns
-    -------
-    _Seeds
-        The sorted seed and letter tables of ``known`` over ``index``.
-
-    Raises
-    ------
-    KnownSetError
-        An invalid known set.
-    """
-    known = parse_known(known)
-    key = ("seeds", known)
-    if key in index._cache:
-        return index._cache[key]
-    path = index.path
-    beside = path.with_name(f"{path.name}.seeds-{known}.npz") if path is not None else None
-    seeds = _Seeds.load(beside, index, known) if beside is not None and beside.is_file() else None
-    if seeds is None:
-        seeds = _Seeds(index, known)
-        if beside is not None:
-            try:
-                seeds.save(beside, index)
-            except OSError as exc:
-                log.debug("cannot cache the seed table in %s: %s", beside, exc)
-    else:
-        log.info("seed table for %s from %s", known, beside)
-    index._cache[key] = seeds
-    return seeds
 
 
 def _candidate_diagonals(seeds: _Seeds, residues, obs, *, max_candidates, max_seed_hits):

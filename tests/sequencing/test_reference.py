@@ -238,7 +238,7 @@ def test_homolog_with_indels_is_realigned_with_gaps(index, proteins):
 
 
 def test_seed_table_cached_beside_the_index_and_invalidated(proteins, tmp_path, monkeypatch):
-    from protlm.sequencing.reference import seed_table
+    from protlm.sequencing.seeds import seed_table
 
     monkeypatch.setenv("PROTLM_CACHE_DIR", str(tmp_path / "cache"))
     ref = tmp_path / "ref.fasta"
