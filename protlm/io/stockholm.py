@@ -34,7 +34,6 @@ def _build(name, seqs, first_line, gf, gs, gr, gc, *, keep_insertions, index, en
     if not seqs:
         raise StockholmFormatError("alignment with no sequences", path=name, record=index, line=end_line)
     ids, rows = assemble_rows(seqs, first_line, error=StockholmFormatError, path=name, record=index)
-    width = len(rows[0])
     descriptions = []
     for sid in ids:
         de = gs.get(sid, {}).get("DE")

@@ -40,7 +40,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import compress
 from typing import Iterable, Mapping
 
 from protlm.errors import FormatError, TaxonomyFormatError
