@@ -43,6 +43,7 @@ with ``--gpu``) and prints a table.  ``--tiny`` checks the script in seconds
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import statistics
@@ -139,7 +140,7 @@ def child(variant: str, *, steps: int, threads: int, size: dict, rows: int, colu
             for s in scores:
                 s -= s.mean()
         mask = (draws.mask_uniforms(it, (1, rows, l_left)) < settings.p_mask).to(dev)
-        with gradient_checkpointing(model, checkpointing), (counter or _null()):
+        with gradient_checkpointing(model, checkpointing), (counter or contextlib.nullcontext()):
             out = diffpalm_iteration(model, problem, scores, mask=mask, settings=settings,
                                      noise_factor=settings.noise_factor, uniforms=uniforms, conjugations=conj,
                                      precision=precision)
@@ -162,14 +163,6 @@ def child(variant: str, *, steps: int, threads: int, size: dict, rows: int, colu
         "flops_per_step": flops, "losses": losses, "threads": threads, "allocator_setting": bool(applied),
         "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
     }
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def matmul_throughput(device: str, threads: int, n: int = 2048, repeats: int = 5) -> dict:

@@ -38,7 +38,7 @@ def test_ci_without_shared_data_fails_naming_it(tmp_path):
     assert str(missing) in res.stdout + res.stderr and "CI=true" in res.stdout + res.stderr
 
 
-def test_bundled_files_are_the_shared_files(data, shared_data):
+def test_bundled_files_are_the_shared_files(shared_data):
     """Every file in tests/data/ (outside external/) is a byte-for-byte copy of the shared file it stands for."""
     bundled = ROOT / "tests" / "data"
     files = [p for p in bundled.rglob("*") if p.is_file() and p.name != "README.md" and "external" not in p.parts]

@@ -17,13 +17,18 @@ import torch
 PROTLM = str(Path(sys.executable).parent / "protlm")
 
 
-def _kill_when(cmd, watch: Path, timeout: float = 240) -> bool:
-    """Run ``cmd``; SIGKILL it as soon as ``watch`` exists.  False if it ended (or timed out) first."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def _kill_when(cmd, ready, timeout: float = 300) -> bool:
+    """Run ``cmd``; SIGKILL it as soon as ``ready`` (a path that appears, or a predicate) holds.
+
+    False if the command ended (or timed out) first.  Its output goes nowhere: an unread pipe could fill and
+    stall the child before it gets to the point the test waits for.
+    """
+    check = ready.exists if isinstance(ready, Path) else ready
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     try:
         while proc.poll() is None and time.monotonic() < deadline:
-            if watch.exists():
+            if check():
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 return True
@@ -148,16 +153,9 @@ def test_deep_pair_killed_after_a_sub_msa_and_rerun_equals_uninterrupted(data, t
     watch = killed / ".partial"
 
     def first_checkpoint():
-        return any(watch.rglob("*.npz")) if watch.exists() else False
+        return watch.exists() and any(watch.rglob("*.npz"))
 
-    proc = subprocess.Popen(cmd(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while proc.poll() is None and time.monotonic() < deadline and not first_checkpoint():
-        time.sleep(0.05)
-    ended_first = proc.poll() is not None
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not ended_first, "the run ended before its first sub-MSA was checkpointed"
+    assert _kill_when(cmd(killed), first_checkpoint), "the run ended before its first sub-MSA was checkpointed"
     assert not (killed / "report.json").exists()
     _run(cmd(killed))
     _run(cmd(tmp_path / "whole"))
