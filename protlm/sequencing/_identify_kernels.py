@@ -18,8 +18,13 @@ COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_know
 
 
 @njit(cache=True, nogil=True)
-def _seed_hits(o, L, k, keys, tab_starts, db_starts, budget, span, shifts, width, offset):
-    """Sorted packed (sequence, diagonal) of the hits of a read's seeds, rarest seeds first, up to ``budget`` hits."""
+def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, budget, span, shifts, width, offset):
+    """Sorted packed (sequence, diagonal) of the hits of a read's seeds, rarest seeds first, up to ``budget`` hits.
+
+    ``bounds`` (from :meth:`protlm.sequencing.seeds._Seeds.key_bounds`): ``keys[bounds[x]:bounds[x + 1]]`` are
+    the entries of key ``x``, two reads per seed instead of two binary searches over the table (cache misses
+    dominated); empty: binary searches.
+    """
     m = 0
     for i in range(L):
         if o[i] < k:
@@ -52,8 +57,15 @@ def _seed_hits(o, L, k, keys, tab_starts, db_starts, budget, span, shifts, width
                             skey[n] = (((ol[a] * k + ol[b]) * k + ol[c]) * span + d1) * span + d2
                             sq[n] = lp[a]
                             n += 1
-    lo = np.searchsorted(keys, skey[:n].astype(keys.dtype))
-    hi = np.searchsorted(keys, skey[:n].astype(keys.dtype), side="right")
+    if len(bounds):
+        lo = np.empty(n, np.int64)
+        hi = np.empty(n, np.int64)
+        for jj in range(n):
+            lo[jj] = bounds[skey[jj]]
+            hi[jj] = bounds[skey[jj] + 1]
+    else:
+        lo = np.searchsorted(keys, skey[:n].astype(keys.dtype))
+        hi = np.searchsorted(keys, skey[:n].astype(keys.dtype), side="right")
     cnt = hi - lo
     order = np.argsort(cnt, kind="mergesort")
     total = 0
@@ -203,8 +215,57 @@ def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slac
     return V[best], best, best - ns[best], n_letters, nw[best], nk[best], nm[best]
 
 
+@njit(cache=True, nogil=True)
+def _align_score(o, L, p0, p1, first, span, n_start, residues, res, skip, seg, col, V, W, st, su):
+    """:func:`_align`'s score, end state and start state, without its counts (the same moves, tie for tie).
+
+    The scoring pass over every candidate: the residue-step scores of the
+    reference stretch are laid out per observation (``col``), so the inner
+    loop over the band reads two contiguous arrays and has no branch.  ``seg``,
+    ``col``, ``V``, ``W``, ``st``, ``su``: work arrays of at least
+    ``L + span + 1``, ``(res rows, L + span + 1)``, ``span + 1`` (x4).
+    """
+    D = span + 1
+    g0 = first - span  # reference position of seg[0]
+    n_seg = L + span
+    sep = res.shape[1] - 1
+    for t in range(n_seg):
+        g = g0 + t
+        seg[t] = residues[g] if p0 <= g < p1 else sep
+    for j in range(res.shape[0]):
+        for t in range(n_seg):
+            col[j, t] = res[j, seg[t]]
+    for d in range(D):  # the read starts on any diagonal of the band, inside the protein
+        V[d] = 0.0 if d < n_start and p0 <= first - d < p1 else -np.inf
+        st[d] = d
+    for i in range(L):
+        oi = o[i]
+        sk = skip[oi]
+        row = col[oi]
+        base = i + span  # seg index of state d is base - d
+        W[0] = V[0] + row[base]
+        su[0] = st[0]
+        for d in range(1, D):
+            stay = V[d] + row[base - d]
+            move = V[d - 1] + sk
+            if move > stay:
+                W[d] = move
+                su[d] = st[d - 1]
+            else:
+                W[d] = stay
+                su[d] = st[d]
+        for d in range(D):
+            V[d] = W[d]
+            st[d] = su[d]
+    best = 0
+    for d in range(1, D):
+        if V[d] > V[best]:
+            best = d
+    return V[best], best, st[best]
+
+
 @njit(cache=True, parallel=True)
-def search_batch(flat, offsets, lengths, drift, expected, k, keys, tab_starts, db_starts, db_lengths, residues, res, skip,
+def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, db_starts, db_lengths, residues, res, skip,
                  lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack):
     """Best alignment of every read of a batch in one database.
 
@@ -227,13 +288,20 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, tab_starts, d
     for r in prange(n):
         L = lengths[r]
         o = flat[offsets[r]: offsets[r] + L]
-        packed = _seed_hits(o, L, k, keys, tab_starts, db_starts, budget, seed_span, shifts, width, offset)
+        packed = _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, budget, seed_span, shifts, width, offset)
         cs, cv, chi, clo = _top_proteins(packed, width, offset, drift[r], bin_, max_tied)
         least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
         c_sc = np.full(max_tied, -np.inf)
         c_lo = np.zeros(max_tied, np.int64)  # reference stretch under the alignment
         c_hi = np.zeros(max_tied, np.int64)
         top = -1
+        w = L + drift[r] + 2 * slack + 2  # work arrays of _align_score, for the widest band of this read
+        seg = np.empty(w, np.int64)
+        col = np.empty((res.shape[0], w), np.float64)
+        V = np.empty(w, np.float64)
+        W = np.empty(w, np.float64)
+        st = np.empty(w, np.int64)
+        su = np.empty(w, np.int64)
         for c in range(max_tied):
             if cs[c] < 0 or cv[c] < least:
                 continue
@@ -241,16 +309,22 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, tab_starts, d
             p0 = db_starts[cs[c]]
             p1 = p0 + db_lengths[cs[c]]
             first = p0 + chi[c] + slack
-            sc, d, d0, nl, nw, nk, nm = _align(o, L, p0, p1, first, span, span + 1, residues, res, skip, lut, k,
-                                               slack, empty)
+            sc, d, d0 = _align_score(o, L, p0, p1, first, span, span + 1, residues, res, skip, seg, col, V, W, st,
+                                     su)
             c_sc[c] = sc
             c_lo[c] = min(max(first - d0, p0), p1)
             c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])
             if sc > scores[r]:
                 top = c
                 scores[r] = sc
-                counts[r, 0], counts[r, 1], counts[r, 2], counts[r, 3] = cs[c], chi[c] + slack - d0, chi[c], clo[c]
-                counts[r, 4], counts[r, 5], counts[r, 6], counts[r, 7] = nl, nw, nk, nm
+        if top >= 0:  # the winner's counts along its path
+            c = top
+            span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
+            p0 = db_starts[cs[c]]
+            _, d, d0, nl, nw, nk, nm = _align(o, L, p0, p0 + db_lengths[cs[c]], p0 + chi[c] + slack, span, span + 1,
+                                              residues, res, skip, lut, k, slack, empty)
+            counts[r, 0], counts[r, 1], counts[r, 2], counts[r, 3] = cs[c], chi[c] + slack - d0, chi[c], clo[c]
+            counts[r, 4], counts[r, 5], counts[r, 6], counts[r, 7] = nl, nw, nk, nm
         for c in range(max_tied):
             if c == top or c_sc[c] == -np.inf or c_sc[c] <= runner[r]:
                 continue

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 SEED_SPAN = 64
 #: A reference known letter may pair with any of its next SEED_SKIP known letters.
 SEED_SKIP = 3
+#: Most keys of a direct key -> entries lookup (:meth:`_Seeds.key_bounds`; 8 bytes each).
+_MAX_BOUNDS = 1 << 23
 
 
 def _read_items(reads) -> Iterable[tuple[str, str]]:
@@ -78,6 +80,7 @@ class _Seeds:
     def __init__(self, index: ReferenceIndex, known: str, *, build: bool = True):
         self.k = len(known)
         self.known = known
+        self._bounds = None
         if build:
             self._build(index, known)
 
@@ -120,6 +123,20 @@ class _Seeds:
         k, D = self.k, SEED_SPAN
         return ((((ca * k + cb) * k + cc) * D + d1) * D + d2).astype(np.int32)
 
+
+    def key_bounds(self) -> np.ndarray:
+        """Where each key's entries start in :attr:`keys` (``n_keys + 1`` int64; empty when the key space is too big).
+
+        A direct lookup (two reads per seed) instead of binary searches over the
+        table, whose cache misses dominate a long read's seed lookup.  Computed
+        once, kept in memory (8 bytes per possible key: 2 MB for 4 known
+        letters, 24 MB for 9; none above :data:`_MAX_BOUNDS` keys).
+        """
+        if self._bounds is None:
+            n_keys = self.k ** 3 * SEED_SPAN * SEED_SPAN
+            self._bounds = (np.searchsorted(self.keys, np.arange(n_keys + 1, dtype=np.int64)).astype(np.int64)
+                            if n_keys <= _MAX_BOUNDS else np.zeros(0, np.int64))
+        return self._bounds
 
     def _stamp(self, index: ReferenceIndex) -> np.ndarray:
         """What the table depends on: the index's content and the seed parameters."""
