@@ -14,7 +14,9 @@ from protlm.io.clustal import read_clustal
 from protlm.io.fasta import FastaRecord, iter_fasta, read_fasta, write_fasta
 from protlm.io.general import detect_format, read_msa
 from protlm.io.msa import MSA
-from protlm.io.paired import ContextPairs, PairedFamilies, SpeciesBlock, check_paired_layout, read_context, read_paired_families
+from protlm.io.context import ContextPairs, read_context
+from protlm.io.families import PairedFamilies, SpeciesBlock
+from protlm.io.paired import check_paired_layout, read_paired_families
 from protlm.io.species import apply_species_key, species_key
 from protlm.io.stockholm import iter_stockholm, read_stockholm
 from protlm.io.uniprot import UniProtHeader, UniProtRecord, iter_uniprot, parse_uniprot_header, read_uniprot

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from protlm.errors import PairingInputError
-from protlm.io.paired import SpeciesBlock
+from protlm.io.families import SpeciesBlock
+from protlm.io.pairs import resolve_pairs
 from protlm.pairing.result import PairingResult
 
 __all__ = ["blocks_from_species", "blocks_from_paired", "resolve_known_pairs", "ortholog_pairs",
@@ -63,20 +64,12 @@ def blocks_from_paired(paired) -> list[SpeciesBlock]:
     return blocks
 
 
-def _row_of(item, ids_index: Mapping | None, side: str, n_rows: int) -> int:
-    if isinstance(item, (int, np.integer)):
-        row = int(item)
-        if not 0 <= row < n_rows:
-            raise PairingInputError(f"known pair: {side} row {row} is out of range (0..{n_rows - 1})")
-        return row
-    if ids_index is None or item not in ids_index:
-        raise PairingInputError(f"known pair: no {side} sequence with id {item!r}")
-    return ids_index[item]
-
-
 def resolve_known_pairs(known_pairs, blocks: Sequence[SpeciesBlock], *, left_ids=None, right_ids=None,
                         n_left: int, n_right: int) -> dict:
-    """Check known pairs and return them as ``{left_row: right_row}``.
+    """Known pairs (ids or rows) as ``{left_row: right_row}``, each inside one species block.
+
+    The one validator, :func:`protlm.io.pairs.resolve_pairs` with
+    ``same_block=True``; see it for the parameters and errors.
 
     Parameters
     ----------
@@ -89,40 +82,14 @@ def resolve_known_pairs(known_pairs, blocks: Sequence[SpeciesBlock], *, left_ids
     n_left, n_right : int
         Number of rows on each side.
 
-    Raises
-    ------
-    PairingInputError
-        A row out of range, an unknown id, a row used twice, or a pair across species.
-
     Examples
     --------
     >>> blocks = blocks_from_species(["a", "a"], ["a", "a"])
     >>> resolve_known_pairs([(0, 1)], blocks, n_left=2, n_right=2)
     {0: 1}
     """
-    if known_pairs is None:
-        return {}
-    items = known_pairs.items() if isinstance(known_pairs, Mapping) else known_pairs
-    lidx = {s: i for i, s in enumerate(left_ids)} if left_ids is not None else None
-    ridx = {s: i for i, s in enumerate(right_ids)} if right_ids is not None else None
-    left_block = {int(r): k for k, b in enumerate(blocks) for r in b.left}
-    right_block = {int(r): k for k, b in enumerate(blocks) for r in b.right}
-    out: dict = {}
-    used_right: set = set()
-    for pair in items:
-        try:
-            left, right = pair
-        except (TypeError, ValueError):
-            raise PairingInputError(f"known pair {pair!r} is not a (left, right) pair") from None
-        lrow = _row_of(left, lidx, "left", n_left)
-        rrow = _row_of(right, ridx, "right", n_right)
-        if lrow in out or rrow in used_right:
-            raise PairingInputError(f"known pair ({left!r}, {right!r}): a sequence appears in two known pairs")
-        if lrow not in left_block or rrow not in right_block or left_block[lrow] != right_block[rrow]:
-            raise PairingInputError(f"known pair ({left!r}, {right!r}): the two sequences are not in the same species block")
-        out[lrow] = rrow
-        used_right.add(rrow)
-    return out
+    return resolve_pairs(known_pairs, n_left=n_left, n_right=n_right, left_ids=left_ids, right_ids=right_ids,
+                         blocks=blocks, same_block=True, what="known pair")
 
 
 def ortholog_pairs(blocks: Sequence[SpeciesBlock], known: Mapping | None = None) -> dict:

@@ -213,5 +213,5 @@ def test_known_pairs_by_id(hkrr575):
     res = pair_mi_ipa(sub, known_pairs=by_id, seed=0)
     assert all(res.mapping()[l] == r for l, r in known_rows.items())
     assert res.info["n_known"] == 2
-    with pytest.raises(PairingInputError, match="no left sequence with id"):
+    with pytest.raises(PairingInputError, match="id 'nope' is not in the left MSA"):
         pair_mi_ipa(sub, known_pairs=[("nope", sub.right.ids[0])])
