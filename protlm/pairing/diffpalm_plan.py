@@ -38,19 +38,13 @@ class _SpeciesLayout:
         return len(self.fixed) + len(self.free_left)
 
 
-def _validate_pairs(pairs, paired, what):
-    if pairs is None:
-        return {}
-    pairs = {int(k): int(v) for k, v in dict(pairs).items()}
-    n_left, n_right = paired.left.n_sequences, paired.right.n_sequences
-    for left, right in pairs.items():
-        if not (0 <= left < n_left and 0 <= right < n_right):
-            raise PairingInputError(
-                f"{what}: pair ({left}, {right}) refers to a row outside the MSAs ({n_left} left, {n_right} right rows)"
-            )
-    if len(set(pairs.values())) != len(pairs):
-        raise PairingInputError(f"{what}: a right row appears in more than one pair")
-    return pairs
+def _validate_pairs(pairs, paired, what, *, same_block=True):
+    """Pairs (ids or rows) as ``{left_row: right_row}``, checked by the one validator (:func:`protlm.io.pairs.resolve_pairs`)."""
+    from protlm.io.pairs import resolve_pairs
+
+    return resolve_pairs(pairs, n_left=paired.left.n_sequences, n_right=paired.right.n_sequences,
+                         left_ids=paired.left.ids, right_ids=paired.right.ids, blocks=paired.blocks,
+                         same_block=same_block, what=what)
 
 
 def _blocks(paired, known):
@@ -131,7 +125,7 @@ def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 
         A known pair outside the MSAs, outside one shared species, or a
         right row in two known pairs.
     """
-    known = _validate_pairs(known_pairs, paired, "known pairs")
+    known = _validate_pairs(known_pairs, paired, "known pair")
     orthologs = _orthologs(paired, known)
     blocks = [b for b in _blocks(paired, known) if b.index not in orthologs]  # orthologs first: paired directly
     room = max_depth - n_context
