@@ -286,15 +286,8 @@ def _check_pairs(paired, known_pairs, context_pairs):
     """Known pairs and context pairs as ``{left_row: right_row}``; context pairs must lie outside the species paired."""
     if not paired.blocks:
         raise PairingInputError("the two families share no species: nothing to pair")
-    known = _validate_pairs(known_pairs, paired, "known pairs")
-    context_in = _validate_pairs(context_pairs, paired, "context pairs")
-    in_blocks = {("left", int(i)) for b in paired.blocks for i in b.left} | {("right", int(j)) for b in paired.blocks for j in b.right}
-    clash = [(l, r) for l, r in context_in.items() if ("left", l) in in_blocks or ("right", r) in in_blocks]
-    if clash:
-        raise PairingInputError(
-            f"context pairs: {len(clash)} pair(s), e.g. {clash[0]}, belong to species being paired; "
-            "pass them as known_pairs instead"
-        )
+    known = _validate_pairs(known_pairs, paired, "known pair")
+    context_in = _validate_pairs(context_pairs, paired, "context pair", same_block=False)  # outside the species paired
     return known, context_in
 
 
