@@ -16,14 +16,30 @@ from numba import njit, prange
 #: Per-read outputs of :func:`search_batch`, columns of its integer array.
 COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_known", "n_missed")
 
+#: log2 of the residues per block of :func:`_block_sequences`.
+_BLOCK_SHIFT = 8
+
 
 @njit(cache=True, nogil=True)
-def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, budget, span, shifts, width, offset):
+def _block_sequences(db_starts, n_residues):
+    """The last sequence starting at or before each block of ``2**_BLOCK_SHIFT`` residues (a hit's sequence in O(1))."""
+    n_blocks = (n_residues >> _BLOCK_SHIFT) + 1
+    out = np.empty(n_blocks, np.int64)
+    q = 0
+    for b in range(n_blocks):
+        while q + 1 < len(db_starts) and db_starts[q + 1] <= (b << _BLOCK_SHIFT):
+            q += 1
+        out[b] = q
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, span, shifts, width, offset):
     """Sorted packed (sequence, diagonal) of the hits of a read's seeds, rarest seeds first, up to ``budget`` hits.
 
     ``bounds`` (from :meth:`protlm.sequencing.seeds._Seeds.key_bounds`): ``keys[bounds[x]:bounds[x + 1]]`` are
     the entries of key ``x``, two reads per seed instead of two binary searches over the table (cache misses
-    dominated); empty: binary searches.
+    dominated); empty: binary searches.  ``block_seq``: :func:`_block_sequences` of ``db_starts``.
     """
     m = 0
     for i in range(L):
@@ -85,7 +101,9 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, budget, span, shift
         s = order[jj]
         for t in range(lo[s], hi[s]):
             anchor = np.int64(tab_starts[t])
-            q = np.searchsorted(db_starts, anchor, side="right") - 1
+            q = block_seq[anchor >> _BLOCK_SHIFT]
+            while q + 1 < len(db_starts) and db_starts[q + 1] <= anchor:
+                q += 1
             packed[h] = q * width + (anchor - sq[s] - db_starts[q] + offset)
             h += 1
     return np.sort(packed[:h])
@@ -285,10 +303,11 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
     offset = (lengths.max() if n else 0) + 1  # diagonals are >= -read length
     width = db_lengths.max() + 2 * offset
     empty = np.zeros((0, 0), np.bool_)
+    block_seq = _block_sequences(db_starts, len(residues))
     for r in prange(n):
         L = lengths[r]
         o = flat[offsets[r]: offsets[r] + L]
-        packed = _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, budget, seed_span, shifts, width, offset)
+        packed = _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, seed_span, shifts, width, offset)
         cs, cv, chi, clo = _top_proteins(packed, width, offset, drift[r], bin_, max_tied)
         least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
         c_sc = np.full(max_tied, -np.inf)
