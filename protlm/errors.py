@@ -35,6 +35,7 @@ __all__ = [
     "IndexMismatchError",
     "ReferenceNotFoundError",
     "DiffPaSSMissingError",
+    "ChunkError",
 ]
 
 
@@ -167,6 +168,10 @@ class IndexMismatchError(ProtlmError, ValueError):
 
 class ReferenceNotFoundError(ProtlmError, FileNotFoundError):
     """A reference proteome (FASTA or index) that does not exist."""
+
+
+class ChunkError(ProtlmError, ValueError):
+    """Chunk scores (``protlm sequence --chunk`` / ``--gather``) that are not chunks 1..N of these reads."""
 
 
 class DiffPaSSMissingError(ProtlmError, ImportError):
