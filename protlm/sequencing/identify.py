@@ -53,6 +53,7 @@ from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.index import OTHER, SEPARATOR, ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
+from protlm.sequencing.chunks import ReadScores
 from protlm.sequencing.seeds import SEED_SPAN, _read_items, encode_read, seed_table
 
 __all__ = ["Identifications", "identify_reads", "q_values", "explained_pvalues", "DEFAULT_FDR", "IDENTIFICATION_EPS",
@@ -253,6 +254,10 @@ class Identifications:
         For reads identified at ``fdr``: read index -> read positions aligned as failed cycles.
     info : dict
         Options, counts and timings.
+    scores : ReadScores or None
+        The raw search results the q-values were computed from (what
+        ``protlm sequence --chunk`` writes; ``identify_reads(..., scores=)``
+        takes them back).
     """
 
     read_ids: tuple
@@ -266,6 +271,7 @@ class Identifications:
     margin: np.ndarray | None = field(default=None, repr=False)
     skipped: dict = field(default_factory=dict, repr=False)
     info: dict = field(default_factory=dict)
+    scores: ReadScores | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.read_ids)
@@ -341,7 +347,7 @@ class Identifications:
 
 def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: float = 1.0,
                    errors: ErrorModel | None = None, fdr: float = DEFAULT_FDR, batch_reads: int = 20_000,
-                   callback=None) -> Identifications:
+                   callback=None, scores: ReadScores | None = None) -> Identifications:
     """Identify each read's reference protein, with q-values from a target-decoy search.
 
     Parameters
@@ -363,10 +369,20 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         Reads searched together (memory grows with it).
     callback : callable, optional
         ``callback(reads_done, total)`` after each batch.
+    scores : ReadScores, optional
+        The search results of these reads (all chunks of a ``protlm sequence
+        --chunk`` run, :func:`~protlm.sequencing.chunks.gather_scores`): the
+        search is skipped and the q-values computed over them, which gives
+        what the unchunked search gives.
 
     Returns
     -------
     Identifications
+
+    Raises
+    ------
+    ChunkError
+        If ``scores`` are not of these reads, this index and these options.
 
     Examples
     --------
@@ -388,12 +404,15 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     res, skip = _tables(known, float(efficiency), index.frequencies, errors, IDENTIFICATION_EPS)
     res, skip = res.astype(np.float64), skip.astype(np.float64)
     lut, k, shifts = _lut(known), len(known), np.asarray(SPACING_SHIFTS, dtype=np.int64)
-    dbs = [(db, seed_table(db, known)) for db in (index, decoys)]
+    dbs = [(db, seed_table(db, known)) for db in (index, decoys)] if scores is None else []
     best = np.full(n, -np.inf)
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
     runner = np.full(n, -np.inf)
     encoded = [encode_read(r, known) for _, r in items]
+    if scores is not None:  # searched in chunks: only the q-values and alignments are left to do
+        scores.check([i for i, _ in items], index, known=known, efficiency=efficiency, errors=errors.to_dict())
+        best, counts, is_decoy, runner = scores.score, scores.counts, scores.decoy, scores.runner
     for b0 in range(0, n, batch_reads):
         flat, offsets, lengths = _pack(encoded[b0: b0 + batch_reads])
         drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
@@ -407,6 +426,11 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
                 runner[b0: b0 + len(lengths)] = ru
         if callback is not None:
             callback(min(b0 + batch_reads, n), n)
+    if scores is None:
+        scores = ReadScores(tuple(i for i, _ in items), best, is_decoy, runner, counts,
+                            {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(),
+                             "reference": index.source, "reference_sequences": index.n_sequences,
+                             "reference_residues": index.n_residues, "decoys": index.decoy_method, "n_reads": n})
     protein, start = counts[:, 0].copy(), counts[:, 1].copy()
     score = np.where(np.isfinite(best), best, np.nan)
     q = q_values(score, is_decoy)
@@ -432,7 +456,8 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
             "seconds": round(seconds, 3), "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
     result = Identifications(read_ids=tuple(i for i, _ in items), protein=protein, protein_ids=ids, start=start,
                              score=score, q_value=q, decoy=is_decoy, explained=explained,
-                             margin=np.where(is_decoy, np.inf, score - runner), skipped=skipped, info=info)
+                             margin=np.where(is_decoy, np.inf, score - runner), skipped=skipped, info=info,
+                             scores=scores)
     log.info("%r in %.2f s", result, seconds)
     return result
 
