@@ -328,7 +328,7 @@ class ReferenceGuide:
 
 def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=None, max_hits: int = 5,
                 max_evalue: float = 10.0, cache: bool = True, identify: bool = True, errors=None,
-                fdr: float = DEFAULT_FDR, callback=None) -> ReferenceGuide:
+                fdr: float = DEFAULT_FDR, callback=None, scores=None) -> ReferenceGuide:
     """Index (or load) ``reference``, search the reads in it and turn the hits into factors.
 
     Parameters
@@ -354,6 +354,9 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
         FDR at which reads count as identified.
     callback : callable, optional
         Progress of the search, ``callback(reads_done, None)``.
+    scores : ReadScores, optional
+        The identification search already done in chunks (see
+        :mod:`protlm.sequencing.chunks`); the q-values are computed over them.
 
     Returns
     -------
@@ -381,7 +384,7 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
     t_index = time.perf_counter() - t0
     ident = None
     if identify and idx.decoy_residues is not None:
-        ident = identify_reads(reads, idx, known=known, efficiency=efficiency, errors=errors, fdr=fdr)
+        ident = identify_reads(reads, idx, known=known, efficiency=efficiency, errors=errors, fdr=fdr, scores=scores)
     done = ident.identified() if ident is not None else np.zeros(len(reads), dtype=bool)
     rest = [r for r, d in zip(reads, done) if not d]
     hits = search_reads(rest, idx, known=known, efficiency=efficiency, max_hits=max_hits,
