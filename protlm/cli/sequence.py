@@ -252,6 +252,13 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
 @click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=DEFAULT_FDR, show_default=True,
               help="Reads identified at q <= FDR (target-decoy) are reconstructed from their protein.")
 @click.option("--no-identify", is_flag=True, help="With --reference: skip identification (hybrid for every read).")
+@click.option("--chunk", default=None, metavar="I/N",
+              help="With --reference: only the identification search of chunk I of N of the reads (contiguous); "
+                   "writes OUTDIR/scores.tsv and report.json, loads no model (the scatter step).")
+@click.option("--gather", "gather_dirs", multiple=True, type=click.Path(exists=True),
+              help="With --reference, repeated: the OUTDIR of each --chunk I/N run of these READS; their scores "
+                   "replace the search and the q-values are computed over all of them (the gather step: the "
+                   "outputs of an unchunked run).")
 @click.option("--peptides", is_flag=True,
               help="Reads are peptides (tryptic or other fragments): their ends are not the protein's termini, "
                    "and the model is not told they are.")
@@ -262,8 +269,8 @@ _SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confu
 @seed_option(0, help="Recorded; prediction itself is deterministic.")
 @overwrite_option("Replace outputs already in OUTDIR.")
 def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, esm_weights, refine, reference, index_path,
-                     max_hits, edman_failure, false_detection, fdr, no_identify, peptides, batch_tokens, device, threads,
-                     no_download, seed, overwrite):
+                     max_hits, edman_failure, false_detection, fdr, no_identify, chunk, gather_dirs, peptides, batch_tokens,
+                     device, threads, no_download, seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
     Writes OUTDIR/predictions.fasta, positions.tsv and report.json; with
@@ -276,7 +283,24 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     from protlm.sequencing.reads import parse_known, read_reads
 
     known = parse_known(known)
+    if (chunk or gather_dirs) and (not reference or no_identify):
+        raise click.UsageError("--chunk and --gather need --reference (and identification: not --no-identify)")
+    if chunk and gather_dirs:
+        raise click.UsageError("--chunk scatters, --gather gathers: give one of them")
+    if chunk:
+        from protlm.cli._chunks import score_chunk
+        from protlm.sequencing.error_model import ErrorModel
+
+        return score_chunk(reads_path, outdir, chunk=chunk, known=known, efficiency=efficiency, reference=reference,
+                           index_path=index_path, errors=ErrorModel(edman_failure=edman_failure,
+                                                                    false_detection=false_detection),
+                           threads=threads, seed=seed, overwrite=overwrite)
     out = prepare_outdir(outdir, overwrite=overwrite, expected=_SEQUENCE_OUTPUTS)
+    scores = None
+    if gather_dirs:
+        from protlm.sequencing.chunks import gather_scores
+
+        scores = gather_scores(gather_dirs)
     from protlm.models.esm2 import is_esm2_name
 
     esm2 = is_esm2_name(model_path)
@@ -315,7 +339,8 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         errors = ErrorModel(edman_failure=edman_failure, false_detection=false_detection)
         with progress_callback(desc="reference search", total=len(reads), unit="read") as cb:
             guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
-                                max_hits=max_hits, identify=not no_identify, errors=errors, fdr=fdr, callback=cb)
+                                max_hits=max_hits, identify=not no_identify, errors=errors, fdr=fdr, callback=cb,
+                                scores=scores)
     if esm2:
         from protlm.models.device import resolve_device
         from protlm.models.esm2 import load_esm2_sequencer
@@ -343,7 +368,8 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     if guide is not None:
         report["reference"] = guide.write(pred, reads, out)
         report["options"].update(reference=reference, index=index_path, max_hits=max_hits, edman_failure=edman_failure,
-                                 false_detection=false_detection, fdr=fdr, identify=not no_identify)
+                                 false_detection=false_detection, fdr=fdr, identify=not no_identify,
+                                 gathered_chunks=len(gather_dirs) or None)
     if truth_seqs is not None:
         from protlm.sequencing.evaluate import evaluate_prediction
         from protlm.sequencing.plots import plot_calibration, plot_confusion
