@@ -13,6 +13,7 @@ import click
 from protlm.cli._options import device_option, no_download_option, overwrite_option, seed_option, threads_option
 from protlm.sequencing.error_model import DEFAULT_FALSE_DETECTION, WHATPROT_EDMAN_FAILURE
 from protlm.sequencing.identify import DEFAULT_FDR
+from protlm.sequencing.result import SEQUENCE_OUTPUTS
 from protlm.sequencing.training import TrainingConfig
 
 log = logging.getLogger(__name__)
@@ -217,11 +218,6 @@ def simulate_command(input_fasta, output, known, efficiency, fragment, min_lengt
     click.echo(f"wrote {len(sim)} reads to {out} and their truth to {truth_out}")
 
 
-_SEQUENCE_OUTPUTS = ("predictions.fasta", "positions.tsv", "report.json", "confusion.png", "calibration.png", "hits.tsv",
-                     "identifications.tsv", "qvalue_calibration.png")
-
-
-
 @click.command("sequence")
 @click.argument("reads_path", metavar="READS", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Output folder.")
@@ -295,7 +291,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
                            index_path=index_path, errors=ErrorModel(edman_failure=edman_failure,
                                                                     false_detection=false_detection),
                            threads=threads, seed=seed, overwrite=overwrite)
-    out = prepare_outdir(outdir, overwrite=overwrite, expected=_SEQUENCE_OUTPUTS)
+    out = prepare_outdir(outdir, overwrite=overwrite, expected=SEQUENCE_OUTPUTS)
     scores = None
     if gather_dirs:
         from protlm.sequencing.chunks import gather_scores
@@ -321,9 +317,9 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
 
     import torch
 
-    from protlm.report import base_report, write_json
+    from protlm.report import base_report
     from protlm.sequencing.backends import ModelBackend
-    from protlm.sequencing.predictor import predict_reads
+    from protlm.sequencing.result import reads_have_errors, sequence_reads
 
     if threads:
         torch.set_num_threads(threads)
@@ -350,92 +346,29 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
                                metadata={"path": str(weights.path), "source": weights.source})
     else:
         backend = ModelBackend.from_weights(weights, device=device)
-    with progress_callback(desc="windows", unit="window") as cb:
-        pred = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
-                             batch_tokens=batch_tokens, callback=cb, prior=guide and guide.prior.factors,
-                             termini=not peptides)
-    pred.write(out)
-    report = base_report(command="sequence", options={"reads": reads_path, "known": known, "efficiency": efficiency,
-                                                      "truth": truth, "model": str(getattr(weights, "path", weights)), "refine": refine,
-                                                      "peptides": peptides,
-                                                      "batch_tokens": batch_tokens, "threads": threads},
-                         seed=seed, device=str(backend.device))
-    meta = {k: v for k, v in backend.metadata.items() if k in ("path", "step", "valid_loss", "valid_accuracy_kcym", "inputs")}
-    report["model"] = meta
-    report["prediction"] = pred.info
-    report["n_reads"] = len(pred)
-    report["n_residues"] = int(len(pred.probabilities))
+    options = {"reads": reads_path, "known": known, "efficiency": efficiency, "truth": truth,
+               "model": str(getattr(weights, "path", weights)), "refine": refine, "peptides": peptides,
+               "batch_tokens": batch_tokens, "threads": threads}
     if guide is not None:
-        report["reference"] = guide.write(pred, reads, out)
-        report["options"].update(reference=reference, index=index_path, max_hits=max_hits, edman_failure=edman_failure,
-                                 false_detection=false_detection, fdr=fdr, identify=not no_identify,
-                                 gathered_chunks=len(gather_dirs) or None)
-    if truth_seqs is not None:
-        from protlm.sequencing.evaluate import evaluate_prediction
-        from protlm.sequencing.plots import plot_calibration, plot_confusion
+        options.update(reference=reference, index=index_path, max_hits=max_hits, edman_failure=edman_failure,
+                       false_detection=false_detection, fdr=fdr, identify=not no_identify,
+                       gathered_chunks=len(gather_dirs) or None)
+    origins = None
+    if truth_seqs is not None and guide is not None and guide.identifications is not None:
+        from protlm.sequencing.evaluate import read_truth_origins
 
-        read_errors = _reads_have_errors(reads_path)
-        ev = evaluate_prediction(pred, truth_seqs, read_errors=read_errors)
-        report["evaluation"] = ev.summary()
-        report.update({k: report["evaluation"][k] for k in ("accuracy_masked", "accuracy_masked_per_read", "accuracy_all")})
-        if guide is not None:
-            report["evaluation_by_identification"] = _split_evaluation(
-                pred, truth_seqs, guide, reads, read_errors=read_errors, known=known, backend=backend,
-                efficiency=efficiency, refine=refine, batch_tokens=batch_tokens, termini=not peptides)
-            if guide.identifications is not None:
-                from protlm.sequencing.evaluate import evaluate_identifications, read_truth_origins
-                from protlm.sequencing.plots import plot_qvalue_calibration
-
-                origins = read_truth_origins(truth, [r.id for r in reads])
-                ide = evaluate_identifications(guide.identifications, origins, guide.index)
-                report["identification_evaluation"] = ide
-                plot_qvalue_calibration(ide, out / "qvalue_calibration.png")
-        plot_confusion(ev, out / "confusion.png")
-        plot_calibration(ev, out / "calibration.png")
-        log.info("%r", ev)
-    report["wall_seconds"] = round(time.monotonic() - started, 2)
-    write_json(out / "report.json", report)
+        origins = read_truth_origins(truth, [r.id for r in reads])
+    with progress_callback(desc="windows", unit="window") as cb:
+        result = sequence_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
+                                batch_tokens=batch_tokens, termini=not peptides, guide=guide, truth=truth_seqs,
+                                truth_origins=origins, read_errors=truth_seqs is not None and reads_have_errors(reads_path),
+                                options=options, seed=seed, callback=cb)
+    result.write(out, report=base_report(command="sequence", options=result.options, seed=seed, device=result.device),
+                 started=started)
     from protlm.io.atomic import remove_stale_outputs
 
-    stale = remove_stale_outputs(out, _SEQUENCE_OUTPUTS, since=started_at)  # e.g. plots of an earlier --truth run
+    stale = remove_stale_outputs(out, SEQUENCE_OUTPUTS, since=started_at)  # e.g. plots of an earlier --truth run
     if stale:
         log.info("removed outputs of the earlier run that this one does not write: %s", ", ".join(stale))
-    click.echo(f"{pred!r}\nwrote {out}/predictions.fasta, positions.tsv, report.json"
+    click.echo(f"{result.prediction!r}\nwrote {out}/predictions.fasta, positions.tsv, report.json"
                + (", confusion.png, calibration.png" if truth_seqs is not None else ""))
-
-
-def _reads_have_errors(reads_path) -> bool:
-    """Whether ``protlm simulate`` recorded read errors for these reads (its sidecar JSON)."""
-    import json
-
-    from protlm.sequencing.simulate import sidecar_path
-
-    try:
-        info = json.loads(sidecar_path(reads_path).read_text())
-    except (OSError, ValueError):
-        return False
-    errors = info.get("errors") or {}
-    return bool(errors.get("edman_failure") or errors.get("false_detection"))
-
-
-def _split_evaluation(pred, truth_seqs, guide, reads, *, read_errors, known, backend, efficiency, refine, batch_tokens,
-                      termini) -> dict:
-    """Masked accuracy of identified reads, of the rest, and of the model alone (a second pass without the reference)."""
-    import numpy as np
-
-    from protlm.sequencing.evaluate import evaluate_prediction
-    from protlm.sequencing.predictor import predict_reads
-
-    identified = guide.identified()
-    out = {"reads_identified": int(identified.sum()), "reads_unidentified": int((~identified).sum())}
-    for name, mask in (("identified", identified), ("unidentified", ~identified)):
-        idx = np.flatnonzero(mask)
-        if len(idx):
-            ev = evaluate_prediction(pred.select(idx), truth_seqs, read_errors=read_errors)
-            out[f"accuracy_masked_{name}"], out[f"n_masked_{name}"] = ev.accuracy_masked, ev.n_masked
-        else:
-            out[f"accuracy_masked_{name}"], out[f"n_masked_{name}"] = None, 0
-    alone = predict_reads(reads, known=known, backend=backend, efficiency=efficiency, refine=refine,
-                          batch_tokens=batch_tokens, termini=termini)
-    out["accuracy_masked_model_alone"] = evaluate_prediction(alone, truth_seqs, read_errors=read_errors).accuracy_masked
-    return out
