@@ -6,7 +6,9 @@ known pairs, context pairs, shuffling, the resume folder), each optimised by
 the solver (:mod:`protlm.pairing.diffpalm_solver`, bit-for-bit the authors'
 numbers), for several runs; the runs are aggregated here (Hungarian matching
 of the run-agreement counts) into one
-:class:`~protlm.pairing.result.PairingResult`.
+:class:`~protlm.pairing.result.PairingResult`.  Sub-MSAs of the same depth,
+and the runs of one sub-MSA, are optimised in lockstep through one batched
+forward pass, as many as the planned memory holds (``max_batch``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from protlm.pairing.diffpalm_plan import (
     _layout,
     _orthologs,
     _validate_pairs,
+    default_max_batch,
     default_max_depth,
+    plan_batches,
     plan_sub_msas,
 )
-from protlm.pairing.diffpalm_solver import PRESETS, DiffPALMSettings, PermutationProblem, optimize_permutations
+from protlm.pairing.diffpalm_solver import PRESETS, DiffPALMSettings, PermutationProblem, optimize_permutations_batch
 from protlm.pairing.draws import Draws, TorchDraws
 from protlm.pairing.result import PairingResult
 
@@ -36,7 +40,9 @@ __all__ = ["pair_diffpalm"]
 log = logging.getLogger(__name__)
 
 
-def _check_args(steps, runs, preset, draws):
+def _check_args(steps, runs, preset, draws, max_batch):
+    if max_batch is not None and (isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1):
+        raise ProtlmError(f"max_batch must be a positive integer or None, not {max_batch!r}")
     if preset not in PRESETS:
         raise ProtlmError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     if not isinstance(steps, int) or steps < 0:
@@ -58,6 +64,7 @@ def pair_diffpalm(
     preset: str = "protlm",
     device="auto",
     max_depth: int | None = None,
+    max_batch: int | None = None,
     known_pairs=None,
     context=None,
     context_pairs=None,
@@ -95,6 +102,16 @@ def pair_diffpalm(
         Default: :func:`default_max_depth`, set by the model and the device
         (never by the memory free at the moment), so the same input gives
         the same plan and result on every run.
+    max_batch : int, optional
+        Problems (a run of a sub-MSA) per batched forward pass, at most.
+        Only sub-MSAs of the same depth share a pass, and the runs of one
+        sub-MSA; each keeps its own scores, optimiser and draws, so the
+        result is that of one problem at a time (the same hard assignments,
+        losses within 1e-5 relative in fp32).  Default: as many as the
+        planned memory holds (:func:`~protlm.pairing.diffpalm_plan.default_max_batch`:
+        model and device, never the free memory, so the batches are the same
+        on every run); ``1``: one at a time.  A number given is used as given.
+        The batches are in ``info["batches"]``.
     known_pairs : dict of int to int, optional
         ``{left_row: right_row}`` pairs that are fixed inside their species
         (never permuted, never masked).  Orthologs first: a species with one
@@ -117,11 +134,13 @@ def pair_diffpalm(
         Recorded in ``info["precision"]``.
     callback : callable, optional
         ``callback(iteration, total, loss=..., sub_msa="k/n")``, counting all
-        runs and sub-MSAs.
+        runs and sub-MSAs (a batch calls it for each of its problems in turn
+        after each lockstep iteration).
     checkpoint_dir : path, optional
         Resume folder: each finished (run, sub-MSA) is written there
-        atomically under a key of the inputs, the model's weights and every
-        option; a rerun with the same key loads them instead of recomputing
+        atomically under a key of the inputs, the model's weights, every
+        option and the batches (one file per batch, so a batch is loaded or
+        recomputed whole); a rerun with the same key loads them instead of recomputing
         (bit-for-bit the same result where the device is deterministic), and
         the key's folder is removed when the result is complete.
     draws : Draws, optional
@@ -167,7 +186,7 @@ def pair_diffpalm(
     """
     from protlm.models.device import resolve_device, resolve_precision
 
-    _check_args(steps, runs, preset, draws)
+    _check_args(steps, runs, preset, draws, max_batch)
     settings = settings if settings is not None else PRESETS[preset]
     known, context_in = _check_pairs(paired, known_pairs, context_pairs)
     dev = resolve_device(device)
@@ -179,6 +198,8 @@ def pair_diffpalm(
     if draws is not None and len(subs) != 1:
         raise ProtlmError(f"an explicit `draws` source drives one sub-MSA, but the input needs {len(subs)}")
     _log_split(paired, subs, model, dev, max_depth=max_depth, checkpointing=checkpointing)
+    batches = _batches(paired, subs, model, dev, runs=runs, n_context=n_context, max_batch=max_batch,
+                       checkpointing=checkpointing)
     left_tok, right_tok, context_tokens = _tokens(paired, alphabet, context_in, context)
     model = model.to(dev)
     store = None
@@ -186,51 +207,75 @@ def pair_diffpalm(
         store = _Checkpoints(checkpoint_dir, _checkpoint_key(
             model, left_tok, right_tok, context_tokens, subs,
             {"settings": asdict(settings), "steps": steps, "runs": runs, "seed": seed, "precision": precision,
-             "device": dev.type, "draws": repr(draws), "truth": sorted((paired.truth or {}).items())}))
+             "device": dev.type, "draws": repr(draws), "truth": sorted((paired.truth or {}).items()),
+             "batches": batches}))
         log.info("checkpoints of finished sub-MSAs in %s (%d found)", store.path, store.n_found())
 
     tally = _Tally(paired.truth or {}, subs, runs=runs, steps=steps)
-    run_info = []
-    total = runs * len(subs) * (steps + 1)
-    done = 0
+    run_info = {}
+    progress = _Progress(callback, runs * len(subs) * (steps + 1))
     t0 = time.perf_counter()
-    for r in range(runs):
-        for k, sub in enumerate(subs):
-            where = f"{k + 1}/{len(subs)}" if runs == 1 else f"run {r + 1}/{runs}, {k + 1}/{len(subs)}"
-
-            def cb(it, _total, _done=done, _where=where, **kw):
-                if callback is not None:
-                    callback(_done + it, total, sub_msa=_where, **kw)
-
-            problem, trace, rows_l, rows_r, run_draws = _solve_sub_msa(
-                model, alphabet, sub, r=r, k=k, n_subs=len(subs), tokens=(left_tok, right_tok, context_tokens),
-                dev=dev, store=store, steps=steps, settings=settings, seed=seed, draws=draws,
-                checkpointing=checkpointing, precision=precision, callback=cb, total=total,
-            )
-            done += steps + 1
-            tally.add(r, k, sub, trace, rows_l, rows_r)
-            run_info.append({
-                "run": r, "sub_msa": k, "depth": problem.depth, "draws": repr(run_draws),
+    for batch in batches:
+        solved = _solve_batch(
+            model, alphabet, subs, batch, runs=runs, tokens=(left_tok, right_tok, context_tokens), dev=dev,
+            store=store, steps=steps, settings=settings, seed=seed, draws=draws, checkpointing=checkpointing,
+            precision=precision, progress=progress,
+        )
+        for (r, k), (depth, trace, rows_l, rows_r, run_draws) in zip(batch, solved):
+            tally.add(r, k, subs[k], trace, rows_l, rows_r)
+            run_info[r, k] = {
+                "run": r, "sub_msa": k, "depth": depth, "draws": repr(run_draws), "batch_size": len(batch),
                 "shuffle_seed": [seed, r, k] if settings.shuffle else None,
                 "final_loss": trace.losses[-1], "lrs_last": trace.lrs[-1] if trace.lrs else settings.lr,
-            })
+            }
             log.info(
                 "run %d/%d, sub-MSA %d/%d (%d rows): loss %.4f -> %.4f",
-                r + 1, runs, k + 1, len(subs), problem.depth, trace.losses[0], trace.losses[-1],
+                r + 1, runs, k + 1, len(subs), depth, trace.losses[0], trace.losses[-1],
             )
     result = _aggregate(paired, subs, tally.counts, tally.late, runs, orthologs=orthologs)
     info = _info(preset=preset, settings=settings, steps=steps, runs=runs, seed=seed, dev=dev, max_depth=max_depth,
                  subs=subs, n_context=n_context, known=known, orthologs=orthologs, store=store,
                  checkpointing=checkpointing, precision=precision, seconds=time.perf_counter() - t0,
-                 run_info=run_info)
+                 run_info=[run_info[key] for key in sorted(run_info)], max_batch=max_batch, batches=batches)
     if store is not None:
         store.remove()
     return replace(result, history=tally.history(), info=info, device=str(dev))
 
 
-def _solve_sub_msa(model, alphabet, sub, *, r, k, n_subs, tokens, dev, store, steps, settings, seed, draws,
-                   checkpointing, precision, callback, total):
-    """Run ``r`` on sub-MSA ``k`` (or its trace from the resume folder): ``(problem, trace, rows_l, rows_r, draws)``."""
+def _batches(paired, subs, model, dev, *, runs, n_context, max_batch, checkpointing) -> list:
+    """The (run, sub-MSA) problems grouped into batched forward passes (:func:`plan_batches`), logged."""
+    n_columns = 1 + paired.left.n_columns + paired.right.n_columns
+    if max_batch is None:
+        def max_batch(depth):
+            return default_max_batch(model, n_columns, dev, rows=depth + n_context, checkpointing=checkpointing)
+    batches = plan_batches([sum(b.depth for b in sub) for sub in subs], runs=runs, max_batch=max_batch)
+    if len(batches) < runs * len(subs):
+        log.info("%d runs of %d sub-MSAs in %d batched forward passes (largest batch: %d)", runs, len(subs),
+                 len(batches), max(len(b) for b in batches))
+    return batches
+
+
+class _Progress:
+    """The caller's callback counting iterations over all runs and sub-MSAs, in the order they are reported."""
+
+    def __init__(self, callback, total: int):
+        self.callback, self.total, self.done = callback, total, 0
+
+    def for_problem(self, where: str):
+        """A solver callback for one (run, sub-MSA): adds its new iterations to the count."""
+        last = [0]
+
+        def cb(it, _total, **kw):
+            self.done += it - last[0]
+            last[0] = it
+            if self.callback is not None:
+                self.callback(self.done, self.total, sub_msa=where, **kw)
+
+        return cb
+
+
+def _problem(alphabet, sub, *, r, k, tokens, dev, settings, seed, draws):
+    """Run ``r`` of sub-MSA ``k`` laid out: ``(problem, rows_l, rows_r, draws)``."""
     left_tok, right_tok, context_tokens = tokens
     rng = np.random.default_rng([seed, r, k]) if settings.shuffle else None
     lt, rt, groups, maskable, rows_l, rows_r = _layout(
@@ -242,22 +287,38 @@ def _solve_sub_msa(model, alphabet, sub, *, r, k, n_subs, tokens, dev, store, st
         mask_idx=alphabet.mask_idx, device=dev,
     )
     run_draws = draws if draws is not None else TorchDraws(seed + r + 1_000_003 * k)
-    trace = store.load(r, k) if store is not None else None
-    if trace is None:
-        trace = optimize_permutations(
-            model, problem, steps=steps, settings=settings, draws=run_draws,
-            checkpointing=checkpointing, callback=callback, precision=precision,
+    return problem, np.asarray(rows_l), np.asarray(rows_r), run_draws
+
+
+def _solve_batch(model, alphabet, subs, batch, *, runs, tokens, dev, store, steps, settings, seed, draws,
+                 checkpointing, precision, progress):
+    """The problems of one batch, solved in lockstep or loaded: ``[(depth, trace, rows_l, rows_r, draws)]``.
+
+    A batch is checkpointed as one file, so it is loaded whole or recomputed
+    whole: a resumed run does exactly the batched passes an uninterrupted one does.
+    """
+    laid = [_problem(alphabet, subs[k], r=r, k=k, tokens=tokens, dev=dev, settings=settings, seed=seed, draws=draws)
+            for r, k in batch]
+    n = len(subs)
+    wheres = [f"{k + 1}/{n}" if runs == 1 else f"run {r + 1}/{runs}, {k + 1}/{n}" for r, k in batch]
+    callbacks = [progress.for_problem(w) for w in wheres]
+    traces = store.load(batch) if store is not None else None
+    if traces is not None:
+        for (r, k), trace, cb in zip(batch, traces, callbacks):
+            log.info("run %d, sub-MSA %d/%d: loaded from %s", r + 1, k + 1, n, store.path)
+            cb(steps + 1, steps + 1, loss=trace.losses[-1])
+    else:
+        traces = optimize_permutations_batch(
+            model, [problem for problem, *_ in laid], steps=steps, settings=settings,
+            draws=[d for *_, d in laid], checkpointing=checkpointing, callbacks=callbacks, precision=precision,
         )
         if store is not None:
-            store.save(r, k, trace)
-    else:
-        log.info("run %d, sub-MSA %d/%d: loaded from %s", r + 1, k + 1, n_subs, store.path)
-        callback(steps + 1, total, loss=trace.losses[-1])
-    return problem, trace, np.asarray(rows_l), np.asarray(rows_r), run_draws
+            store.save(batch, traces)
+    return [(problem.depth, trace, rows_l, rows_r, d) for (problem, rows_l, rows_r, d), trace in zip(laid, traces)]
 
 
 def _info(*, preset, settings, steps, runs, seed, dev, max_depth, subs, n_context, known, orthologs, store,
-          checkpointing, precision, seconds, run_info) -> dict:
+          checkpointing, precision, seconds, run_info, max_batch, batches) -> dict:
     """``PairingResult.info`` of a DiffPALM run."""
     return {
         "preset": preset,
@@ -268,6 +329,8 @@ def _info(*, preset, settings, steps, runs, seed, dev, max_depth, subs, n_contex
         "device": str(dev),
         "max_depth": max_depth,
         "n_sub_msas": len(subs),
+        "max_batch": max_batch,
+        "batches": [[list(p) for p in batch] for batch in batches],
         "n_context_rows": n_context,
         "n_known_pairs": len(known),
         "routes": {"orthologs": len(orthologs), "known_pairs": len(known),

@@ -2,10 +2,13 @@
 
 A sub-MSA holds whole species (never split, nothing dropped) up to the rows
 one forward pass takes (:func:`default_max_depth`, from the model and the
-device's total memory, so that every run makes the same plan).  Each species
+device's total memory, so that every run makes the same plan).  Sub-MSAs of
+the same depth (and the runs of one sub-MSA) share a forward pass, as many as
+the same memory plan holds (:func:`plan_batches`, :func:`default_max_batch`).
+Each species
 is a :class:`_SpeciesLayout`: its known pairs first (fixed), then its free left and
 right rows, padded with ``-1`` (all-gap rows) to the same number.
-:class:`_Checkpoints` keeps each finished (run, sub-MSA) under a key of
+:class:`_Checkpoints` keeps each finished batch of (run, sub-MSA) under a key of
 everything it depends on, so that a killed run resumes
 (``protlm pair`` uses ``OUTDIR/.partial/``).
 """
@@ -17,10 +20,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from protlm.errors import ModelLimitError, PairingInputError
+from protlm.errors import ModelLimitError, PairingInputError, ProtlmError
 from protlm.pairing.diffpalm_solver import SolverTrace
 
-__all__ = ["plan_sub_msas", "default_max_depth", "device_memory", "MEMORY_SHARE"]
+__all__ = ["plan_sub_msas", "plan_batches", "default_max_depth", "default_max_batch", "device_memory", "MEMORY_SHARE"]
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,22 @@ def device_memory(device) -> int | None:
         return None
 
 
+def _memory_rows(model, n_columns: int, device, *, checkpointing: bool) -> int | None:
+    """Rows (of ``n_columns`` columns) whose forward and backward pass fit the planned memory; ``None`` if unknown.
+
+    ``MEMORY_SHARE[device type]`` of :func:`device_memory` divided by the bytes
+    one row takes (not capped by the model's 1024 rows: a batch of several
+    MSAs may hold more rows in all).
+    """
+    floats = 32 + 2 * model.args.layers if checkpointing else 32 * model.args.layers
+    per_row = 4 * n_columns * model.args.embed_dim * floats
+    total = device_memory(device)
+    if not total:
+        return None
+    share = MEMORY_SHARE.get(getattr(device, "type", str(device)).split(":")[0], 0.25)
+    return int(total * share) // max(per_row, 1)
+
+
 def default_max_depth(model, n_columns: int, device, *, checkpointing: bool = False) -> int:
     """Rows per forward pass for a model on a device: deterministic, from the model's size and the device's total memory.
 
@@ -207,13 +226,91 @@ def default_max_depth(model, n_columns: int, device, *, checkpointing: bool = Fa
     """
     from protlm.models.esm_msa import MAX_ROWS
 
-    floats = 32 + 2 * model.args.layers if checkpointing else 32 * model.args.layers
-    per_row = 4 * n_columns * model.args.embed_dim * floats
-    total = device_memory(device)
-    if not total:
+    rows = _memory_rows(model, n_columns, device, checkpointing=checkpointing)
+    if rows is None:
         return MAX_ROWS
-    share = MEMORY_SHARE.get(getattr(device, "type", str(device)).split(":")[0], 0.25)
-    return int(max(2, min(MAX_ROWS, int(total * share) // max(per_row, 1))))
+    return int(max(2, min(MAX_ROWS, rows)))
+
+
+def default_max_batch(model, n_columns: int, device, *, rows: int, checkpointing: bool = False) -> int:
+    """How many MSAs of ``rows`` rows one batched forward pass takes: deterministic, from the same memory plan.
+
+    The rows the planned memory holds (as for :func:`default_max_depth`, from
+    the model's size and the device's *total* memory, never the free memory,
+    so that the batches, like the sub-MSAs, are the same on every run) divided
+    by ``rows``; at least 1, and 1 when the device's memory is unknown.
+
+    Parameters
+    ----------
+    model, n_columns, device, checkpointing
+        As for :func:`default_max_depth`.
+    rows : int
+        Rows of one MSA of the batch, context rows included.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> full = NS(args=NS(layers=12, embed_dim=768))
+    >>> n = default_max_batch(full, 177, "cpu", rows=50)
+    >>> n >= 1 and n == default_max_batch(full, 177, "cpu", rows=50)
+    True
+    """
+    if rows < 1:
+        raise ProtlmError(f"rows must be positive, not {rows}")
+    budget = _memory_rows(model, n_columns, device, checkpointing=checkpointing)
+    return 1 if budget is None else max(1, budget // rows)
+
+
+def plan_batches(depths, *, runs: int = 1, max_batch=1) -> list:
+    """Group the (run, sub-MSA) problems of equal depth into batches, deterministically.
+
+    Only problems of the same depth share a forward pass (all sub-MSAs of one
+    input have the same columns and context rows): padding a shallower one
+    would change the row attention's scaling (fair-esm divides by the square
+    root of the row count) and so its result.  The runs of one sub-MSA always
+    have its depth.  Batches come in order of their first problem; within one,
+    problems are in (run, sub-MSA) order.  ``max_batch=1`` gives one problem
+    per batch, in (run, sub-MSA) order: the unbatched schedule.
+
+    Parameters
+    ----------
+    depths : sequence of int
+        Rows of each sub-MSA (context rows excluded or included alike).
+    runs : int, default 1
+        Runs of every sub-MSA.
+    max_batch : int or callable, default 1
+        Problems per forward pass, at most: a number, or a function of the
+        depth (e.g. the memory plan, :func:`default_max_batch`).
+
+    Returns
+    -------
+    list of list of (int, int)
+        ``(run, sub_msa)`` pairs, each problem in exactly one batch.
+
+    Raises
+    ------
+    ProtlmError
+        ``max_batch`` (or its value for a depth) not a positive integer.
+
+    Examples
+    --------
+    >>> plan_batches([20, 18, 20, 20], runs=1, max_batch=2)
+    [[(0, 0), (0, 2)], [(0, 1)], [(0, 3)]]
+    >>> plan_batches([20, 18], runs=2, max_batch=4)
+    [[(0, 0), (1, 0)], [(0, 1), (1, 1)]]
+    """
+    limit = max_batch if callable(max_batch) else (lambda depth: max_batch)
+    by_depth = {}
+    for r in range(runs):
+        for k, depth in enumerate(depths):
+            by_depth.setdefault(int(depth), []).append((r, k))
+    batches = []
+    for depth, items in by_depth.items():
+        n = limit(depth)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ProtlmError(f"max_batch must be a positive integer, not {n!r}")
+        batches += [items[i : i + int(n)] for i in range(0, len(items), int(n))]
+    return sorted(batches, key=lambda batch: batch[0])
 
 
 def _layout(sub, *, shuffle_rng, left_tok, right_tok, cls_idx, gap_idx):
@@ -260,7 +357,12 @@ def _checkpoint_key(model, left_tok, right_tok, context_tokens, subs, options) -
 
 
 class _Checkpoints:
-    """Finished (run, sub-MSA) traces in ``folder/key/``, written atomically, read back on resume."""
+    """Finished batches of (run, sub-MSA) traces in ``folder/key/``, one file per batch, written atomically.
+
+    A batch's file (named after its first problem) holds the traces of all its
+    problems, so a kill leaves each batch either whole or absent, and a resumed
+    run redoes exactly the batched passes an uninterrupted one does.
+    """
 
     def __init__(self, folder, key):
         from pathlib import Path
@@ -269,28 +371,38 @@ class _Checkpoints:
         self.path = self.root / key
         self.n_loaded = 0
 
-    def _file(self, r, k):
+    def _file(self, batch):
+        r, k = batch[0]
         return self.path / f"run{r}_sub{k}.npz"
 
     def n_found(self) -> int:
         return len(list(self.path.glob("run*_sub*.npz"))) if self.path.is_dir() else 0
 
-    def load(self, r, k):
-        f = self._file(r, k)
+    def load(self, batch):
+        """The traces of ``batch`` (a list of ``(run, sub_msa)``), or ``None`` if it did not finish."""
+        f = self._file(batch)
         if not f.exists():
             return None
         with np.load(f) as z:
-            trace = SolverTrace(losses=[float(x) for x in z["losses"]], perms=z["perms"], scores=[],
-                                lrs=[float(x) for x in z["lrs"]])
-        self.n_loaded += 1
-        return trace
+            if z["members"].tolist() != [list(p) for p in batch]:
+                return None
+            traces = [SolverTrace(losses=[float(x) for x in z[f"losses{i}"]], perms=z[f"perms{i}"], scores=[],
+                                  lrs=[float(x) for x in z[f"lrs{i}"]]) for i in range(len(batch))]
+        self.n_loaded += len(batch)
+        return traces
 
-    def save(self, r, k, trace) -> None:
+    def save(self, batch, traces) -> None:
+        """Write the traces of ``batch`` in one file, atomically."""
+        from protlm.io.atomic import atomic_write
+
         self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.path / f".run{r}_sub{k}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, losses=np.asarray(trace.losses, dtype=np.float64), perms=np.asarray(trace.perms),
-                 lrs=np.asarray(trace.lrs, dtype=np.float64))
-        os.replace(tmp, self._file(r, k))
+        arrays = {"members": np.asarray(batch, dtype=np.int64).reshape(len(batch), 2)}
+        for i, trace in enumerate(traces):
+            arrays[f"losses{i}"] = np.asarray(trace.losses, dtype=np.float64)
+            arrays[f"perms{i}"] = np.asarray(trace.perms)
+            arrays[f"lrs{i}"] = np.asarray(trace.lrs, dtype=np.float64)
+        with atomic_write(self._file(batch), "wb", encoding=None) as fh:  # the temp file is not *.npz
+            np.savez(fh, **arrays)
 
     def remove(self) -> None:
         import shutil

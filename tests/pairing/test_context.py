@@ -176,7 +176,7 @@ def test_killed_run_resumes_from_finished_sub_msas(tiny, tmp_path):
     model, alphabet = tiny
     torch.set_num_threads(1)
     pf = shuffled_pf([4, 3, 4, 3, 4], seed=5)
-    kw = dict(model=model, alphabet=alphabet, steps=3, runs=1, seed=0, device="cpu", max_depth=8)
+    kw = dict(model=model, alphabet=alphabet, steps=3, runs=1, seed=0, device="cpu", max_depth=8, max_batch=1)
     reference = pair_diffpalm(pf, **kw)
     assert reference.info["n_sub_msas"] == 3
 
