@@ -92,6 +92,22 @@ def max_reads_option(wildcards):
     return f"--max-reads {n}" if n else ""
 
 
+def n_chunks():
+    """Chunks the identification search is scattered into (1: one predict_reads job does it all)."""
+    n = int(config["sequencing"].get("chunks") or 1)
+    if n > 1 and not config["sequencing"].get("reference"):
+        raise ValueError("sequencing.chunks > 1 scatters the identification search: it needs sequencing.reference")
+    return n
+
+
+def chunk_scores(wildcards):
+    """The scores of every identify_chunk job of a known set (none when chunks is 1)."""
+    n = n_chunks()
+    if n == 1:
+        return []
+    return [f"{OUT}/sequencing/{wildcards.known}/chunks/{i}/scores.tsv" for i in range(1, n + 1)]
+
+
 def sequencing_inputs(wildcards):
     inputs = {
         "reads": f"{OUT}/sequencing/{wildcards.known}/reads.fasta",

@@ -1,5 +1,8 @@
 # Sequencing chain: simulate partial reads per known set (with the configured read errors), identify them
 # against the reference at 1 % FDR and reconstruct them, summarise across known sets.
+# With `chunks: N` > 1 the identification search is scattered: N identify_chunk jobs each search one
+# contiguous chunk of the reads (protlm sequence --chunk I/N), and predict_reads gathers their scores
+# (--gather), computing the q-values once over all reads, as target-decoy competition requires.
 
 
 rule simulate_reads:
@@ -25,9 +28,35 @@ rule simulate_reads:
         " --seed {params.seed} {params.max_reads} {params.errors} --overwrite 2> {log}"
 
 
+rule identify_chunk:
+    input:
+        reads=f"{OUT}/sequencing/{{known}}/reads.fasta",
+        reference=lambda wildcards: config["sequencing"]["reference"],
+    output:
+        scores=f"{OUT}/sequencing/{{known}}/chunks/{{chunk}}/scores.tsv",
+        report=f"{OUT}/sequencing/{{known}}/chunks/{{chunk}}/report.json",
+    log:
+        f"{OUT}/logs/identify_{{known}}_chunk{{chunk}}.log",
+    wildcard_constraints:
+        chunk=r"\d+",
+    params:
+        efficiency=config["sequencing"]["efficiency"],
+        seed=config["sequencing"]["seed"],
+        reference=reference_option,
+        n_chunks=n_chunks(),
+    threads: config["sequencing"]["threads"]
+    conda:
+        "../envs/protlm.yaml"
+    shell:
+        "protlm sequence {input.reads} -o $(dirname {output.scores}) --overwrite --chunk {wildcards.chunk}/{params.n_chunks}"
+        " --known {wildcards.known} --efficiency {params.efficiency} --threads {threads} --seed {params.seed}"
+        " {params.reference} 2> {log}"
+
+
 rule predict_reads:
     input:
         unpack(sequencing_inputs),
+        chunks=chunk_scores,
     output:
         fasta=f"{OUT}/sequencing/{{known}}/prediction/predictions.fasta",
         positions=f"{OUT}/sequencing/{{known}}/prediction/positions.tsv",
@@ -40,13 +69,14 @@ rule predict_reads:
         reference=reference_option,
         # simulated fragments are peptides: their ends are not their proteins' termini
         peptides="" if (config["sequencing"].get("fragment") or "none") == "none" else "--peptides",
+        gather=lambda wildcards, input: " ".join(f"--gather {p.rsplit('/', 1)[0]}" for p in input.chunks),
     threads: config["sequencing"]["threads"]
     conda:
         "../envs/protlm.yaml"
     shell:
         "protlm sequence {input.reads} -o $(dirname {output.report}) --overwrite"
         " --known {wildcards.known} --efficiency {params.efficiency} --truth {input.truth}"
-        " --threads {threads} --seed {params.seed} {params.reference} {params.peptides} 2> {log}"
+        " --threads {threads} --seed {params.seed} {params.reference} {params.peptides} {params.gather} 2> {log}"
 
 
 rule summarize_sequencing:
