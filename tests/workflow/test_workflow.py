@@ -53,6 +53,35 @@ def test_dry_run_of_default_config(tmp_path):
         assert rule in text, rule
 
 
+def test_dry_run_scatters_the_identification_into_chunks(tmp_path):
+    cfg = write_config(tmp_path / "c.yaml", tmp_path / "out", sequencing__chunks=3, sequencing__known_sets=["KCYM"])
+    text = "".join(snakemake("-n", "-p", "--configfile", str(cfg)).stdout)
+    assert text.count("rule identify_chunk:") == 3
+    for i in (1, 2, 3):
+        assert f"--chunk {i}/3" in text
+    gather = [ln for ln in text.splitlines() if "--gather" in ln]
+    assert len(gather) == 1 and gather[0].count("--gather") == 3
+
+
+def test_chunked_workflow_gives_the_unchunked_results(tmp_path):
+    """chunks: 3 scatters the search into three jobs; the gathered prediction equals the one-job run's."""
+    outs = {}
+    for n in (1, 3):
+        outs[n] = tmp_path / f"out{n}"
+        cfg = write_config(tmp_path / f"c{n}.yaml", outs[n], pairing__enabled=False, complexes__enabled=False,
+                           sequencing__chunks=n, sequencing__known_sets=["KCYM"], sequencing__max_reads=300)
+        snakemake("--configfile", str(cfg))
+    pred = "sequencing/KCYM/prediction"
+    assert sorted(p.name for p in (outs[3] / "sequencing/KCYM/chunks").iterdir()) == ["1", "2", "3"]
+    assert not (outs[1] / "sequencing/KCYM/chunks").exists()
+    for name in ("identifications.tsv", "positions.tsv", "predictions.fasta"):
+        assert (outs[3] / pred / name).read_text() == (outs[1] / pred / name).read_text(), name
+    import json
+
+    report = json.loads((outs[3] / pred / "report.json").read_text())
+    assert report["options"]["gathered_chunks"] == 3 and report["reference"]["identification"]["identified"] > 100
+
+
 def test_lint_is_clean():
     proc = snakemake("--lint")
     assert "Congratulations" in proc.stdout + proc.stderr
@@ -65,6 +94,7 @@ def test_lint_is_clean():
         ({"pairing__method": "magic"}, "magic"),
         ({"sequencing__known_sets": ["KCZ"]}, "KCZ"),
         ({"complexes__engine": "blast"}, "blast"),
+        ({"sequencing__chunks": 0}, "chunks"),
     ],
 )
 def test_schema_rejects_bad_config(tmp_path, change, expected):
