@@ -79,6 +79,10 @@ log = logging.getLogger(__name__)
               help="DiffPALM rows per forward pass, context rows included (species are grouped into sub-MSAs, never "
                    "truncated). Default: set by the model and the device's total memory (never the free memory, so "
                    "every run makes the same plan), at most 1024.")
+@click.option("--max-batch", type=click.IntRange(min=1), default=None,
+              help="DiffPALM sub-MSAs of the same depth (and the runs of one) optimised together in one batched "
+                   "forward pass, at most this many; the same result as one at a time. Default: as many as the "
+                   "model and the device's total memory hold (the same batches on every run); 1: one at a time.")
 @click.option("--checkpointing", is_flag=True, help="Gradient checkpointing: less memory, more time.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="DiffPALM's model arithmetic: auto = bf16 on CPUs with AMX-BF16 and CUDA GPUs of compute "
@@ -87,7 +91,7 @@ log = logging.getLogger(__name__)
 @overwrite_option("Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
          species_key, taxonomy, query_left, query_right, af3_layout, context, context_pairs, known_pairs, max_rows,
-         exclude, max_depth, checkpointing, precision, threads, overwrite):
+         exclude, max_depth, max_batch, checkpointing, precision, threads, overwrite):
     """Pair the sequences of LEFT with those of RIGHT inside each species.
 
     LEFT and RIGHT are MSAs (FASTA, A3M, Stockholm, Clustal; gzip/bz2 fine; -
@@ -137,14 +141,15 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
         "checkpointing": checkpointing, "precision": precision, "split_at": split_at, "weights": weights,
         "taxonomy": list(taxonomy), "query_left": query_left, "query_right": query_right, "af3_layout": af3_layout,
         "context": list(context) if context else None, "context_pairs": context_pairs, "known_pairs": known_pairs,
-        "max_rows": max_rows,
+        "max_rows": max_rows, "max_batch": max_batch,
     }
     report["options"] = options
     extra = {}
     if method == "diffpalm":
         result, extra, device = _run_diffpalm(paired, weights=weights, download=not no_download, runs=runs,
                                               steps=steps, seed=seed, preset=preset, device=device,
-                                              max_depth=max_depth, checkpointing=checkpointing, threads=threads,
+                                              max_depth=max_depth, max_batch=max_batch,
+                                              checkpointing=checkpointing, threads=threads,
                                               precision=precision, checkpoint_dir=Path(out) / ".partial", **fixed)
     else:
         from protlm.cli._progress import progress_callback
@@ -203,7 +208,8 @@ def _coverage_line(taxonomy) -> str:
     return "species: " + "; ".join(parts) + " (rows without a species are kept as unpaired rows)"
 
 
-def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, checkpointing, threads,
+def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, max_batch, checkpointing,
+                  threads,
                   precision, checkpoint_dir, known_pairs, context):
     from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
     from protlm.models.weights import MSA_MODEL_NAME, resolve_weights
@@ -243,7 +249,8 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     model, alphabet = load_msa_transformer(resolved, device=dev)
     with progress_callback(desc="diffpalm", unit="it") as cb:
         result = pair_diffpalm(paired, model=model, alphabet=alphabet, steps=steps, runs=runs, seed=seed,
-                               preset=preset, device=dev, max_depth=max_depth, checkpointing=checkpointing,
+                               preset=preset, device=dev, max_depth=max_depth, max_batch=max_batch,
+                               checkpointing=checkpointing,
                                precision=precision, callback=cb, known_pairs=known_pairs, context=context,
                                checkpoint_dir=checkpoint_dir)
     extra = {"weights": {"path": str(resolved.path), "source": resolved.source,
