@@ -177,3 +177,39 @@ def test_killed_batched_run_resumes_whole_batches(tiny, tmp_path):
     np.testing.assert_array_equal(resumed.left_rows, reference.left_rows)
     np.testing.assert_array_equal(resumed.right_rows, reference.right_rows)
     assert resumed.history == reference.history
+
+
+def test_pair_cli_max_batch(tmp_path, monkeypatch):
+    """`protlm pair --max-batch 1` (one at a time) writes the pairs the default (batched) run writes."""
+    import json
+
+    from click.testing import CliRunner
+
+    from protlm.cli import main
+    from protlm.models.esm_msa import build_msa_transformer, save_msa_checkpoint
+
+    monkeypatch.setenv("PROTLM_OFFLINE", "1")
+    model, _, args = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64, seed=0)
+    weights = save_msa_checkpoint(model, args, tmp_path / "tiny.pt")
+    paired = families(DEEP, seed=3)
+    files = []
+    for side, msa in (("left", paired.left), ("right", paired.right)):
+        files.append(tmp_path / f"{side}.fasta")
+        files[-1].write_text("".join(f">{i}\n{s}\n" for i, s in zip(msa.ids, msa.sequences)))
+
+    def run(out, *extra):
+        res = CliRunner().invoke(main, ["--log-level", "warning", "pair", *map(str, files), "-o", str(out),
+                                        "--weights", str(weights), "--species-key", "field:_:-1", "--steps", "4",
+                                        "--max-depth", "8", "--precision", "fp32", "--device", "cpu", *extra],
+                                 catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return (out / "pairs.tsv").read_text(), json.loads((out / "report.json").read_text())
+
+    alone, report_alone = run(tmp_path / "alone", "--max-batch", "1")
+    batched, report = run(tmp_path / "batched")
+    assert alone == batched
+    assert report_alone["options"]["max_batch"] == 1 and report["options"]["max_batch"] is None
+    assert [len(b) for b in report["method_info"]["batches"]] == [3, 1]
+    assert [len(b) for b in report_alone["method_info"]["batches"]] == [1, 1, 1, 1]
+    bad = CliRunner().invoke(main, ["pair", *map(str, files), "-o", str(tmp_path / "bad"), "--max-batch", "0"])
+    assert bad.exit_code == 2 and "--max-batch" in bad.output
