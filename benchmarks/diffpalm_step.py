@@ -31,7 +31,9 @@ CPU (the committed run)::
     python benchmarks/diffpalm_step.py --repeats 2 --steps 2 --threads 2
 
 GPU (``--gpu``: shapes 50 x 177, 256 x 250, 1024 x 250; fp32 and bf16; protlm
-against reference-style; then one 100-step ``pair_diffpalm`` run at 1024 x 250)::
+against reference-style; then one 100-step ``pair_diffpalm`` run at 1024 x 250;
+then 8 sub-MSAs of 50 x 177 in one batched pass against one at a time,
+``benchmarks/diffpalm_batch.py``'s measurement)::
 
     python benchmarks/diffpalm_step.py --gpu
 
@@ -76,12 +78,13 @@ def species_sizes(rows: int) -> list:
     return sizes
 
 
-def _problem(rows: int, columns: int, alphabet, device):
+def _problem(rows: int, columns: int, alphabet, device, *, seed: int = 0):
+    """A random ``rows x columns`` problem (HK-RR-like species blocks): ``(problem, sizes, l_left)``."""
     import numpy as np
 
     from protlm.pairing.diffpalm_solver import PermutationProblem
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     aa = [alphabet.get_idx(c) for c in "ACDEFGHIKLMNPQRSTVWY-"]
     l_left = (columns - 1) * 64 // 176  # the HK-RR proportions: 64 + 112 at 177 columns
     l_right = columns - 1 - l_left
@@ -222,6 +225,27 @@ def full_run(*, rows: int, columns: int, steps: int, device: str, precision: str
             "target_seconds": 180}
 
 
+def write_report(report: dict, out) -> None:
+    """Write ``report`` as JSON to ``out`` (nothing when ``out`` is ``None``)."""
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {out}")
+
+
+def batched_sub_msas(*, device: str, size: dict = FULL, k_values=(1, 8), rows: int = 50, columns: int = 177,
+                     steps: int = 5) -> dict:
+    """k same-shape sub-MSAs in one batched pass against one at a time (``diffpalm_batch.measure``), in process."""
+    from diffpalm_batch import measure
+
+    try:
+        return {"rows": rows, "columns": columns, "steps": steps,
+                "results": measure(list(k_values), size=size, rows=rows, columns=columns, steps=steps, threads=1,
+                                   device=device, in_process=True, echo=lambda s: print(s, flush=True))}
+    except Exception as exc:  # noqa: BLE001 - the step table is still worth committing
+        return {"failed": f"{type(exc).__name__}: {exc}"}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=2, help="rounds over the variants (one subprocess each)")
@@ -298,6 +322,7 @@ def main(argv=None) -> None:
                                           precision="auto")
         except Exception as exc:  # noqa: BLE001 - the step table is still worth committing
             report["full_run"] = {"failed": f"{type(exc).__name__}: {exc}"}
+        report["batched_sub_msas"] = batched_sub_msas(device="cuda")
     if not args.gpu:
         default = next((r for r in results if r["variant"] == "protlm:auto" and "time_ratio" in r), None)
         if default:
@@ -320,16 +345,15 @@ def main(argv=None) -> None:
               f"{r['peak_memory_mb']:9.0f} {tr:>7s} {mr:>6s} {r['gflop_per_s'] or 0:8.1f} {frac:>8s}")
     if "full_run" in report:
         print(f"full run: {report['full_run']}")
+    if "batched_sub_msas" in report:
+        print(f"batched sub-MSAs: {report['batched_sub_msas']}")
     if "target" in report:
         t = report["target"]
         print(f"target (<= {t['time_ratio_max']}x time and memory): time {t['time_ratio']:.2f}x, "
               f"memory {t['memory_ratio']:.2f}x -> {'met' if t['met'] else 'missed'}")
     out = args.out or (None if args.tiny else str(HERE / "results" / ("diffpalm_step_gpu.json" if args.gpu
                                                                       else "diffpalm_step.json")))
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwrote {out}")
+    write_report(report, out)
 
 
 if __name__ == "__main__":
