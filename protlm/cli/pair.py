@@ -11,7 +11,7 @@ import time
 
 import click
 
-from protlm.cli._options import (device_option, no_download_option, overwrite_option, seed_option,
+from protlm.cli._options import (device_option, model_option, no_download_option, overwrite_option, seed_option,
                                  species_key_option, threads_option)
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,10 @@ log = logging.getLogger(__name__)
               default="diffpalm", show_default=True,
               help="diffpalm (MSA Transformer); weights-free: mi-ipa, entropy-bootstrap (protlm's fast DiffPaSS-objective "
                    "method), diffpass (needs the protlm[diffpass] extra); random baseline.")
-@click.option("--weights", type=click.Path(), default=None,
-              help="MSA Transformer checkpoint in fair-esm's format (or a folder holding "
-                   "esm_msa1b_t12_100M_UR50S.pt), or `demo` for the shipped MalG-MalK demo model (a small "
-                   "family model, not the pretrained MSA Transformer). Default: $PROTLM_MSA_WEIGHTS, "
-                   "$PROTLM_WEIGHTS_DIR, the torch hub cache, then a download through fair-esm.")
+@model_option("pair", "weights", old="--weights",
+              help="The MSA Transformer DiffPALM runs: a checkpoint in fair-esm's format (or a folder holding "
+                   "esm_msa1b_t12_100M_UR50S.pt), the pretrained esm_msa1b_t12_100M_UR50S, or demo, the shipped "
+                   "MalG-MalK family model (a small model, used only when named).")
 @no_download_option
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent DiffPALM runs; pairs.tsv's agreement = fraction of runs choosing the pair.")
@@ -212,15 +211,11 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
                   threads,
                   precision, checkpoint_dir, known_pairs, context):
     from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
-    from protlm.models.weights import MSA_MODEL_NAME, resolve_weights
+    from protlm.models.weights import resolve_model
     from protlm.pairing.diffpalm_plan import plan_sub_msas
 
-    # everything that can fail does so before the model is loaded
-    from protlm.models.demo import demo_weights_path, is_demo_name
-
-    if is_demo_name(weights):  # asked for by name only: never a fallback
-        weights = demo_weights_path()
-    resolved = resolve_weights(MSA_MODEL_NAME, path=weights, download=None if download else False)
+    # everything that can fail does so before the model is loaded (the demo model only when named)
+    resolved = resolve_model(weights, task="pair", download=None if download else False)
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
     from protlm.errors import ModelLimitError
 

@@ -10,7 +10,8 @@ import time
 
 import click
 
-from protlm.cli._options import device_option, no_download_option, overwrite_option, seed_option, threads_option
+from protlm.cli._options import (device_option, init_option, model_option, no_download_option, overwrite_option,
+                                 seed_option, threads_option)
 from protlm.sequencing.error_model import DEFAULT_FALSE_DETECTION, WHATPROT_EDMAN_FAILURE
 from protlm.sequencing.identify import DEFAULT_FDR
 from protlm.sequencing.result import SEQUENCE_OUTPUTS
@@ -54,10 +55,10 @@ _T = TrainingConfig()
 @threads_option
 @no_download_option
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None, help="Copy the best weights here at the end.")
-@click.option("--init", "init", default=None,
-              help="Start from trained weights: a protlm sequencer file (e.g. the shipped model; its architecture "
-                   "is kept), or an ESM-2 to fine-tune: a checkpoint file in fair-esm's format or an ESM-2 name "
-                   "(esm2_t6_8M_UR50D ...) found by the weights resolver; best.pt is then an ESM-2 checkpoint.")
+@init_option("sequence", help="Start from trained weights: a protlm sequencer (a file, or protlm_sequencer: the "
+                              "shipped model; its architecture is kept), or an ESM-2 to fine-tune (a checkpoint file "
+                              "in fair-esm's format, or a name such as esm2_t6_8M_UR50D); best.pt is then an ESM-2 "
+                              "checkpoint.")
 @overwrite_option(
               "Start afresh in an OUTDIR that holds a run with other options (a rerun with the same options "
                    "resumes; only --max-steps, --max-minutes, --patience and --threads may change on resuming).")
@@ -87,23 +88,17 @@ def train_sequencer_command(inputs, outdir, split_method, valid_fraction, test_f
     started = time.monotonic()
     init_weights = None
     if init:  # model to fine-tune: found (or refused) before any work
-        from protlm.models.esm2 import is_esm2_name
         from protlm.models.sequencer import is_sequencer_weights
+        from protlm.models.weights import resolve_model
 
-        if not is_esm2_name(init) and not Path(init).is_file():
-            raise ProtlmError(f"--init {init}: no such file (give protlm sequencer weights, e.g. a best.pt of "
-                              "train-sequencer, an ESM-2 checkpoint file, or an ESM-2 name such as esm2_t6_8M_UR50D)")
-        if is_sequencer_weights(init):  # protlm's own model: go on training it
-            init_weights = Path(init)
-        else:
-            from protlm.models.esm_msa import is_torch_file
-
-            if Path(init).is_file() and not is_torch_file(init):
+        resolved = resolve_model(init, task="sequence", option="--init", download=False if no_download else None)
+        if resolved.format == "protlm-sequencer":  # protlm's own model: go on training it
+            if not is_sequencer_weights(resolved.path):
                 raise ProtlmError(f"--init {init}: not a torch checkpoint (give protlm sequencer weights or an "
                                   "ESM-2 checkpoint in fair-esm's format)")
-            from protlm.models.esm2 import resolve_esm2_init
-
-            init_weights = resolve_esm2_init(init, download=False if no_download else None)
+            init_weights = resolved.path
+        else:
+            init_weights = resolved
     config = TrainingConfig(arch=arch, d_model=d_model, n_layers=layers, n_heads=heads, d_ff=d_ff,
                             kernel_size=kernel_size, max_len=max_len, fragment_fraction=fragment_fraction,
                             batch_size=batch_size, lr=lr, warmup_steps=warmup_steps, max_steps=max_steps, max_minutes=max_minutes,
@@ -226,12 +221,13 @@ def simulate_command(input_fasta, output, known, efficiency, fragment, min_lengt
               help="Detection efficiency e: a known-type residue shows as X with probability 1 - e.")
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), default=None,
               help="FASTA of the full sequences under the reads' ids: adds accuracies and plots.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
-              help="Weights from train-sequencer (default: $PROTLM_SEQUENCER_WEIGHTS, else the shipped model), "
-                   "or an ESM-2 name (esm2_t6_8M_UR50D ... esm2_t33_650M_UR50D) used zero-shot or fine-tuned.")
-@click.option("--weights", "esm_weights", type=click.Path(), default=None,
-              help="With an ESM-2 --model: its checkpoint file (or a folder holding NAME.pt); default: "
-                   "$PROTLM_ESM2_WEIGHTS, $PROTLM_WEIGHTS_DIR, the torch hub cache.")
+@model_option("sequence", "model_path",
+              help="The sequencer: protlm's (a file of train-sequencer, or protlm_sequencer: the shipped model, "
+                   "unless $PROTLM_SEQUENCER_WEIGHTS names another), or an ESM-2 used zero-shot or fine-tuned (a "
+                   "name, esm2_t6_8M_UR50D ... esm2_t33_650M_UR50D, or a checkpoint file such as a fine-tuned best.pt).")
+@click.option("--weights", "esm_weights", type=click.Path(), default=None, hidden=True,
+              help="Deprecated (give the file as --model PATH): with an ESM-2 --model name, its checkpoint file or a "
+                   "folder holding NAME.pt.")
 @click.option("--refine", type=click.IntRange(0, 20), default=0, show_default=True,
               help="Iterative refinement passes (fill the most confident X, predict again).")
 @click.option("--reference", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -275,7 +271,6 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     started = time.monotonic()
     started_at = time.time() - 1  # file times have a coarse resolution on some filesystems
     from protlm.io.atomic import prepare_outdir
-    from protlm.models.sequencer import resolve_sequencer_weights
     from protlm.sequencing.reads import parse_known, read_reads
 
     known = parse_known(known)
@@ -297,17 +292,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         from protlm.sequencing.chunks import gather_scores
 
         scores = gather_scores(gather_dirs)
-    from protlm.models.esm2 import is_esm2_name
-
-    esm2 = is_esm2_name(model_path)
-    if esm2:  # ESM-2 through fair-esm, found by the shared weights resolver
-        from protlm.models.weights import resolve_weights
-
-        weights = resolve_weights(model_path, path=esm_weights, download=False if no_download else None)
-    elif esm_weights:
-        raise click.BadParameter("goes with an ESM-2 --model, e.g. --model esm2_t6_8M_UR50D", param_hint="--weights")
-    else:
-        weights = resolve_sequencer_weights(model_path)
+    weights = _resolve_sequencer(model_path, esm_weights, download=False if no_download else None)
     reads = read_reads(reads_path, known=known)
     truth_seqs = None
     if truth:
@@ -318,8 +303,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     import torch
 
     from protlm.report import base_report
-    from protlm.sequencing.backends import ModelBackend
-    from protlm.sequencing.result import reads_have_errors, sequence_reads
+    from protlm.sequencing.result import load_backend, reads_have_errors, sequence_reads
 
     if threads:
         torch.set_num_threads(threads)
@@ -337,15 +321,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
             guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
                                 max_hits=max_hits, identify=not no_identify, errors=errors, fdr=fdr, callback=cb,
                                 scores=scores)
-    if esm2:
-        from protlm.models.device import resolve_device
-        from protlm.models.esm2 import load_esm2_sequencer
-
-        dev = resolve_device(device)
-        backend = ModelBackend(load_esm2_sequencer(model_path, weights=weights, device=dev), name=model_path, device=dev,
-                               metadata={"path": str(weights.path), "source": weights.source})
-    else:
-        backend = ModelBackend.from_weights(weights, device=device)
+    backend = load_backend(weights, device=device)
     options = {"reads": reads_path, "known": known, "efficiency": efficiency, "truth": truth,
                "model": str(getattr(weights, "path", weights)), "refine": refine, "peptides": peptides,
                "batch_tokens": batch_tokens, "threads": threads}
@@ -372,3 +348,18 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         log.info("removed outputs of the earlier run that this one does not write: %s", ", ".join(stale))
     click.echo(f"{result.prediction!r}\nwrote {out}/predictions.fasta, positions.tsv, report.json"
                + (", confusion.png, calibration.png" if truth_seqs is not None else ""))
+
+
+def _resolve_sequencer(model, esm_weights, *, download):
+    """The weights ``--model NAME|PATH`` names (the one resolver), before any work; ``--weights`` is the old spelling."""
+    from protlm.models.weights import resolve_model, resolve_weights
+
+    if not esm_weights:
+        return resolve_model(model, task="sequence", download=download)
+    from protlm.models.esm2 import is_esm2_name
+
+    log.warning("--weights is deprecated: give the ESM-2 file as --model PATH")
+    if not is_esm2_name(model):
+        raise click.BadParameter("goes with an ESM-2 --model, e.g. --model esm2_t6_8M_UR50D", param_hint="--weights")
+    return resolve_weights(model, path=esm_weights, download=download)
+

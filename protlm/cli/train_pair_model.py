@@ -10,7 +10,8 @@ import time
 
 import click
 
-from protlm.cli._options import device_option, overwrite_option, seed_option, species_key_option, threads_option
+from protlm.cli._options import (device_option, init_option, no_download_option, overwrite_option, seed_option,
+                                 species_key_option, threads_option)
 from protlm.pairing.training import TrainingConfig
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,10 @@ _D = TrainingConfig()
 @click.option("--truth", default="same-order", show_default=True,
               help="The known pairs: same-order (row i of LEFT pairs with row i of RIGHT) or a TSV of left_id<TAB>right_id.")
 @click.option("--exclude", default=None, help="Regular expression: rows whose header matches are left out (e.g. _DUMMY).")
-@click.option("--init", "init", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Start from this fair-esm MSA Transformer checkpoint (e.g. esm_msa1b_t12_100M_UR50S.pt); "
-                   "--layers/--embed-dim/--heads are then ignored.")
+@init_option("pair", help="Start from this MSA Transformer (a fair-esm checkpoint such as a model.pt of an earlier "
+                          "run, the pretrained esm_msa1b_t12_100M_UR50S, or demo); --layers/--embed-dim/--heads are "
+                          "then ignored.")
+@no_download_option
 @click.option("--layers", type=int, default=_D.layers, show_default=True, help="Layers of a model trained from scratch.")
 @click.option("--embed-dim", type=int, default=_D.embed_dim, show_default=True, help="Width of a model trained from scratch.")
 @click.option("--heads", type=int, default=_D.attention_heads, show_default=True, help="Attention heads of a model trained from scratch.")
@@ -51,15 +53,15 @@ _D = TrainingConfig()
 @device_option
 @threads_option
 @overwrite_option("Start afresh in an OUTDIR that holds another run.")
-def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude, init, layers, embed_dim, heads,
-                     depth, steps, lr, warmup, chain_mask_prob, pair_mode_fraction, val_fraction, val_every,
+def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude, init, no_download, layers, embed_dim,
+                     heads, depth, steps, lr, warmup, chain_mask_prob, pair_mode_fraction, val_fraction, val_every,
                      patience, seed, device, threads, overwrite):
     """Train an MSA Transformer by masked-language modelling on the known pairs of LEFT and RIGHT.
 
     Rows are <cls> + left + right, as DiffPALM scores them.  Species are split
     into training and validation species; each step draws whole training
     species.  A rerun with the same OUTDIR resumes; OUTDIR/model.pt (the best
-    validation model) loads with `protlm pair --weights OUTDIR/model.pt`.
+    validation model) loads with `protlm pair --model OUTDIR/model.pt`.
     """
     import dataclasses
     from pathlib import Path
@@ -72,11 +74,15 @@ def train_pair_model(left, right, outdir, split_at, species_key, truth, exclude,
 
     started = time.monotonic()
     check_paired_layout(right, split_at)
+    if init:  # the model to start from: found (or refused) before any work
+        from protlm.models.weights import resolve_model
+
+        init = resolve_model(init, task="pair", option="--init", download=False if no_download else None).path
     # check options before reading anything large
     config = TrainingConfig(
         layers=layers, embed_dim=embed_dim, attention_heads=heads, depth=depth, steps=steps, lr=lr, warmup=warmup,
         chain_mask_prob=chain_mask_prob, pair_mode_fraction=pair_mode_fraction, val_fraction=val_fraction,
-        val_every=val_every, patience=patience, seed=seed, init=str(Path(init).resolve()) if init else None,
+        val_every=val_every, patience=patience, seed=seed, init=str(init) if init else None,
     )
     if threads:
         import torch

@@ -5,7 +5,7 @@ it is a 4-layer, width-64 fair-esm ``MSATransformer`` trained by
 ``protlm.pairing.training`` on the MalG-MalK pairs of the DiffPALM paper
 (Bitbol-Lab/DiffPALM, Apache-2.0), training species only.  It knows one
 family pair (MalG permease + MalK ATPase) and nothing else; it is only ever
-used when asked for by name (``protlm pair --weights demo``), never as a
+used when asked for by name (``protlm pair --model demo``), never as a
 silent fallback.
 
 Re-create it with (800 steps; 57 minutes on one thread of a shared, heavily loaded 2-core CPU)::
@@ -18,23 +18,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from protlm.models.weights import DEMO_MODEL_NAME, MODEL_ALIASES
 
 __all__ = ["DEMO_NAMES", "DEMO_FILE", "demo_weights_path", "is_demo_name"]
 
-#: Names that ask for the demo model where a weights path is expected.
-DEMO_NAMES = ("demo", "malg-malk-demo")
+#: Names that ask for the demo model where a model is named (the resolver's aliases, ``MODEL_ALIASES``).
+DEMO_NAMES = tuple(alias for alias, name in MODEL_ALIASES.items() if name == DEMO_MODEL_NAME)
 
 #: File name of the demo checkpoint inside ``protlm/models/weights/``.
 DEMO_FILE = "malg_malk_demo.pt"
 
 
 def is_demo_name(value) -> bool:
-    """Whether a ``--weights`` value names the demo model.
+    """Whether a ``--model`` value names the demo model.
 
     Parameters
     ----------
     value : object
-        A ``--weights`` value (anything that is not a string is not a demo name).
+        A ``--model`` value (anything that is not a string is not a demo name).
 
     Examples
     --------

@@ -4,7 +4,7 @@ For a model name (``esm_msa1b_t12_100M_UR50S``, ``esm2_t6_8M_UR50D``...,
 ``protlm_sequencer`` for protlm's own sequencing model, ``malg_malk_demo`` for
 the shipped pairing demo) the weights file is looked for, in this order:
 
-1. the path the caller names (``--weights PATH`` / ``--model PATH``; a folder
+1. the path the caller names (``--model PATH`` / ``--init PATH``; a folder
    is searched for ``<name>.pt``).  A named path that does not exist is an
    error: protlm never silently uses other weights than the ones asked for;
 2. the model's own environment variable (``PROTLM_MSA_WEIGHTS`` for the MSA
@@ -25,6 +25,11 @@ the shipped pairing demo) the weights file is looked for, in this order:
 When nothing is found, :class:`~protlm.errors.WeightsNotFoundError` lists every
 place searched and how to get the weights.  Resolution touches no model and
 allocates nothing, so callers run it before any work.
+
+Every command names its model the same way, ``NAME|PATH`` (``--model`` for the
+model a command runs, ``--init`` for the start of a training):
+:func:`resolve_model` reads that value for a task (:data:`MODEL_NAMES`: the
+names each task accepts) and hands it to :func:`resolve_weights`.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from pathlib import Path
 from protlm.errors import WeightsNotFoundError
 
 __all__ = ["ModelSpec", "ResolvedWeights", "KNOWN_MODELS", "resolve_weights", "hub_checkpoint_dir", "MSA_MODEL_NAME",
-           "SEQUENCER_MODEL_NAME", "DEMO_MODEL_NAME", "shipped_weights_dir"]
+           "SEQUENCER_MODEL_NAME", "DEMO_MODEL_NAME", "shipped_weights_dir", "MODEL_NAMES", "MODEL_ALIASES",
+           "DEFAULT_MODELS", "resolve_model"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,7 @@ _DOWNLOAD_HOST = ("dl.fbaipublicfiles.com", 443)
 MSA_MODEL_NAME = "esm_msa1b_t12_100M_UR50S"
 #: protlm's own masked-residue predictor (``protlm sequence``); its default ships in the package.
 SEQUENCER_MODEL_NAME = "protlm_sequencer"
-#: The shipped MalG-MalK family model (``protlm pair --weights demo``), used only when asked for by name.
+#: The shipped MalG-MalK family model (``protlm pair --model demo``), used only when asked for by name.
 DEMO_MODEL_NAME = "malg_malk_demo"
 
 
@@ -78,7 +84,7 @@ class ModelSpec:
     label: str
     shipped: str | None = None
     fair_esm: bool = True
-    option: str = "--weights"
+    option: str = "--model"
 
     @property
     def url(self) -> str:
@@ -95,7 +101,7 @@ KNOWN_MODELS = {
         ModelSpec("esm2_t30_150M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 150M"),
         ModelSpec("esm2_t33_650M_UR50D", "PROTLM_ESM2_WEIGHTS", "ESM-2 650M"),
         ModelSpec(SEQUENCER_MODEL_NAME, "PROTLM_SEQUENCER_WEIGHTS", "protlm sequencer", shipped="sequencer_default.pt",
-                  fair_esm=False, option="--model"),
+                  fair_esm=False),
         ModelSpec(DEMO_MODEL_NAME, "PROTLM_DEMO_WEIGHTS", "MalG-MalK demo model", shipped="malg_malk_demo.pt",
                   fair_esm=False),
     )
@@ -122,6 +128,13 @@ class ResolvedWeights:
     model_name: str
     path: Path
     source: str
+
+    @property
+    def format(self) -> str:
+        """The file's kind: ``"protlm-sequencer"``, ``"esm2"`` or ``"msa-transformer"`` (fair-esm's checkpoint formats)."""
+        if self.model_name == SEQUENCER_MODEL_NAME:
+            return "protlm-sequencer"
+        return "esm2" if self.model_name.startswith("esm2") else "msa-transformer"
 
 
 def hub_checkpoint_dir() -> Path:
@@ -258,8 +271,110 @@ def _message(spec: ModelSpec, searched: list[str], *, named: bool) -> str:
     how = (
         f"to get them, download {spec.url} (or run `python -c \"import esm.pretrained as p; "
         f"p.load_hub_workaround('{spec.url}')\"` on a machine with internet, which fills the torch hub cache) "
-        f"and pass --weights PATH, set ${spec.env_var}, or copy it to $PROTLM_WEIGHTS_DIR or the torch hub cache"
+        f"and pass --model PATH, set ${spec.env_var}, or copy it to $PROTLM_WEIGHTS_DIR or the torch hub cache"
     )
     if named:
         how = "check the path; " + how
     return f"{spec.label} weights '{spec.name}' not found; searched: " + "; ".join(searched) + "; " + how
+
+
+# --------------------------------------------------------------------------- one way to name a model
+#: The model names each task's ``--model`` / ``--init`` accepts (besides a path); ``esm2_*`` stands for every ESM-2.
+MODEL_NAMES = {
+    "pair": (MSA_MODEL_NAME, DEMO_MODEL_NAME),
+    "sequence": (SEQUENCER_MODEL_NAME, "esm2_*"),
+}
+#: Short names of the shipped models.
+MODEL_ALIASES = {"demo": DEMO_MODEL_NAME, "malg-malk-demo": DEMO_MODEL_NAME}
+#: The model a task runs when none is named.
+DEFAULT_MODELS = {"pair": MSA_MODEL_NAME, "sequence": SEQUENCER_MODEL_NAME}
+
+
+def _name_for(value: str, task: str) -> str | None:
+    """The model name ``value`` gives for ``task``, or None when it names none (a path)."""
+    name = MODEL_ALIASES.get(value.strip().lower(), value)
+    if task == "sequence" and name.startswith("esm2_") and "/" not in name and not name.endswith(".pt"):
+        return name
+    return name if name in MODEL_NAMES[task] else None
+
+
+def _sequencing_format(path: Path) -> str:
+    """``"esm2"`` for a torch file that is not protlm's sequencer format (read from its pickle, no tensor loaded),
+    else ``"protlm-sequencer"`` (whose loader names a file that is neither)."""
+    import zipfile
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        if head[:1] == b"\x80":  # a legacy torch pickle: fair-esm's format, never protlm's
+            return "esm2"
+        with zipfile.ZipFile(path) as z:
+            pickles = [n for n in z.namelist() if n.endswith("/data.pkl")]
+            return "protlm-sequencer" if pickles and b"protlm-sequencer" in z.read(pickles[0]) else "esm2"
+    except (OSError, zipfile.BadZipFile):
+        return "protlm-sequencer"
+
+
+def resolve_model(value=None, *, task: str, option: str = "--model", download=None) -> ResolvedWeights:
+    """The weights a ``NAME|PATH`` value names: the one grammar of ``--model`` and ``--init`` in every command.
+
+    Parameters
+    ----------
+    value : str, os.PathLike or None
+        A model name of ``task`` (:data:`MODEL_NAMES`, :data:`MODEL_ALIASES`),
+        resolved in the module's search order; or a weights file (for
+        ``pair``: an MSA Transformer checkpoint in fair-esm's format, or a
+        folder holding ``esm_msa1b_t12_100M_UR50S.pt``; for ``sequence``: a
+        protlm sequencer file or an ESM-2 checkpoint in fair-esm's format,
+        told apart by content: a torch file without protlm's format marker is
+        an ESM-2).
+        ``None``: the task's default (:data:`DEFAULT_MODELS`).
+    task : {"pair", "sequence"}
+        Which family of models: the MSA Transformer (``pair``,
+        ``train-pair-model``) or the sequencers (``sequence``, ``train-sequencer``).
+    option : str
+        The option the value came from, for messages.
+    download : bool or None
+        As in :func:`resolve_weights`.
+
+    Returns
+    -------
+    ResolvedWeights
+        ``format`` says how to load it.
+
+    Raises
+    ------
+    WeightsNotFoundError
+        A value that is no name of ``task`` and no existing file, or a name
+        whose weights are found nowhere (every place searched is listed).
+
+    Examples
+    --------
+    >>> resolve_model("demo", task="pair").path.name, resolve_model(task="sequence").format
+    ('malg_malk_demo.pt', 'protlm-sequencer')
+    >>> resolve_model("esm2_t6_8M_UR50D", task="pair")
+    Traceback (most recent call last):
+    ...
+    protlm.errors.WeightsNotFoundError: --model esm2_t6_8M_UR50D: no such file (does not exist), and not a model name of this command (esm_msa1b_t12_100M_UR50S, malg_malk_demo, demo, malg-malk-demo)
+    """
+    if task not in MODEL_NAMES:
+        raise ValueError(f"task must be one of {sorted(MODEL_NAMES)}, not {task!r}")
+    if value is None:
+        return resolve_weights(DEFAULT_MODELS[task], download=download)
+    value = os.fspath(value)
+    name = _name_for(value, task)
+    if name is not None:
+        return resolve_weights(name, download=download)
+    p = Path(value).expanduser()
+    if not p.exists():
+        names = list(MODEL_NAMES[task]) + [a for a, n in MODEL_ALIASES.items() if n in MODEL_NAMES[task]]
+        raise WeightsNotFoundError(f"{option} {value}: no such file (does not exist), and not a model name of this "
+                                   f"command ({', '.join(names)})")
+    if task == "pair":
+        return resolve_weights(MSA_MODEL_NAME, path=p, download=download)
+    if not p.is_file():
+        raise WeightsNotFoundError(f"{option} {value}: a folder; name the weights file (a protlm sequencer file or "
+                                   "an ESM-2 checkpoint), or a model name (protlm_sequencer, esm2_...)")
+    if _sequencing_format(p) == "protlm-sequencer":
+        return resolve_weights(SEQUENCER_MODEL_NAME, path=p)
+    return resolve_weights(p.stem if p.stem.startswith("esm2") else "esm2_" + p.stem, path=p, download=download)

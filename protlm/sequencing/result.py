@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SEQUENCE_OUTPUTS", "SequencingResult", "sequence_reads", "reads_have_errors"]
+__all__ = ["SEQUENCE_OUTPUTS", "SequencingResult", "sequence_reads", "reads_have_errors", "load_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +219,44 @@ def sequence_reads(reads, *, known: str, backend, efficiency: float = 1.0, refin
         device=str(getattr(backend, "device", "cpu")), guide=guide, evaluation=ev, evaluation_by_identification=by_ident,
         identification_evaluation=ide, options=dict(options or {}), seed=seed, seconds=time.monotonic() - t0,
     )
+
+
+def load_backend(weights=None, *, device="auto", download=None):
+    """The model of ``protlm sequence --model NAME|PATH`` as a backend: protlm's sequencer or an ESM-2.
+
+    Parameters
+    ----------
+    weights : str, os.PathLike, ResolvedWeights or None
+        A ``--model`` value (resolved by :func:`protlm.models.weights.resolve_model`
+        with ``task="sequence"``) or what that resolution returned; ``None``:
+        the shipped sequencer (or ``$PROTLM_SEQUENCER_WEIGHTS``).
+    device : str or torch.device
+        ``"auto"``, ``"cpu"``, ``"cuda"``...
+    download : bool or None
+        As in :func:`protlm.models.weights.resolve_weights`.
+
+    Returns
+    -------
+    protlm.sequencing.backends.ModelBackend
+
+    Examples
+    --------
+    >>> load_backend(device="cpu").name
+    'protlm-sequencer'
+    """
+    from protlm.models.weights import ResolvedWeights, resolve_model
+    from protlm.sequencing.backends import ModelBackend
+
+    if not isinstance(weights, ResolvedWeights):
+        weights = resolve_model(weights, task="sequence", download=download)
+    if weights.format == "protlm-sequencer":
+        return ModelBackend.from_weights(weights.path, device=device)
+    from protlm.models.device import resolve_device
+    from protlm.models.esm2 import load_esm2_sequencer
+
+    dev = resolve_device(device)
+    return ModelBackend(load_esm2_sequencer(weights.model_name, weights=weights, device=dev), name=weights.model_name,
+                        device=dev, metadata={"path": str(weights.path), "source": weights.source})
 
 
 def reads_have_errors(reads_path) -> bool:

@@ -122,7 +122,7 @@ def test_missing_weights_fail_before_work(env, small):
     assert res.exit_code == 2
     msg = res.output.strip().splitlines()[-1]
     assert msg.startswith("protlm: error: MSA Transformer (ESM-MSA-1b) weights 'esm_msa1b_t12_100M_UR50S' not found")
-    for place in ("--weights (not given)", "$PROTLM_MSA_WEIGHTS (not set)", "$PROTLM_WEIGHTS_DIR", "torch hub cache",
+    for place in ("--model (not given)", "$PROTLM_MSA_WEIGHTS (not set)", "$PROTLM_WEIGHTS_DIR", "torch hub cache",
                   str(env / "torch_home"), "download through fair-esm", "Traceback"):
         assert (place in msg) == (place != "Traceback")
     assert not (out / "report.json").exists()

@@ -70,7 +70,7 @@ def test_missing_weights_error_lists_places():
     with pytest.raises(WeightsNotFoundError) as info:
         load_esm2_sequencer(NAME)
     msg = str(info.value)
-    for place in ("--weights", "$PROTLM_ESM2_WEIGHTS", "$PROTLM_WEIGHTS_DIR", "torch hub cache", "PROTLM_OFFLINE"):
+    for place in ("--model", "$PROTLM_ESM2_WEIGHTS", "$PROTLM_WEIGHTS_DIR", "torch hub cache", "PROTLM_OFFLINE"):
         assert place in msg
 
 
@@ -124,9 +124,12 @@ def test_cli_sequence_with_esm2_and_finetune(tiny_esm2_file, tmp_path, data):
     tuned = load_esm2_sequencer(NAME, weights=tmp_path / "ft" / "best.pt")
     before = load_esm2_sequencer(NAME, weights=tiny_esm2_file)
     assert any(not torch.equal(a, b) for a, b in zip(tuned.state_dict().values(), before.state_dict().values()))
-    res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "o3"), "--known", "KCYM", "--model", NAME,
-                               "--weights", str(tmp_path / "ft" / "best.pt")])
+    # the one grammar: the fine-tuned file named by path (an ESM-2, told from protlm's format by content)
+    res = runner.invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "o3"), "--known", "KCYM", "--model",
+                               str(tmp_path / "ft" / "best.pt")])
     assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "o3" / "report.json").read_text())
+    assert report["options"]["model"] == str((tmp_path / "ft" / "best.pt").resolve())
 
 
 def test_names():

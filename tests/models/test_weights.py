@@ -99,7 +99,7 @@ def test_resolver_order_path_env_dir_cache(clean_env, tiny, monkeypatch):
     with pytest.raises(WeightsNotFoundError) as info:
         resolve_weights()
     msg = str(info.value)
-    for place in ("--weights (not given)", "$PROTLM_MSA_WEIGHTS (not set)", "$PROTLM_WEIGHTS_DIR (not set)",
+    for place in ("--model (not given)", "$PROTLM_MSA_WEIGHTS (not set)", "$PROTLM_WEIGHTS_DIR (not set)",
                   "torch hub cache", "download through fair-esm (disabled by $PROTLM_OFFLINE)",
                   "https://dl.fbaipublicfiles.com/fair-esm/models/esm_msa1b_t12_100M_UR50S.pt"):
         assert place in msg

@@ -82,7 +82,7 @@ def test_bad_read_letter_is_one_line_exit_2(runner, tmp_path, tiny_model_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--known", "KCZ"], "'Z' is not a standard residue"),
-    (["--known", "KCYM", "--model", "nowhere.pt"], "sequencer weights 'protlm_sequencer' not found; searched: --model nowhere.pt"),
+    (["--known", "KCYM", "--model", "nowhere.pt"], "--model nowhere.pt: no such file (does not exist)"),
 ])
 def test_option_errors(runner, tmp_path, args, message):
     reads = tmp_path / "r.fasta"

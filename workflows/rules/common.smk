@@ -44,7 +44,7 @@ def split_option(wildcards):
 
 def weights_option(wildcards):
     weights = family(wildcards).get("weights", config["pairing"].get("weights"))
-    return f"--weights {weights}" if weights else ""
+    return f"--model {weights}" if weights else ""
 
 
 def family_extra_inputs(wildcards):
