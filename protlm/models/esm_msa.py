@@ -239,7 +239,7 @@ def save_msa_checkpoint(model, args, path) -> Path:
     """Save an MSA Transformer in fair-esm's v1 checkpoint format, atomically.
 
     The file loads with ``esm.pretrained.load_model_and_alphabet_core`` and with
-    :func:`load_msa_transformer` (``--weights PATH``).
+    :func:`load_msa_transformer` (``--model PATH``).
 
     Parameters
     ----------
