@@ -31,16 +31,8 @@ import numpy as np
 
 from protlm.errors import PairingInputError
 from protlm.pairing._blocks import build_result, ortholog_pairs, random_matching, routes
-from protlm.pairing.mi_ipa import (
-    _features,
-    _one_hot,
-    _PairCounts,
-    assign_blocks,
-    context_codes,
-    encode_residues,
-    prepare_paired,
-    square_costs,
-)
+from protlm.pairing.assignment import assign_blocks, square_costs
+from protlm.pairing.pmi import _features, _one_hot, _PairCounts, context_codes, encode_residues, prepare_paired
 from protlm.pairing.result import PairingResult
 
 __all__ = ["pair_entropy_bootstrap", "two_body_entropy", "DEFAULT_ITERATIONS"]
@@ -62,7 +54,7 @@ def two_body_entropy(left, right, pairs) -> float:
     Parameters
     ----------
     left, right : array_like
-        The two alignments (see :func:`protlm.pairing.mi_ipa.encode_residues`).
+        The two alignments (see :func:`protlm.pairing.pmi.encode_residues`).
     pairs : mapping of int to int
         ``{left_row: right_row}``.
 

@@ -10,7 +10,7 @@ from scipy.optimize import linear_sum_assignment
 
 from protlm.errors import PairingInputError
 from protlm.io import PairedFamilies, read_msa
-from protlm.pairing import mi_ipa
+from protlm.pairing import assignment, pmi
 from protlm.pairing.mi_ipa import encode_residues, pair_mi_ipa, pair_mi_ipa_arrays, pmi_scores
 from protlm.pairing.random_pairing import pair_random
 from protlm.pairing.shuffling import keep_species, shuffle_within_species
@@ -96,7 +96,7 @@ def test_assignment_gaps_match_resolving_without_each_pair(seed):
     rng = np.random.default_rng(seed)
     costs = [rng.normal(size=(m, m)) for m in (1, 2, 3, 5, 5, 8, 13)]
     costs.append(np.zeros((4, 4)))  # all ties: every gap is 0
-    sigmas, gaps = mi_ipa._assign_with_gaps(costs, np.random.default_rng(seed))
+    sigmas, gaps = assignment.assign_with_gaps(costs, np.random.default_rng(seed))
     for cost, sigma, gap in zip(costs, sigmas, gaps):
         best, want = brute_gaps(cost)
         assert sorted(sigma) == list(range(len(cost)))
@@ -108,16 +108,31 @@ def test_assignment_gaps_match_resolving_without_each_pair(seed):
 def test_incremental_pair_counts_equal_a_fresh_count(dense):
     rng = np.random.default_rng(1)
     left, right = rng.integers(0, 6, size=(100, 5)), rng.integers(0, 6, size=(100, 4))
-    li, dl = mi_ipa._features(left, gaps=dense)
-    ri, dr = mi_ipa._features(right, gaps=dense)
-    onehots = {"left_onehot": mi_ipa._one_hot(li, dl), "right_onehot": mi_ipa._one_hot(ri, dr)} if dense else {}
-    counts = mi_ipa._PairCounts(li, dl, ri, dr, 100, **onehots)
+    li, dl = pmi._features(left, gaps=dense)
+    ri, dr = pmi._features(right, gaps=dense)
+    onehots = {"left_onehot": pmi._one_hot(li, dl), "right_onehot": pmi._one_hot(ri, dr)} if dense else {}
+    counts = pmi._PairCounts(li, dl, ri, dr, 100, **onehots)
     for size in (100, 5, 90, 12, 80):  # big and small changes: every code path
         tl, tr = rng.permutation(100)[:size], rng.permutation(100)[:size]
         w = rng.integers(1, 3, size).astype(float) if dense else rng.uniform(0.2, 1.0, size)
         counts.update(tl, tr, w)
-        xl, xr = mi_ipa._one_hot(li, dl), mi_ipa._one_hot(ri, dr)
+        xl, xr = pmi._one_hot(li, dl), pmi._one_hot(ri, dr)
         np.testing.assert_allclose(counts.matrix(), (xl[tl] * w[:, None]).T @ xr[tr], atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_block_scorer_equals_the_dense_products(seed):
+    rng = np.random.default_rng(seed)
+    left, right = rng.integers(0, 6, size=(40, 7)), rng.integers(0, 6, size=(40, 5))  # code 0: gaps
+    model = pmi._PMIModel(encode_residues(left), encode_residues(right), theta=0.2, pseudocount=0.15)
+    matrix, _ = model.fit(rng.permutation(40)[:30], rng.permutation(40)[:30])
+    blocks = [(np.arange(0, 3), np.arange(0, 4)), (np.arange(3, 13), np.arange(4, 14)), (np.arange(13, 40), np.arange(14, 40)),
+              (np.array([5]), np.array([39]))]
+    got = pmi.BlockScorer(model.li, model.ri, blocks)(matrix)
+    for (fl, fr), scores in zip(blocks, got):
+        want = model.xl[fl] @ matrix @ model.xr[fr].T
+        assert scores.shape == (len(fl), len(fr))
+        np.testing.assert_allclose(scores, want, rtol=1e-5, atol=1e-4)
 
 
 def test_encode_residues_and_its_errors():
