@@ -1,6 +1,14 @@
 """Identification at 1 % FDR (issue 19): identified fraction, observed FDR, oracle ceiling and throughput.
 
     python benchmarks/identification.py            # writes benchmarks/results/identification.{json,md}
+    python benchmarks/identification.py --whatprot WHATPROT_BIN --only-whatprot \
+        --out benchmarks/results/identification_whatprot.json   # protlm and Whatprot on the same reads
+
+``--whatprot BIN`` (a ``make release`` build in a git checkout of marcottelab/whatprot) adds the
+comparison of :mod:`_whatprot` (protlm and Whatprot's hybrid classifier on the same letter-equivalent
+tryptic reads of a 100-protein E. coli subset and of the whole proteome, one thread each; Whatprot's
+commit and build flags recorded); ``--only-whatprot`` runs only that; ``--out`` names the JSON (the
+table goes beside it, ``.md``).
 
 Reads (e = 0.9): whole proteins and tryptic peptides (>= 6 residues), KCYM and KCYMRHWST, without errors and
 with Whatprot-like errors (``ErrorModel.whatprot()``: Edman failure 0.06, false detection 0.01).
@@ -142,6 +150,46 @@ def run_row(index, proteins, *, known, fragment, errors, name):
             "reads_per_second": round(len(sim) / sec, 1)}
 
 
+def _arguments(argv):
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--whatprot", metavar="BIN", help="Whatprot binary: add protlm vs Whatprot on the same reads")
+    ap.add_argument("--only-whatprot", action="store_true", help="only the Whatprot comparison (needs --whatprot)")
+    ap.add_argument("--whatprot-reads", type=int, default=300, help="reads per Whatprot comparison row")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "identification.json"), help="JSON path")
+    args = ap.parse_args(argv)
+    if args.only_whatprot and not args.whatprot:
+        ap.error("--only-whatprot needs --whatprot BIN")
+    return args
+
+
+def whatprot_comparison(args, ecoli):
+    """protlm vs Whatprot on the same reads (see :mod:`_whatprot`): the report section and its table lines."""
+    import _whatprot
+    from protlm.sequencing.error_model import ErrorModel
+
+    rng = np.random.default_rng(0)
+    subset = [ecoli[i] for i in sorted(rng.choice(len(ecoli), 100, replace=False))]
+    rows = []
+    for name, proteins in (("E. coli 100-protein subset", subset), ("E. coli proteome", ecoli)):
+        for errors in (ErrorModel(), ErrorModel.whatprot()):
+            rows += _whatprot.compare(args.whatprot, proteins, name=name, errors=errors, n_reads=args.whatprot_reads,
+                                      ceiling=oracle_ceiling)
+            print(rows[-3:], flush=True)
+    section = {"build": _whatprot.build_info(args.whatprot), "rows": rows,
+               "method": _whatprot.__doc__.split("\n\n", 1)[1].replace("\n", " ")}
+    cols = ["reference", "errors", "tool", "threads", "n_reads", "top1_accuracy", "identified_at_1pct",
+            "correct_at_1pct", "observed_fdp_at_0.01", "oracle_ceiling", "digest_ceiling", "reads_per_second"]
+    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    md.append("")
+    md.append(f"Whatprot {section['build']['commit'][:7]}, {section['build']['build']}, makefile changes: "
+              f"{section['build']['makefile_changes']}; hybrid classifier {_whatprot.HYBRID}. Whatprot's "
+              "identified_at_1pct uses an oracle score threshold (the truth), as it has no decoys.")
+    return section, md
+
+
 def main(argv=None):
     from protlm.io import iter_fasta
     from protlm.sequencing.error_model import ErrorModel
@@ -151,6 +199,16 @@ def main(argv=None):
     from protlm.sequencing.simulate import simulate_reads
 
     clock = Clock()
+    args = _arguments(argv)
+    if args.only_whatprot:
+        ecoli = list(iter_fasta(DATA / "ecoli_k12_UP000000625.fasta"))
+        section, md = whatprot_comparison(args, ecoli)
+        report = {**provenance(__file__, argv, clock), "data": [rel(DATA / "ecoli_k12_UP000000625.fasta")],
+                  "whatprot": section}
+        Path(args.out).write_text(json.dumps(report, indent=1))
+        Path(args.out).with_suffix(".md").write_text("\n".join(md) + "\n")
+        print("\n".join(md))
+        return
     index_seconds_cli, index_rss = index_peak_rss(DATA / "uniprot_sample_20k.fasta.gz")
     rng = np.random.default_rng(0)
     ecoli = list(iter_fasta(DATA / "ecoli_k12_UP000000625.fasta"))
@@ -205,8 +263,10 @@ def main(argv=None):
                                                             rel(DATA / "uniprot_sample_20k.fasta.gz")],
               "rows": rows, "absent_proteins": absent, "throughput": speed, "index_memory": memory,
               "whatprot": "not run (see README)"}
-    out = ROOT / "benchmarks" / "results"
-    (out / "identification.json").write_text(json.dumps(report, indent=1))
+    whatprot_md = []
+    if args.whatprot:  # protlm vs Whatprot on the same reads
+        report["whatprot"], whatprot_md = whatprot_comparison(args, ecoli)
+    Path(args.out).write_text(json.dumps(report, indent=1))
     cols = ["reference", "reads", "known", "errors", "n_reads", "identified_at_1pct", "observed_fdp_at_0.01",
             "oracle_ceiling", "identified_over_ceiling", "reads_per_second"]
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -216,7 +276,8 @@ def main(argv=None):
               f"the reference; before = identify.py at {BEFORE}): {speed}")
     md.append("")
     md.append(f"Index memory (20k sample, subprocess): {memory}")
-    (out / "identification.md").write_text("\n".join(md) + "\n")
+    md += [""] + whatprot_md if whatprot_md else []
+    Path(args.out).with_suffix(".md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 
 
