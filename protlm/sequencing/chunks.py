@@ -33,6 +33,20 @@ _FLOAT = "%.17g"  # float64 written so that it reads back bit for bit
 def parse_chunk(text: str) -> tuple[int, int]:
     """``"I/N"`` -> ``(I, N)``, 1 <= I <= N.
 
+    Parameters
+    ----------
+    text : str
+        Chunk I of N, 1-based, as ``--chunk`` takes it.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ChunkError
+        If ``text`` is not ``I/N`` with 1 <= I <= N.
+
     Examples
     --------
     >>> parse_chunk("2/3")
@@ -49,6 +63,18 @@ def parse_chunk(text: str) -> tuple[int, int]:
 
 def chunk_bounds(n_reads: int, chunk: int, n_chunks: int) -> tuple[int, int]:
     """Reads ``[lo, hi)`` of chunk ``chunk`` (1-based) of ``n_chunks`` contiguous chunks of near-equal size.
+
+    Parameters
+    ----------
+    n_reads : int
+        Reads in the whole file.
+    chunk, n_chunks : int
+        Chunk I of N, 1-based.
+
+    Returns
+    -------
+    tuple of int
+        ``(lo, hi)``: 0-based, ``hi`` exclusive; the chunks tile ``[0, n_reads)`` in order.
 
     Examples
     --------
@@ -135,6 +161,15 @@ class ReadScores:
 
 def read_scores(path) -> ReadScores:
     """Read a scores TSV written by :meth:`ReadScores.write`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``scores.tsv`` of a ``protlm sequence --chunk`` run.
+
+    Returns
+    -------
+    ReadScores
 
     Raises
     ------
