@@ -178,6 +178,7 @@ def _run_whatprot(binary, reads, origins, groups, *, errors, efficiency, known, 
     """Whatprot ``simulate dt`` + ``classify hybrid`` on the reads' radiometries (one thread); its row."""
     seqs = {r.id: r.sequence.upper() for r in proteins}
     names = list(groups)
+    binary = Path(binary).resolve()  # it runs in a temp folder
     env = dict(os.environ, OMP_NUM_THREADS="1")
     T = CYCLES + 1
     with tempfile.TemporaryDirectory() as tmp:
