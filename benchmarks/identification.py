@@ -3,6 +3,7 @@
     python benchmarks/identification.py            # writes benchmarks/results/identification.{json,md}
     python benchmarks/identification.py --whatprot WHATPROT_BIN --only-whatprot \
         --out benchmarks/results/identification_whatprot.json   # protlm and Whatprot on the same reads
+                                                                 # (and identification_whatprot.md)
 
 ``--whatprot BIN`` (a ``make release`` build in a git checkout of marcottelab/whatprot) adds the
 comparison of :mod:`_whatprot` (protlm and Whatprot's hybrid classifier on the same letter-equivalent
