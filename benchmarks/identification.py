@@ -181,13 +181,15 @@ def whatprot_comparison(args, ecoli):
     section = {"build": _whatprot.build_info(args.whatprot), "rows": rows,
                "method": _whatprot.__doc__.split("\n\n", 1)[1].replace("\n", " ")}
     cols = ["reference", "errors", "tool", "threads", "n_reads", "top1_accuracy", "identified_at_1pct",
-            "correct_at_1pct", "observed_fdp_at_0.01", "oracle_ceiling", "digest_ceiling", "reads_per_second"]
+            "correct_at_1pct", "observed_fdp_at_0.01", "oracle_threshold_identified_at_1pct", "oracle_ceiling",
+            "digest_ceiling", "reads_per_second"]
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     md.append("")
     md.append(f"Whatprot {section['build']['commit'][:7]}, {section['build']['build']}, makefile changes: "
-              f"{section['build']['makefile_changes']}; hybrid classifier {_whatprot.HYBRID}. Whatprot's "
-              "identified_at_1pct uses an oracle score threshold (the truth), as it has no decoys.")
+              f"{section['build']['makefile_changes']}; hybrid classifier {_whatprot.HYBRID}. Whatprot has no "
+              "decoys (no identified_at_1pct); oracle_threshold_identified_at_1pct ranks each tool's reads by its "
+              "score and takes the most whose false fraction (by the truth) is <= 1 %.")
     return section, md
 
 
