@@ -34,8 +34,18 @@ def _block_sequences(db_starts, n_residues):
 
 
 @njit(cache=True, nogil=True)
-def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, span, shifts, width, offset):
-    """Sorted packed (sequence, diagonal) of the hits of a read's seeds, rarest seeds first, up to ``budget`` hits.
+def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, span, shifts, width, offset,
+               log_false, log_pf):
+    """Sorted packed (sequence, diagonal) of the hits of a read's seeds, likeliest per hit first, up to ``budget`` hits.
+
+    A seed is one reading of three read letters: consecutive or skipping one
+    (a false detection), each spacing as read or shorter by a shift (failed
+    Edman cycles).  Seeds are taken in increasing order of hits over prior
+    odds of their reading (``log_false``: log odds that a read letter is a
+    false detection; ``log_pf``: log Edman failure rate; a shift of ``s`` at
+    reference spacing ``d`` has odds ``C(d + s - 1, s) pf^s`` against none):
+    rarest first among equally likely readings, a reading with a skipped
+    letter or a shift only when its hits are as few as its odds are low.
 
     ``bounds`` (from :meth:`protlm.sequencing.seeds._Seeds.key_bounds`): ``keys[bounds[x]:bounds[x + 1]]`` are
     the entries of key ``x``, two reads per seed instead of two binary searches over the table (cache misses
@@ -57,6 +67,7 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
     cap = 4 * ns * ns * max(m, 1)
     skey = np.empty(cap, np.int64)
     sq = np.empty(cap, np.int64)
+    lw = np.empty(cap, np.float64)  # log prior odds of the seed's reading
     n = 0
     # consecutive letters or skipping one (a false detection); each spacing as read, or shorter by a shift
     # (failed Edman cycles between the two letters)
@@ -72,6 +83,11 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
                         if d1 > 0 and d2 > 0 and d1 < span and d2 < span:
                             skey[n] = (((ol[a] * k + ol[b]) * k + ol[c]) * span + d1) * span + d2
                             sq[n] = lp[a]
+                            w = (t1 - 1 + t2 - 1) * log_false
+                            for dd, sh in ((d1, shifts[u]), (d2, shifts[v])):
+                                for t in range(sh):  # log C(d + s - 1, s) + s log pf
+                                    w += np.log((dd + t) / (t + 1.0)) + log_pf
+                            lw[n] = w
                             n += 1
     if len(bounds):
         lo = np.empty(n, np.int64)
@@ -83,7 +99,10 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
         lo = np.searchsorted(keys, skey[:n].astype(keys.dtype))
         hi = np.searchsorted(keys, skey[:n].astype(keys.dtype), side="right")
     cnt = hi - lo
-    order = np.argsort(cnt, kind="mergesort")
+    prio = np.empty(n, np.float64)
+    for jj in range(n):
+        prio[jj] = np.log(max(cnt[jj], 1)) - lw[jj]
+    order = np.argsort(prio, kind="mergesort")
     total = 0
     last = 0
     for jj in range(n):
@@ -94,7 +113,13 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
             break
         total += c
         last = jj + 1
-    # (sequence, diagonal) packed in one sortable int64: sequence * width + diagonal + offset
+    # (sequence, diagonal) packed in one sortable int64: sequence * width + diagonal + offset; the diagonal is
+    # sheared by the failed cycles expected before the seed's read position, so a read's seeds stay on one
+    # diagonal (give or take the spread of the failures) however long it is
+    pf = np.exp(log_pf)
+    shear = np.empty(L, np.int64)
+    for i in range(L):
+        shear[i] = np.int64(i * pf / (1.0 - pf) + 0.5)
     packed = np.empty(total, np.int64)
     h = 0
     for jj in range(last):
@@ -104,7 +129,7 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
             q = block_seq[anchor >> _BLOCK_SHIFT]
             while q + 1 < len(db_starts) and db_starts[q + 1] <= anchor:
                 q += 1
-            packed[h] = q * width + (anchor - sq[s] - db_starts[q] + offset)
+            packed[h] = q * width + (anchor - sq[s] - db_starts[q] + offset + shear[sq[s]])
             h += 1
     return np.sort(packed[:h])
 
@@ -234,57 +259,87 @@ def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slac
 
 
 @njit(cache=True, nogil=True)
-def _align_score(o, L, p0, p1, first, span, n_start, residues, res, skip, seg, col, V, W, st, su):
-    """:func:`_align`'s score, end state and start state, without its counts (the same moves, tie for tie).
+def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, seg, col, V, W, st, su, res, log_stay,
+                   mix0):
+    """Log-likelihood ratio of a read against one reference stretch, summed over its alignments (forward).
 
-    The scoring pass over every candidate: the residue-step scores of the
-    reference stretch are laid out per observation (``col``), so the inner
-    loop over the band reads two contiguous arrays and has no branch.  ``seg``,
-    ``col``, ``V``, ``W``, ``st``, ``su``: work arrays of at least
-    ``L + span + 1``, ``(res rows, L + span + 1)``, ``span + 1`` (x4).
+    The states and moves of :func:`_align`, but the score adds up every path
+    (every placement of the failed cycles: a failure in a run of empty
+    positions can sit at any of them), so a read with many Edman failures is
+    not scored by one of its many equally likely alignments only.  Each start
+    state counts with weight 1.  Probabilities (``eres``, ``eskip``: the
+    exponentiated tables), rescaled per read position.  Returns the score, the
+    likeliest end state and the start state of the paths that dominate it
+    (the reference stretch under the read).  ``seg``, ``col``, ``V``, ``W``,
+    ``st``, ``su``: work arrays of at least ``L + span + 1``, ``(table rows,
+    L + span + 1)`` and ``span + 1`` (x4).
     """
     D = span + 1
     g0 = first - span  # reference position of seg[0]
     n_seg = L + span
-    sep = res.shape[1] - 1
+    sep = eres.shape[1] - 1
     for t in range(n_seg):
         g = g0 + t
         seg[t] = residues[g] if p0 <= g < p1 else sep
-    for j in range(res.shape[0]):
+    for j in range(eres.shape[0]):
         for t in range(n_seg):
-            col[j, t] = res[j, seg[t]]
+            col[j, t] = eres[j, seg[t]]
+    any_start = False
     for d in range(D):  # the read starts on any diagonal of the band, inside the protein
-        V[d] = 0.0 if d < n_start and p0 <= first - d < p1 else -np.inf
+        ok = d < n_start and p0 <= first - d < p1
+        V[d] = 1.0 if ok else 0.0
+        any_start |= ok
         st[d] = d
+    if not any_start:
+        return -np.inf, 0, 0
+    log_scale = 0.0
     for i in range(L):
         oi = o[i]
-        sk = skip[oi]
+        sk = eskip[oi]
         row = col[oi]
         base = i + span  # seg index of state d is base - d
-        W[0] = V[0] + row[base]
+        W[0] = V[0] * row[base]
         su[0] = st[0]
+        top = W[0]
         for d in range(1, D):
-            stay = V[d] + row[base - d]
-            move = V[d - 1] + sk
-            if move > stay:
-                W[d] = move
-                su[d] = st[d - 1]
-            else:
-                W[d] = stay
-                su[d] = st[d]
+            stay = V[d] * row[base - d]
+            move = V[d - 1] * sk
+            W[d] = stay + move
+            su[d] = st[d - 1] if move > stay else st[d]
+            top = max(top, W[d])
+        if top <= 0.0:
+            return -np.inf, 0, 0
+        inv = 1.0 / top
+        log_scale += np.log(top)
         for d in range(D):
-            V[d] = W[d]
+            V[d] = W[d] * inv
             st[d] = su[d]
     best = 0
-    for d in range(1, D):
+    total = 0.0
+    for d in range(D):
+        total += V[d]
         if V[d] > V[best]:
             best = d
-    return V[best], best, st[best]
+    score = log_scale + np.log(total)
+    if mix0 > 0.0:  # the failure-free component: one path per start, without the per-cycle (1 - pf)
+        f0 = -np.inf
+        for d0 in range(min(n_start, D)):
+            if not p0 <= first - d0 < p1:
+                continue
+            t = 0.0
+            for i in range(L):
+                t += res[o[i], seg[i + span - d0]]
+            t -= L * log_stay
+            f0 = max(f0, t) + np.log1p(np.exp(-abs(f0 - t))) if f0 > -np.inf else t
+        hi_, lo_ = max(score, f0), min(score, f0)
+        score = hi_ + np.log(1.0 - mix0 + mix0 * np.exp(lo_ - hi_)) if f0 <= score else \
+            hi_ + np.log(mix0 + (1.0 - mix0) * np.exp(lo_ - hi_))
+    return score, best, st[best]
 
 
 @njit(cache=True, parallel=True)
 def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, db_starts, db_lengths, residues, res, skip,
-                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack):
+                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0):
     """Best alignment of every read of a batch in one database.
 
     Candidates: the ``max_proteins`` sequences with most votes, and those tied
@@ -304,17 +359,20 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
     width = db_lengths.max() + 2 * offset
     empty = np.zeros((0, 0), np.bool_)
     block_seq = _block_sequences(db_starts, len(residues))
+    eres, eskip = np.exp(res), np.exp(skip)
+    log_stay = np.log1p(-np.exp(log_pf))
     for r in prange(n):
         L = lengths[r]
         o = flat[offsets[r]: offsets[r] + L]
-        packed = _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, seed_span, shifts, width, offset)
+        packed = _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, seed_span, shifts, width, offset,
+                            log_false, log_pf)
         cs, cv, chi, clo = _top_proteins(packed, width, offset, drift[r], bin_, max_tied)
         least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
         c_sc = np.full(max_tied, -np.inf)
         c_lo = np.zeros(max_tied, np.int64)  # reference stretch under the alignment
         c_hi = np.zeros(max_tied, np.int64)
         top = -1
-        w = L + drift[r] + 2 * slack + 2  # work arrays of _align_score, for the widest band of this read
+        w = L + drift[r] + 2 * slack + 2  # work arrays of _forward_score, for the widest band of this read
         seg = np.empty(w, np.int64)
         col = np.empty((res.shape[0], w), np.float64)
         V = np.empty(w, np.float64)
@@ -328,8 +386,8 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
             p0 = db_starts[cs[c]]
             p1 = p0 + db_lengths[cs[c]]
             first = p0 + chi[c] + slack
-            sc, d, d0 = _align_score(o, L, p0, p1, first, span, span + 1, residues, res, skip, seg, col, V, W, st,
-                                     su)
+            sc, d, d0 = _forward_score(o, L, p0, p1, first, span, span + 1, residues, eres, eskip, seg, col, V, W,
+                                       st, su, res, log_stay, mix0)
             c_sc[c] = sc
             c_lo[c] = min(max(first - d0, p0), p1)
             c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])

@@ -4,21 +4,29 @@ Each read is searched against the reference *and* against its decoys (the
 reference sequences reversed or shuffled, stored in the index; see
 :func:`protlm.sequencing.index.make_decoys`), by the same procedure:
 
-1. **Candidates.**  The read's triples of observed known letters (rarest
-   first, up to :data:`SEED_HITS_PER_READ` reference hits) are looked up in the seed table
-   (:func:`protlm.sequencing.seeds.seed_table`), for all reads at once;
-   their hits vote for (protein, band of :data:`DIAGONAL_BIN` diagonals) and the
+1. **Candidates.**  The read's triples of observed known letters are looked
+   up in the seed table (:func:`protlm.sequencing.seeds.seed_table`), each
+   read as it is or with a skipped letter (a false detection) or a shortened
+   spacing (a failed cycle), in increasing order of hits over the prior odds
+   of that reading, up to :data:`SEED_HITS_PER_READ` reference hits; their
+   hits vote for (protein, band of :data:`DIAGONAL_BIN` diagonals, sheared by
+   the failed cycles expected before each seed) and the
    :data:`MAX_PROTEINS` most voted proteins are kept, each with the range of
    diagonals its votes span (Edman failures move the diagonal).
-2. **Alignment with shifts.**  Each candidate is aligned by a banded Viterbi
-   pass in which every read position is either a residue (read position
-   ``i`` over reference position ``start + i - d``) or a failed Edman cycle
-   (``d`` grows by one: the read shows nothing there, or a false detection).
+2. **Alignment with shifts.**  Each candidate is aligned in a band in which
+   every read position is either a residue (read position ``i`` over
+   reference position ``start + i - d``) or a failed Edman cycle (``d`` grows
+   by one: the read shows nothing there, or a false detection).
    Observations follow :class:`~protlm.sequencing.error_model.ErrorModel`
    and the detection efficiency ``e``; a substitution level of
    :data:`IDENTIFICATION_EPS` allows variants but not homologs.  The score is
-   the log-likelihood ratio (nats) of the best alignment against a read of
-   random residues.
+   the log-likelihood ratio (nats) of the read against a read of random
+   residues, summed over its alignments (the forward algorithm: a failed
+   cycle in a run of empty positions can sit at any of them, and the best
+   single alignment of a read with many failures is a small part of its
+   likelihood), mixed with weight :data:`FAILURE_FREE_WEIGHT` with the
+   failure-free reading (in case the reads have fewer failures than the
+   error model says).  The Viterbi path gives the counts and the start.
 3. **Competition and q-values.**  A read's best target and best decoy
    compete; the winner is its identification.  Over all reads sorted by
    score, ``FDR(t) = (decoys >= t + 1) / (targets >= t)`` and the q-value is
@@ -49,9 +57,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from protlm.models.alphabet import AMINO_ACIDS
 from protlm.sequencing.error_model import ErrorModel
-from protlm.sequencing.index import OTHER, SEPARATOR, ReferenceIndex
+from protlm.sequencing.identify_model import (IDENTIFICATION_EPS, _expected_drift, _lut, _max_drift, _seed_prior,
+                                              _tables, explained_pvalues)
+from protlm.sequencing.index import ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
 from protlm.sequencing.chunks import ReadScores
 from protlm.sequencing.seeds import SEED_SPAN, _read_items, encode_read, seed_table
@@ -63,8 +72,6 @@ log = logging.getLogger(__name__)
 
 #: FDR at which reads count as identified.
 DEFAULT_FDR = 0.01
-#: Substitution probability of the identification score (same protein, variants).
-IDENTIFICATION_EPS = 0.01
 #: Reference hits of seeds gathered per read, rarest seeds first.
 SEED_HITS_PER_READ = 8000
 #: Width of the diagonal bands in which a read's seed hits are counted.
@@ -77,6 +84,8 @@ MAX_PROTEINS = 3
 MAX_TIED = 12
 #: Start positions tried on either side of the best-voted diagonal.
 START_SLACK = 3
+#: Prior weight of the failure-free reading of a read in its score (a mixture with the error model's rates).
+FAILURE_FREE_WEIGHT = 0.5
 #: Least :func:`explained_pvalues` of an identified read (the second criterion, beside ``q <= fdr``).
 EXPLAINED_ALPHA = 1e-3
 _COLUMNS = ["read_id", "protein_id", "start", "score", "q_value", "decoy", "explained", "margin"]
@@ -119,109 +128,6 @@ def q_values(scores, decoy) -> np.ndarray:
     fdr = np.repeat(fdr_at, np.diff(np.r_[-1, last]))
     q[order] = np.minimum(np.minimum.accumulate(fdr[::-1])[::-1], 1.0)
     return q
-
-
-def _tables(known, efficiency, frequencies, errors: ErrorModel, eps):
-    """Log-ratio tables: residue steps ``(k + 2, 22)`` (observation x reference code) and skip steps ``(k + 2,)``.
-
-    Row ``k + 1`` is padding (0).  A position outside the protein scores 0.
-    """
-    k, e, f, pf = len(known), efficiency, errors.false_detection, errors.edman_failure
-    p = np.zeros((k + 1, 21))  # P(observation | residue), column 20: a failed cycle
-    p[:k, :], p[k, :] = f / k, 1.0 - f
-    for j, a in enumerate(known):
-        c = AMINO_ACIDS.index(a)
-        p[:k, c] = (1.0 - e) * f / k
-        p[j, c] += e
-        p[k, c] = (1.0 - e) * (1.0 - f)
-    bg = p[:, :20] @ np.asarray(frequencies, dtype=np.float64)
-    res = np.zeros((k + 2, SEPARATOR + 1))
-    res[: k + 1, :20] = np.log((1.0 - eps) * p[:, :20] / bg[:, None] + eps) + np.log1p(-pf)
-    res[: k + 1, OTHER] = np.log((1.0 - eps) * p[:, 20] / bg + eps) + np.log1p(-pf)
-    skip = np.zeros(k + 2)
-    skip[: k + 1] = np.log(p[:, 20] / bg) + np.log(pf) if pf > 0 else -1e9
-    return res.astype(np.float32), skip.astype(np.float32)
-
-
-def _expected_drift(lengths, pf):
-    """Failed cycles expected in a read (the least band of its alignment)."""
-    if pf <= 0:
-        return np.zeros(len(lengths), dtype=np.int64)
-    return np.ceil(lengths * pf / (1.0 - pf)).astype(np.int64)
-
-
-def _max_drift(lengths, pf):
-    """Most failed cycles expected in a read (mean + 4 sd + 2)."""
-    if pf <= 0:
-        return np.zeros(len(lengths), dtype=np.int64)
-    m = lengths * pf / (1.0 - pf)
-    return np.ceil(m + 4.0 * np.sqrt(m / (1.0 - pf)) + 2.0).astype(np.int64)
-
-
-def _lut(known):
-    """Reference residue code -> index in ``known`` (-1 for the other residues, OTHER and the separator)."""
-    lut = np.full(SEPARATOR + 1, -1, dtype=np.int64)
-    for j, a in enumerate(known):
-        lut[AMINO_ACIDS.index(a)] = j
-    return lut
-
-
-def explained_pvalues(n_letters, n_wrong, n_ref_known, n_missed, *, known: str, efficiency: float,
-                      errors: ErrorModel, frequencies) -> np.ndarray:
-    """How well an alignment explains its read: the smaller binomial tail of its two error counts, doubled.
-
-    If the read comes from the aligned protein, a letter the residue under it
-    does not explain is a false detection (or a variant, rate
-    :data:`IDENTIFICATION_EPS`), so ``n_wrong`` of ``n_letters`` follows a
-    binomial with the error model's rate ``p_wrong``; and a known-type residue
-    shown as nothing is a missed detection, so ``n_missed`` of ``n_ref_known``
-    follows a binomial with rate ``1 - e`` (plus variants).  A related protein
-    (a homolog), which decoys do not model, leaves more of both.  Returns
-    ``min(1, 2 min(P(W >= n_wrong), P(M >= n_missed)))`` per read.
-
-    Parameters
-    ----------
-    n_letters, n_wrong : array_like of int
-        Letters of each read, and those the aligned residue does not explain.
-    n_ref_known, n_missed : array_like of int
-        Known-type residues under each alignment, and those the read shows as nothing.
-    known : str
-        The known residue types (e.g. ``"KCYM"``).
-    efficiency : float
-        Detection efficiency of a known-type residue.
-    errors : ErrorModel
-        Edman failure and false-detection rates.
-    frequencies : array_like
-        Residue frequencies of the reference (20 amino acids, any scale).
-
-    Returns
-    -------
-    numpy.ndarray
-        One p-value per read, in [0, 1].
-
-    Examples
-    --------
-    >>> from protlm.sequencing.error_model import ErrorModel
-    >>> f = [0.05] * 20
-    >>> p = explained_pvalues([40, 40], [2, 15], [45, 45], [5, 20], known="KCYM", efficiency=0.9,
-    ...                       errors=ErrorModel.whatprot(), frequencies=f)
-    >>> bool(p[0] > 0.1), bool(p[1] < 1e-6)
-    (True, True)
-    """
-    from scipy.stats import binom
-
-    k, e = len(known), float(efficiency)
-    f, pf, eps = errors.false_detection, errors.edman_failure, IDENTIFICATION_EPS
-    qk = float(sum(frequencies[AMINO_ACIDS.index(a)] for a in known)) / float(np.sum(frequencies))
-    letter = (1.0 - pf) * (qk * (e + (1.0 - e) * f) + (1.0 - qk) * f) + pf * f
-    wrong = (1.0 - pf) * ((1.0 - qk) * f + qk * (1.0 - e) * f * (k - 1) / k) + pf * f
-    p_wrong = min(wrong / letter + eps, 1.0) if letter > 0 else 1.0
-    p_missed = min((1.0 - e) * (1.0 - f) + eps, 1.0)
-    n_letters, n_wrong = np.asarray(n_letters), np.asarray(n_wrong)
-    n_ref_known, n_missed = np.asarray(n_ref_known), np.asarray(n_missed)
-    tail_w = binom.sf(n_wrong - 1, n_letters, p_wrong)
-    tail_m = binom.sf(n_missed - 1, n_ref_known, p_missed)
-    return np.minimum(1.0, 2.0 * np.minimum(tail_w, tail_m))
 
 
 @dataclass(frozen=True, eq=False)
@@ -404,6 +310,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     res, skip = _tables(known, float(efficiency), index.frequencies, errors, IDENTIFICATION_EPS)
     res, skip = res.astype(np.float64), skip.astype(np.float64)
     lut, k, shifts = _lut(known), len(known), np.asarray(SPACING_SHIFTS, dtype=np.int64)
+    prior = _seed_prior(known, float(efficiency), index.frequencies, errors)
     dbs = [(db, seed_table(db, known)) for db in (index, decoys)] if scores is None else []
     best = np.full(n, -np.inf)
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
@@ -418,8 +325,9 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
         for is_d, (db, seeds) in enumerate(dbs):
             sc, cn, ru = kern.search_batch(flat, offsets, lengths, drift, expected, k, seeds.keys, seeds.key_bounds(),
-                                           seeds.starts, db.starts, db.lengths, db.residues, res, skip, lut, SEED_HITS_PER_READ, SEED_SPAN, shifts,
-                                       DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED, START_SLACK)
+                                           seeds.starts, db.starts, db.lengths, db.residues, res, skip, lut,
+                                           SEED_HITS_PER_READ, SEED_SPAN, shifts, DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED,
+                                           START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0)
             better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
             best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
             if not is_d:

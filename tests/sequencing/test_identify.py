@@ -60,7 +60,9 @@ def test_present_identified_absent_not_and_fdr_calibrated(ecoli, half_index, err
     origins = {r.id: (o[0], t.replace("-", "")) for r, o, t in zip(sim.reads, sim.origins, sim.truths)}
     ev = evaluate_identifications(ids, origins, half_index)
     assert ident[~present].mean() < 0.02
-    assert ident[present].mean() > (0.95 if errors.is_error_free else 0.8)
+    # error-free reads under the default (Whatprot-like) error model: 0.935 with the score summed over alignments,
+    # 0.968 with the best single alignment, which scored reads with many failures far too low (issue 19)
+    assert ident[present].mean() > (0.92 if errors.is_error_free else 0.8)
     # ~400 identifications: the observed proportion has a binomial sd of about 0.011 at 0.05
     assert ev["fdp_at_0.01"] <= 0.02 and ev["fdp_at_0.05"] <= 0.08
     assert ids.to_dataframe().columns.tolist() == ["read_id", "protein_id", "start", "score", "q_value", "decoy", "explained",
