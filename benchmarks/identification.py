@@ -20,7 +20,8 @@ whose error-free label pattern (every known-type residue shown) occurs in the re
 holding the read's own residues.  Every (b) read is of a protein absent from its reference, so its
 identified fraction is the absent-protein rate (``absent_proteins``).  Throughput: protlm's identification
 of 1,000 whole-protein reads (KCYM, Whatprot-like errors) of proteins in the 20k-sample reference, with the
-previous identification (``protlm/sequencing/identify.py`` at :data:`BEFORE`, loaded from git) on the same
+previous identifications (``protlm/sequencing/identify.py`` at :data:`BEFORE`, and the compiled one with its
+kernels at :data:`BEFORE_COMPILED`, loaded from git) on the same
 reads as the in-run baseline.  Memory: peak RSS of ``protlm index`` (a subprocess) on the 20k sample.
 """
 
@@ -45,19 +46,36 @@ DATA = ROOT.parent / "shared" / "data" / "proteomes"
 N = 400
 #: The commit whose identify.py is the in-run "before" (the numpy version, before the compiled kernels).
 BEFORE = "4d61ed0"
+#: The second in-run "before": the compiled identification as it was before the seed order, sheared diagonals,
+#: forward score and faster kernels (identify.py and _identify_kernels.py at this commit).
+BEFORE_COMPILED = "57ce380"
+
+
+def _git_module(commit, path, name, replace=()):
+    """``path`` at ``commit`` imported as module ``name`` from a temp file (after the text replacements)."""
+    text = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout
+    for old, new in replace:
+        text = text.replace(old, new)
+    tmp = Path(tempfile.mkdtemp()) / f"{name}.py"
+    tmp.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, tmp)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses (and numba's cache) look their module up
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def load_before():
     """protlm/sequencing/identify.py at BEFORE, imported as a module from a temp file."""
-    text = subprocess.run(["git", "show", f"{BEFORE}:protlm/sequencing/identify.py"], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout
-    tmp = Path(tempfile.mkdtemp()) / "identify_before.py"
-    tmp.write_text(text)
-    spec = importlib.util.spec_from_file_location("identify_before", tmp)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return _git_module(BEFORE, "protlm/sequencing/identify.py", "identify_before")
+
+
+def load_before_compiled():
+    """identify.py at BEFORE_COMPILED, calling its own kernels (_identify_kernels.py at that commit)."""
+    _git_module(BEFORE_COMPILED, "protlm/sequencing/_identify_kernels.py", "identify_kernels_before")
+    return _git_module(BEFORE_COMPILED, "protlm/sequencing/identify.py", "identify_before_compiled",
+                       [("from protlm.sequencing import _identify_kernels as kern", "import identify_kernels_before as kern")])
 
 
 def index_peak_rss(fasta):
@@ -241,21 +259,32 @@ def main(argv=None):
     in_ref = [rest[i] for i in rng.choice(len(rest), 1000, replace=False)]
     sim = simulate_reads(in_ref, known="KCYM", efficiency=0.9, errors=ErrorModel.whatprot(), seed=1)
     origins = {r.id: (o[0], t.replace("-", "")) for r, o, t in zip(sim.reads, sim.origins, sim.truths)}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     now = identify_reads(sim.reads, big, known="KCYM", efficiency=0.9)
-    t_new = time.perf_counter() - t0
+    t_new, c_new = time.perf_counter() - t0, time.process_time() - c0
     t0 = time.perf_counter()
     old = before.identify_reads(sim.reads, big, known="KCYM", efficiency=0.9)
     t_old = time.perf_counter() - t0
     ev_new, ev_old = evaluate_identifications(now, origins, big), evaluate_identifications(old, origins, big)
+    compiled = load_before_compiled()
+    compiled.identify_reads(sim.reads[:20], big, known="KCYM", efficiency=0.9)  # its kernels compile here
+    t0, c0 = time.perf_counter(), time.process_time()
+    old_c = compiled.identify_reads(sim.reads, big, known="KCYM", efficiency=0.9)
+    t_old_c, c_old_c = time.perf_counter() - t0, time.process_time() - c0
+    ev_old_c = evaluate_identifications(old_c, origins, big)
     speed = {"reads": len(sim), "reads_of": "proteins in the reference", "reference_residues": big.n_residues,
              "reference_sequences": big.n_sequences, "index_build_seconds": round(index_seconds, 2),
              "identify_reads_per_second": round(len(sim) / t_new, 1),
+             "identify_reads_per_cpu_second": round(len(sim) / c_new, 1),
              "before_reads_per_second": round(len(sim) / t_old, 1), "before": BEFORE,
              "identified_at_1pct": round(ev_new["identified_at_0.01"] / len(sim), 4),
              "before_identified_at_1pct": round(ev_old["identified_at_0.01"] / len(sim), 4),
              "observed_fdp_at_0.01": round(ev_new["fdp_at_0.01"], 4),
              "before_observed_fdp_at_0.01": round(ev_old["fdp_at_0.01"], 4),
+             "before_compiled": BEFORE_COMPILED, "before_compiled_reads_per_second": round(len(sim) / t_old_c, 1),
+             "before_compiled_reads_per_cpu_second": round(len(sim) / c_old_c, 1),
+             "before_compiled_identified_at_1pct": round(ev_old_c["identified_at_0.01"] / len(sim), 4),
+             "before_compiled_observed_fdp_at_0.01": round(ev_old_c["fdp_at_0.01"], 4),
              "projected_minutes_for_1e6_reads": round(1e6 / (len(sim) / t_new) / 60, 1)}
     memory = {"command": "protlm index data/proteomes/uniprot_sample_20k.fasta.gz -o TMP/ref.idx",
               "reference_sequences": len(sample), "reference_residues": int(sum(len(r.sequence) for r in sample)),
