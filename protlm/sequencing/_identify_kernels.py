@@ -339,7 +339,7 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
 
 @njit(cache=True, parallel=True)
 def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, db_starts, db_lengths, residues, res, skip,
-                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0):
+                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0, floor):
     """Best alignment of every read of a batch in one database.
 
     Candidates: the ``max_proteins`` sequences with most votes, and those tied
@@ -349,7 +349,9 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
     Returns the scores (float64, -inf when no candidate), an int64 array of
     :data:`COUNT_COLUMNS` per read, and the runner-up score: the best score of
     another candidate whose residues under the alignment differ from the
-    winner's (-inf when none; identical copies do not count).
+    winner's (-inf when none; identical copies do not count).  Counts are
+    left at -1 for reads whose best score is not above ``floor`` (the targets'
+    best, when searching the decoys: such a decoy never wins the read).
     """
     n = len(lengths)
     scores = np.full(n, -np.inf)
@@ -394,7 +396,7 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
             if sc > scores[r]:
                 top = c
                 scores[r] = sc
-        if top >= 0:  # the winner's counts along its path
+        if top >= 0 and scores[r] > floor[r]:  # the winner's counts along its path (if it can win the read)
             c = top
             span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
             p0 = db_starts[cs[c]]

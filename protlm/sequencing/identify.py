@@ -327,7 +327,8 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
             sc, cn, ru = kern.search_batch(flat, offsets, lengths, drift, expected, k, seeds.keys, seeds.key_bounds(),
                                            seeds.starts, db.starts, db.lengths, db.residues, res, skip, lut,
                                            SEED_HITS_PER_READ, SEED_SPAN, shifts, DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED,
-                                           START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0)
+                                           START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0,
+                                           best[b0: b0 + len(lengths)])
             better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
             best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
             if not is_d:
