@@ -3,18 +3,24 @@
 Issue 20, item 4.  ``pair_diffpalm`` optimises the (run, sub-MSA) problems of
 equal depth in lockstep (:func:`protlm.pairing.diffpalm_solver.optimize_permutations_batch`);
 the baseline, measured in the same invocation, is the same k problems solved
-one after another (``max_batch=1``).  Each variant runs in its own subprocess
-(its peak RSS is its own, or on CUDA ``torch.cuda.max_memory_allocated``),
-the two alternating over ``--repeats`` rounds: a 1-step warm-up solve, then a timed solve of ``--steps`` steps (``steps + 1``
-iterations, the last one only evaluates).  Reported: seconds per iteration of
-all k problems, its ratio to one at a time, and whether the batched traces
-equal the sequential ones (every iteration's hard assignment; the largest
-relative loss difference), all in fp32 so that the comparison is exact
-arithmetic, not bf16 rounding.
+one after another (``max_batch=1``).
+
+Time: one process per k builds the model and the k problems, warms both modes
+up (a 1-step solve each), then runs ``--rounds`` rounds; each round solves the
+k problems for ``--steps`` steps (``steps + 1`` iterations, the last one only
+evaluates) both ways, in alternating order, so that the two solves of a round
+see the same load on a shared machine.  Reported: seconds per iteration of all
+k problems (median and minimum over rounds) and the median of the per-round
+ratios batched / sequential.  The same process checks that the batched traces
+are the sequential ones (every iteration's hard assignment; the largest
+relative loss difference), in fp32 so that the comparison is of batching, not
+of bf16 rounding.  Memory: each mode once more in a subprocess of its own, its
+peak RSS after a 1-step solve (on CUDA, ``torch.cuda.max_memory_allocated``
+in the timing process).
 
 Model: a small/medium random MSA Transformer (``--layers 4 --embed-dim 256``,
 8 heads, FFN 1024) by default; problems of ``--rows`` x ``--columns`` with
-HK-RR-like species blocks (default 16 x 129: two species of 8), k = 1, 4, 8.
+HK-RR-like species blocks (default 16 x 129: two species of 8), k = 4 and 8.
 
 CPU (the committed run)::
 
@@ -31,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -44,20 +51,15 @@ from diffpalm_step import _problem, write_report  # noqa: E402
 
 MEDIUM = {"layers": 4, "embed_dim": 256, "heads": 8, "ffn_dim": 1024}
 TINY = {"layers": 1, "embed_dim": 32, "heads": 4, "ffn_dim": 64}
+MODES = ("sequential", "batched")
 
 
-def child(mode: str, k: int, *, size: dict, rows: int, columns: int, steps: int, threads: int, device: str,
-          precision: str = "fp32") -> dict:
-    """Solve k problems ``mode`` = ``"batched"`` (one lockstep batch) or ``"sequential"``; the measurements."""
-    import hashlib
-
-    import numpy as np
+def _setup(k: int, *, size: dict, rows: int, columns: int, threads: int, device: str):
+    """The model (frozen, on ``device``), k random problems and a synchronisation function."""
     import torch
 
     from protlm.models.device import resolve_device
     from protlm.models.esm_msa import build_msa_transformer, freeze
-    from protlm.pairing.diffpalm_solver import optimize_permutations_batch
-    from protlm.pairing.draws import TorchDraws
 
     torch.set_num_threads(threads)
     dev = resolve_device(device)
@@ -65,141 +67,141 @@ def child(mode: str, k: int, *, size: dict, rows: int, columns: int, steps: int,
     model = freeze(model).to(dev)
     problems = [_problem(rows, columns, alphabet, dev, seed=b)[0] for b in range(k)]
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-
-    def solve(n_steps):
-        if mode == "batched":
-            return optimize_permutations_batch(model, problems, steps=n_steps, precision=precision,
-                                               draws=[TorchDraws(b) for b in range(k)])
-        return [optimize_permutations_batch(model, [p], steps=n_steps, precision=precision, draws=[TorchDraws(b)])[0]
-                for b, p in enumerate(problems)]
-
-    solve(1)  # warm-up: allocator, kernels
-    if dev.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(dev)
-    sync()
-    t0 = time.perf_counter()
-    traces = solve(steps)
-    sync()
-    seconds = time.perf_counter() - t0
-    peak = (torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {
-        "mode": mode, "k": k, "seconds_per_iteration": seconds / (steps + 1), "seconds": seconds,
-        "peak_memory_mb": peak, "memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "peak_rss",
-        "losses": [t.losses for t in traces],
-        "perms_sha256": [hashlib.sha256(np.ascontiguousarray(t.perms).tobytes()).hexdigest()[:16] for t in traces],
-        "precision": precision, "device": str(dev),
-    }
+    return model, problems, sync, dev
 
 
-def _compare(batched: dict, sequential: dict) -> dict:
+def _solve(model, problems, mode: str, steps: int):
+    """The k traces: one lockstep batch, or one problem after another (draws ``TorchDraws(b)`` for problem b)."""
+    from protlm.pairing.diffpalm_solver import optimize_permutations_batch
+    from protlm.pairing.draws import TorchDraws
+
+    if mode == "batched":
+        return optimize_permutations_batch(model, problems, steps=steps, precision="fp32",
+                                           draws=[TorchDraws(b) for b in range(len(problems))])
+    return [optimize_permutations_batch(model, [p], steps=steps, precision="fp32", draws=[TorchDraws(b)])[0]
+            for b, p in enumerate(problems)]
+
+
+def _compare(batched, sequential) -> dict:
     """Whether the batched traces are the sequential ones: hard assignments, largest relative loss difference."""
+    import numpy as np
+
     rel = max(abs(a - b) / max(abs(b), 1e-30)
-              for la, lb in zip(batched["losses"], sequential["losses"]) for a, b in zip(la, lb))
-    return {"same_hard_assignments": batched["perms_sha256"] == sequential["perms_sha256"],
+              for tb, ts in zip(batched, sequential) for a, b in zip(tb.losses, ts.losses))
+    return {"same_hard_assignments": all(np.array_equal(tb.perms, ts.perms) for tb, ts in zip(batched, sequential)),
             "max_relative_loss_difference": rel}
 
 
+def timing(k: int, *, size: dict, rows: int, columns: int, steps: int, threads: int, device: str,
+           rounds: int, echo=print) -> dict:
+    """Both modes over ``rounds`` alternating rounds in this process: seconds, ratios, the trace check."""
+    import torch
+
+    model, problems, sync, dev = _setup(k, size=size, rows=rows, columns=columns, threads=threads, device=device)
+    for mode in MODES:
+        _solve(model, problems, mode, 1)  # warm-up: allocator, kernels
+    seconds = {mode: [] for mode in MODES}
+    peak = {}
+    traces = {}
+    for rep in range(rounds):
+        for mode in (MODES if rep % 2 == 0 else MODES[::-1]):
+            if dev.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(dev)
+            sync()
+            t0 = time.perf_counter()
+            traces[mode] = _solve(model, problems, mode, steps)
+            sync()
+            seconds[mode].append((time.perf_counter() - t0) / (steps + 1))
+            if dev.type == "cuda":
+                peak[mode] = torch.cuda.max_memory_allocated(dev) / 2**20
+        echo(f"k={k} round {rep + 1}: sequential {seconds['sequential'][-1]:8.3f}  batched "
+             f"{seconds['batched'][-1]:8.3f} s/iteration")
+    ratios = [b / s for b, s in zip(seconds["batched"], seconds["sequential"])]
+    return {"k": k, "seconds_per_iteration": seconds, "batched_over_sequential": ratios,
+            "cuda_peak_mb": peak or None, **_compare(traces["batched"], traces["sequential"]), "device": str(dev)}
+
+
+def memory_child(mode: str, k: int, *, size: dict, rows: int, columns: int, threads: int, device: str) -> dict:
+    """Peak RSS (MB) of this process after a 1-step solve of k problems in ``mode``."""
+    model, problems, _, _ = _setup(k, size=size, rows=rows, columns=columns, threads=threads, device=device)
+    _solve(model, problems, mode, 1)
+    return {"mode": mode, "k": k, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def measure(k_values, *, size: dict, rows: int, columns: int, steps: int, threads: int, device: str,
-            repeats: int = 1, in_process: bool = False, tiny: bool = False, echo=print) -> list:
-    """Rows of the table: for each k, sequential then batched (k = 1: one variant, the per-problem baseline).
-
-    The two modes alternate over ``repeats`` rounds (sequential first in even
-    rounds, batched first in odd ones) so that load on a shared machine hits
-    them alike; a row holds the medians and every round's numbers.
-    """
-    import statistics
-
-    rows_out = []
+            rounds: int = 5, tiny: bool = False, echo=print) -> list:
+    """One row per k: timing (this process) and, on CPU, each mode's peak RSS (a subprocess each)."""
+    out = []
     for k in k_values:
-        modes = ("sequential",) if k == 1 else ("sequential", "batched")
-        runs = {mode: [] for mode in modes}
-        for rep in range(repeats):
-            for mode in (modes if rep % 2 == 0 else modes[::-1]):
-                kw = dict(size=size, rows=rows, columns=columns, steps=steps, threads=threads, device=device)
-                if in_process:
-                    res = child(mode, k, **kw)
-                else:
-                    cmd = [sys.executable, __file__, "--child", f"{mode}:{k}", "--steps", str(steps), "--threads",
-                           str(threads), "--rows", str(rows), "--columns", str(columns), "--device", device,
-                           "--layers", str(size["layers"]), "--embed-dim", str(size["embed_dim"])]
-                    if tiny:
-                        cmd.append("--tiny")
-                    proc = subprocess.run(cmd, capture_output=True, text=True)
-                    if proc.returncode != 0:
-                        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-                        echo(f"k={k} {mode}: failed ({tail})")
-                        continue
-                    res = json.loads(proc.stdout.strip().splitlines()[-1])
-                runs[mode].append(res)
-                echo(f"k={k:2d} round {rep + 1}: {mode:10s} {res['seconds_per_iteration']:8.3f} s/iteration  "
-                     f"peak {res['peak_memory_mb']:8.0f} MB")
-        seq = runs["sequential"]
-        for mode, done in runs.items():
-            if not done:
-                rows_out.append({"k": k, "mode": mode, "failed": True})
-                continue
-            row = {"k": k, "mode": mode,
-                   "seconds_per_iteration": statistics.median(r["seconds_per_iteration"] for r in done),
-                   "peak_memory_mb": statistics.median(r["peak_memory_mb"] for r in done),
-                   **{key: done[0][key] for key in ("memory_kind", "precision", "device")},
-                   "rounds": [{key: r[key] for key in ("seconds_per_iteration", "seconds", "peak_memory_mb")}
-                              for r in done]}
-            if mode == "batched" and seq:
-                row["time_ratio"] = row["seconds_per_iteration"] / statistics.median(
-                    r["seconds_per_iteration"] for r in seq)
-                row["memory_ratio"] = row["peak_memory_mb"] / statistics.median(r["peak_memory_mb"] for r in seq)
-                checks = [_compare(b, s) for b in done for s in seq]
-                row["same_hard_assignments"] = all(c["same_hard_assignments"] for c in checks)
-                row["max_relative_loss_difference"] = max(c["max_relative_loss_difference"] for c in checks)
-            rows_out.append(row)
-    return rows_out
+        row = timing(k, size=size, rows=rows, columns=columns, steps=steps, threads=threads, device=device,
+                     rounds=rounds, echo=echo)
+        secs = row["seconds_per_iteration"]
+        row["median_seconds_per_iteration"] = {m: statistics.median(secs[m]) for m in MODES}
+        row["min_seconds_per_iteration"] = {m: min(secs[m]) for m in MODES}
+        row["time_ratio"] = statistics.median(row["batched_over_sequential"])
+        if row["cuda_peak_mb"]:
+            row["peak_memory_mb"], row["memory_kind"] = row.pop("cuda_peak_mb"), "cuda_max_allocated"
+        else:
+            row.pop("cuda_peak_mb")
+            row["peak_memory_mb"], row["memory_kind"] = {}, "peak_rss"
+            for mode in MODES:
+                cmd = [sys.executable, __file__, "--memory-child", f"{mode}:{k}", "--threads", str(threads),
+                       "--rows", str(rows), "--columns", str(columns), "--device", device,
+                       "--layers", str(size["layers"]), "--embed-dim", str(size["embed_dim"])]
+                if tiny:
+                    cmd.append("--tiny")
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    row["peak_memory_mb"][mode] = None
+                    echo(f"k={k} {mode} memory: failed ({(proc.stderr.strip().splitlines() or ['?'])[-1]})")
+                    continue
+                row["peak_memory_mb"][mode] = json.loads(proc.stdout.strip().splitlines()[-1])["peak_rss_mb"]
+        mem = row["peak_memory_mb"]
+        row["memory_ratio"] = (mem["batched"] / mem["sequential"]) if mem.get("batched") and mem.get("sequential") \
+            else None
+        out.append(row)
+    return out
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--k", default="1,4,8", help="numbers of same-shape sub-MSAs, comma-separated")
+    ap.add_argument("--k", default="4,8", help="numbers of same-shape sub-MSAs, comma-separated")
     ap.add_argument("--rows", type=int, default=16, help="rows of each sub-MSA")
     ap.add_argument("--columns", type=int, default=129, help="columns of each sub-MSA, <cls> included")
-    ap.add_argument("--steps", type=int, default=2, help="steps of the timed solve")
-    ap.add_argument("--repeats", type=int, default=2, help="rounds over the two modes (one subprocess each)")
+    ap.add_argument("--steps", type=int, default=2, help="steps of each timed solve")
+    ap.add_argument("--rounds", type=int, default=5, help="timed rounds (both modes, alternating order)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--layers", type=int, default=MEDIUM["layers"])
     ap.add_argument("--embed-dim", type=int, default=MEDIUM["embed_dim"])
     ap.add_argument("--tiny", action="store_true", help="a 1-layer width-32 model: checks the script in seconds")
     ap.add_argument("--out", default=None)
-    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--memory-child", help=argparse.SUPPRESS)
     ap.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     size = TINY if args.tiny else {**MEDIUM, "layers": args.layers, "embed_dim": args.embed_dim}
-    if args.child:
-        mode, k = args.child.split(":")
-        print(json.dumps(child(mode, int(k), size=size, rows=args.rows, columns=args.columns, steps=args.steps,
-                               threads=args.threads, device=args.device)))
+    if args.memory_child:
+        mode, k = args.memory_child.split(":")
+        print(json.dumps(memory_child(mode, int(k), size=size, rows=args.rows, columns=args.columns,
+                                      threads=args.threads, device=args.device)))
         return
     clock = Clock()
-    k_values = [int(x) for x in args.k.split(",")]
-    results = measure(k_values, size=size, rows=args.rows, columns=args.columns, steps=args.steps,
-                      threads=args.threads, device=args.device, repeats=args.repeats, tiny=args.tiny,
-                      echo=lambda s: print(s, flush=True))
+    results = measure([int(x) for x in args.k.split(",")], size=size, rows=args.rows, columns=args.columns,
+                      steps=args.steps, threads=args.threads, device=args.device, rounds=args.rounds,
+                      tiny=args.tiny, echo=lambda s: print(s, flush=True))
     report = {**provenance(__file__, argv, clock), "device": args.device, "architecture": size,
               "threads": args.threads, "rows": args.rows, "columns": args.columns, "steps": args.steps,
-              "repeats": args.repeats, "results": results}
+              "rounds": args.rounds, "results": results}
     print()
-    print(f"{'k':>3s} {'mode':10s} {'s/iter':>8s} {'peak MB':>8s} {'time x':>7s} {'mem x':>6s} {'same':>5s} "
-          f"{'max rel loss diff':>18s}")
+    print(f"{'k':>3s} {'seq s/it':>9s} {'batch s/it':>10s} {'(min)':>13s} {'time x':>7s} {'peak MB':>13s} "
+          f"{'mem x':>6s} {'same':>5s} {'max rel loss diff':>18s}")
     for r in results:
-        if r.get("failed"):
-            print(f"{r['k']:3d} {r['mode']:10s} failed")
-            continue
-        tr = f"{r['time_ratio']:.2f}" if "time_ratio" in r else "1.00"
-        mr = f"{r['memory_ratio']:.2f}" if "memory_ratio" in r else "1.00"
-        same = str(r["same_hard_assignments"]) if "same_hard_assignments" in r else "-"
-        diff = f"{r['max_relative_loss_difference']:.1e}" if "max_relative_loss_difference" in r else "-"
-        print(f"{r['k']:3d} {r['mode']:10s} {r['seconds_per_iteration']:8.3f} {r['peak_memory_mb']:8.0f} "
-              f"{tr:>7s} {mr:>6s} {same:>5s} {diff:>18s}")
-    out = args.out or (None if args.tiny else str(HERE / "results" / "diffpalm_batch.json"))
-    write_report(report, out)
+        med, low, mem = r["median_seconds_per_iteration"], r["min_seconds_per_iteration"], r["peak_memory_mb"]
+        mr = f"{r['memory_ratio']:.2f}" if r["memory_ratio"] else "-"
+        print(f"{r['k']:3d} {med['sequential']:9.3f} {med['batched']:10.3f} "
+              f"{low['sequential']:6.3f}/{low['batched']:6.3f} {r['time_ratio']:7.2f} "
+              f"{mem.get('sequential') or 0:6.0f}/{mem.get('batched') or 0:6.0f} {mr:>6s} "
+              f"{str(r['same_hard_assignments']):>5s} {r['max_relative_loss_difference']:18.1e}")
+    write_report(report, args.out or (None if args.tiny else str(HERE / "results" / "diffpalm_batch.json")))
 
 
 if __name__ == "__main__":

@@ -233,15 +233,15 @@ def write_report(report: dict, out) -> None:
         print(f"\nwrote {out}")
 
 
-def batched_sub_msas(*, device: str, size: dict = FULL, k_values=(1, 8), rows: int = 50, columns: int = 177,
-                     steps: int = 5) -> dict:
-    """k same-shape sub-MSAs in one batched pass against one at a time (``diffpalm_batch.measure``), in process."""
+def batched_sub_msas(*, device: str, size: dict = FULL, k_values=(8,), rows: int = 50, columns: int = 177,
+                     steps: int = 5, rounds: int = 3) -> dict:
+    """k same-shape sub-MSAs in one batched pass against one at a time (``diffpalm_batch.measure``)."""
     from diffpalm_batch import measure
 
     try:
-        return {"rows": rows, "columns": columns, "steps": steps,
+        return {"rows": rows, "columns": columns, "steps": steps, "rounds": rounds,
                 "results": measure(list(k_values), size=size, rows=rows, columns=columns, steps=steps, threads=1,
-                                   device=device, in_process=True, echo=lambda s: print(s, flush=True))}
+                                   device=device, rounds=rounds, echo=lambda s: print(s, flush=True))}
     except Exception as exc:  # noqa: BLE001 - the step table is still worth committing
         return {"failed": f"{type(exc).__name__}: {exc}"}
 
