@@ -18,8 +18,9 @@ of bf16 rounding.  Memory: each mode once more in a subprocess of its own, its
 peak RSS after a 1-step solve (on CUDA, ``torch.cuda.max_memory_allocated``
 in the timing process).
 
-Model: a small/medium random MSA Transformer (``--layers 4 --embed-dim 256``,
-8 heads, FFN 1024) by default; problems of ``--rows`` x ``--columns`` with
+Models (``--models``): random MSA Transformers, ``small`` (2 layers, width 64,
+4 heads, FFN 256) and ``medium`` (4 layers, width 256, 8 heads, FFN 1024);
+problems of ``--rows`` x ``--columns`` with
 HK-RR-like species blocks (default 16 x 129: two species of 8), k = 4 and 8.
 
 CPU (the committed run)::
@@ -49,7 +50,10 @@ sys.path.insert(0, str(HERE.parent))
 from _provenance import Clock, provenance  # noqa: E402
 from diffpalm_step import _problem, write_report  # noqa: E402
 
-MEDIUM = {"layers": 4, "embed_dim": 256, "heads": 8, "ffn_dim": 1024}
+MODELS = {
+    "small": {"layers": 2, "embed_dim": 64, "heads": 4, "ffn_dim": 256},
+    "medium": {"layers": 4, "embed_dim": 256, "heads": 8, "ffn_dim": 1024},
+}
 TINY = {"layers": 1, "embed_dim": 32, "heads": 4, "ffn_dim": 64}
 MODES = ("sequential", "batched")
 
@@ -129,8 +133,24 @@ def memory_child(mode: str, k: int, *, size: dict, rows: int, columns: int, thre
 
 
 def measure(k_values, *, size: dict, rows: int, columns: int, steps: int, threads: int, device: str,
-            rounds: int = 5, tiny: bool = False, echo=print) -> list:
+            rounds: int = 5, echo=print) -> list:
     """One row per k: timing (this process) and, on CPU, each mode's peak RSS (a subprocess each)."""
+    memory = {}
+    if not str(device).startswith("cuda"):
+        # before any model is built here: a forked child's ru_maxrss starts at its parent's resident size
+        for k in k_values:
+            memory[k] = {}
+            for mode in MODES:
+                cmd = [sys.executable, __file__, "--memory-child", f"{mode}:{k}", "--threads", str(threads),
+                       "--rows", str(rows), "--columns", str(columns), "--device", device,
+                       "--size", json.dumps(size)]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    memory[k][mode] = None
+                    echo(f"k={k} {mode} memory: failed ({(proc.stderr.strip().splitlines() or ['?'])[-1]})")
+                    continue
+                memory[k][mode] = json.loads(proc.stdout.strip().splitlines()[-1])["peak_rss_mb"]
+                echo(f"k={k} {mode}: peak RSS {memory[k][mode]:.0f} MB")
     out = []
     for k in k_values:
         row = timing(k, size=size, rows=rows, columns=columns, steps=steps, threads=threads, device=device,
@@ -139,23 +159,9 @@ def measure(k_values, *, size: dict, rows: int, columns: int, steps: int, thread
         row["median_seconds_per_iteration"] = {m: statistics.median(secs[m]) for m in MODES}
         row["min_seconds_per_iteration"] = {m: min(secs[m]) for m in MODES}
         row["time_ratio"] = statistics.median(row["batched_over_sequential"])
-        if row["cuda_peak_mb"]:
-            row["peak_memory_mb"], row["memory_kind"] = row.pop("cuda_peak_mb"), "cuda_max_allocated"
-        else:
-            row.pop("cuda_peak_mb")
-            row["peak_memory_mb"], row["memory_kind"] = {}, "peak_rss"
-            for mode in MODES:
-                cmd = [sys.executable, __file__, "--memory-child", f"{mode}:{k}", "--threads", str(threads),
-                       "--rows", str(rows), "--columns", str(columns), "--device", device,
-                       "--layers", str(size["layers"]), "--embed-dim", str(size["embed_dim"])]
-                if tiny:
-                    cmd.append("--tiny")
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                if proc.returncode != 0:
-                    row["peak_memory_mb"][mode] = None
-                    echo(f"k={k} {mode} memory: failed ({(proc.stderr.strip().splitlines() or ['?'])[-1]})")
-                    continue
-                row["peak_memory_mb"][mode] = json.loads(proc.stdout.strip().splitlines()[-1])["peak_rss_mb"]
+        cuda_peak = row.pop("cuda_peak_mb")
+        row["peak_memory_mb"] = cuda_peak if cuda_peak else memory[k]
+        row["memory_kind"] = "cuda_max_allocated" if cuda_peak else "peak_rss"
         mem = row["peak_memory_mb"]
         row["memory_ratio"] = (mem["batched"] / mem["sequential"]) if mem.get("batched") and mem.get("sequential") \
             else None
@@ -171,33 +177,36 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=2, help="steps of each timed solve")
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds (both modes, alternating order)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--layers", type=int, default=MEDIUM["layers"])
-    ap.add_argument("--embed-dim", type=int, default=MEDIUM["embed_dim"])
+    ap.add_argument("--models", default="small,medium", help=f"model sizes, comma-separated, of {', '.join(MODELS)}")
+    ap.add_argument("--size", help=argparse.SUPPRESS)
     ap.add_argument("--tiny", action="store_true", help="a 1-layer width-32 model: checks the script in seconds")
     ap.add_argument("--out", default=None)
     ap.add_argument("--memory-child", help=argparse.SUPPRESS)
     ap.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    size = TINY if args.tiny else {**MEDIUM, "layers": args.layers, "embed_dim": args.embed_dim}
     if args.memory_child:
         mode, k = args.memory_child.split(":")
-        print(json.dumps(memory_child(mode, int(k), size=size, rows=args.rows, columns=args.columns,
+        print(json.dumps(memory_child(mode, int(k), size=json.loads(args.size), rows=args.rows, columns=args.columns,
                                       threads=args.threads, device=args.device)))
         return
     clock = Clock()
-    results = measure([int(x) for x in args.k.split(",")], size=size, rows=args.rows, columns=args.columns,
-                      steps=args.steps, threads=args.threads, device=args.device, rounds=args.rounds,
-                      tiny=args.tiny, echo=lambda s: print(s, flush=True))
-    report = {**provenance(__file__, argv, clock), "device": args.device, "architecture": size,
+    sizes = {"tiny": TINY} if args.tiny else {name: MODELS[name] for name in args.models.split(",")}
+    results = []
+    for name, size in sizes.items():
+        for row in measure([int(x) for x in args.k.split(",")], size=size, rows=args.rows, columns=args.columns,
+                           steps=args.steps, threads=args.threads, device=args.device, rounds=args.rounds,
+                           echo=lambda s, name=name: print(f"{name}: {s}", flush=True)):
+            results.append({"model": name, "architecture": size, **row})
+    report = {**provenance(__file__, argv, clock), "device": args.device,
               "threads": args.threads, "rows": args.rows, "columns": args.columns, "steps": args.steps,
               "rounds": args.rounds, "results": results}
     print()
-    print(f"{'k':>3s} {'seq s/it':>9s} {'batch s/it':>10s} {'(min)':>13s} {'time x':>7s} {'peak MB':>13s} "
+    print(f"{'model':>7s} {'k':>3s} {'seq s/it':>9s} {'batch s/it':>10s} {'(min)':>13s} {'time x':>7s} {'peak MB':>13s} "
           f"{'mem x':>6s} {'same':>5s} {'max rel loss diff':>18s}")
     for r in results:
         med, low, mem = r["median_seconds_per_iteration"], r["min_seconds_per_iteration"], r["peak_memory_mb"]
         mr = f"{r['memory_ratio']:.2f}" if r["memory_ratio"] else "-"
-        print(f"{r['k']:3d} {med['sequential']:9.3f} {med['batched']:10.3f} "
+        print(f"{r['model']:>7s} {r['k']:3d} {med['sequential']:9.3f} {med['batched']:10.3f} "
               f"{low['sequential']:6.3f}/{low['batched']:6.3f} {r['time_ratio']:7.2f} "
               f"{mem.get('sequential') or 0:6.0f}/{mem.get('batched') or 0:6.0f} {mr:>6s} "
               f"{str(r['same_hard_assignments']):>5s} {r['max_relative_loss_difference']:18.1e}")
