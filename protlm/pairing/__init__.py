@@ -1,5 +1,5 @@
 """Pairing interacting paralogs inside each species.
 
-Methods: DiffPALM (MSA Transformer), MI-IPA, random. All return a
+Methods: DiffPALM (MSA Transformer); weights-free MI-IPA, entropy bootstrap, entropy IPA, DiffPaSS; random. All return a
 :class:`~protlm.pairing.result.PairingResult`.
 """

@@ -11,7 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["square_costs", "assign_blocks", "assign_with_gaps"]
+__all__ = ["free_rows", "square_costs", "assign_blocks", "assign_with_gaps"]
+
+
+def free_rows(blocks, fixed) -> list:
+    """``(block index, free left rows, free right rows)`` of the blocks that still have rows to pair.
+
+    ``fixed`` maps left rows to right rows already paired (known pairs, orthologs).
+
+    Examples
+    --------
+    >>> from protlm.io import SpeciesBlock
+    >>> [(k, l.tolist(), r.tolist()) for k, l, r in free_rows([SpeciesBlock("a", np.array([0, 1]), np.array([0, 1]))], {0: 1})]
+    [(0, [1], [0])]
+    """
+    fixed_right = set(fixed.values())
+    free = []
+    for k, b in enumerate(blocks):
+        fl = np.array([r for r in b.left if int(r) not in fixed], dtype=np.int64)
+        fr = np.array([r for r in b.right if int(r) not in fixed_right], dtype=np.int64)
+        if len(fl) and len(fr):
+            free.append((k, fl, fr))
+    return free
 
 
 def square_costs(scores: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ from protlm.pairing._blocks import (
     resolve_known_pairs,
     routes,
 )
-from protlm.pairing.assignment import assign_with_gaps, square_costs
+from protlm.pairing.assignment import assign_with_gaps, free_rows, square_costs
 from protlm.pairing.pmi import (  # noqa: F401  (encode_residues, pmi_scores, context_codes, prepare_paired: public here too)
     BlockScorer,
     _PMIModel,
@@ -94,13 +94,7 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
 
-    known_right = set(known.values())
-    free = []  # (block index, free left rows, free right rows)
-    for k, b in enumerate(blocks):
-        fl = np.array([r for r in b.left if int(r) not in known], dtype=np.int64)
-        fr = np.array([r for r in b.right if int(r) not in known_right], dtype=np.int64)
-        if len(fl) and len(fr):
-            free.append((k, fl, fr))
+    free = free_rows(blocks, known)  # (block index, free left rows, free right rows)
     n_predict = sum(min(len(fl), len(fr)) for _, fl, fr in free)
 
     model = _PMIModel(lc, rc, theta=theta, pseudocount=pseudocount)
