@@ -25,10 +25,12 @@ log = logging.getLogger(__name__)
                    "(Boltz YAML + CSV MSAs), report.json, pairing.png.")
 @click.option("--split-at", type=int, default=None,
               help="LEFT is one concatenated MSA: the left chain is its first N columns (no RIGHT then).")
-@click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "entropy-bootstrap", "diffpass", "random"]),
+@click.option("--method", type=click.Choice(["diffpalm", "mi-ipa", "entropy-bootstrap", "entropy-ipa", "diffpass",
+                                            "random"]),
               default="diffpalm", show_default=True,
               help="diffpalm (MSA Transformer); weights-free: mi-ipa, entropy-bootstrap (protlm's fast DiffPaSS-objective "
-                   "method), diffpass (needs the protlm[diffpass] extra); random baseline.")
+                   "method), entropy-ipa (entropy bootstrap, then re-pairing rounds on coevolution + phylogeny scores "
+                   "from the other species), diffpass (needs the protlm[diffpass] extra); random baseline.")
 @model_option("pair", "weights", old="--weights",
               help="The MSA Transformer DiffPALM runs: a checkpoint in fair-esm's format (or a folder holding "
                    "esm_msa1b_t12_100M_UR50S.pt), the pretrained esm_msa1b_t12_100M_UR50S, or demo, the shipped "
@@ -117,8 +119,8 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     if context_pairs is not None and context is None:
         raise PairingInputError("--context-pairs names the pairs of context MSAs: give them with --context CTX_LEFT CTX_RIGHT")
     if context is not None and method in ("diffpass", "random"):
-        raise PairingInputError(f"--context: --method {method} cannot use context pairs; use mi-ipa, entropy-bootstrap "
-                                "or diffpalm")
+        raise PairingInputError(f"--context: --method {method} cannot use context pairs; use mi-ipa, entropy-bootstrap, "
+                                "entropy-ipa or diffpalm")
     if method == "diffpass":  # fail before reading anything when the optional extra is missing
         from protlm.pairing.diffpass import _import_diffpass
 
@@ -163,6 +165,11 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
 
             with progress_callback(desc="entropy-bootstrap", unit="it") as cb:
                 result = pair_entropy_bootstrap(paired, seed=seed, callback=cb, **fixed)
+        elif method == "entropy-ipa":
+            from protlm.pairing.entropy_ipa import pair_entropy_ipa
+
+            with progress_callback(desc="entropy-ipa", unit="step") as cb:
+                result = pair_entropy_ipa(paired, seed=seed, callback=cb, **fixed)
         elif method == "diffpass":
             from protlm.pairing.diffpass import pair_diffpass
 
