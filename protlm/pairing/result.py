@@ -24,6 +24,8 @@ CONFIDENCE_DEFINITIONS = {
               "when the pair is forbidden) among the predicted pairs; known pairs 1",
     "entropy-bootstrap": "fraction of the bootstrap iterations (of the kept restart) whose pairing holds the pair; "
                          "known pairs 1",
+    "entropy-ipa": "percentile rank (0, 1] of the pair's assignment-cost gap in its species' last re-pairing "
+                   "(coevolution + phylogeny scores); known pairs and orthologs 1",
     "diffpass": "fraction of DiffPaSS's bootstrap iterations whose final hard pairing holds the pair",
     "random": "1 / max(left, right sequences) of the species: the chance that a random pair is right",
 }
