@@ -266,8 +266,11 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
     The states and moves of :func:`_align`, but the score adds up every path
     (every placement of the failed cycles: a failure in a run of empty
     positions can sit at any of them), so a read with many Edman failures is
-    not scored by one of its many equally likely alignments only.  Each start
-    state counts with weight 1.  Probabilities (``eres``, ``eskip``: the
+    not scored by one of its many equally likely alignments only.  Paths from
+    different starts are not summed: where two meet the likelier is kept, and
+    the score is that of the likeliest start (a sum over starts lets a decoy
+    gather its scattered partial matches: error-free tryptic reads lost a
+    quarter of their identifications to it).  Probabilities (``eres``, ``eskip``: the
     exponentiated tables), rescaled per read position.  Returns the score, the
     likeliest end state and the start state of the paths that dominate it
     (the reference stretch under the read).  ``seg``, ``col``, ``V``, ``W``,
@@ -304,7 +307,10 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
         for d in range(1, D):
             stay = V[d] * row[base - d]
             move = V[d - 1] * sk
-            W[d] = stay + move
+            if st[d - 1] == st[d]:  # paths of one start: summed over where its failed cycles sit
+                W[d] = stay + move
+            else:  # paths of two starts: the likelier one (a sum over starts rewards a decoy's scattered matches)
+                W[d] = max(stay, move)
             su[d] = st[d - 1] if move > stay else st[d]
             top = max(top, W[d])
         if top <= 0.0:
@@ -315,11 +321,13 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
             V[d] = W[d] * inv
             st[d] = su[d]
     best = 0
-    total = 0.0
-    for d in range(D):
-        total += V[d]
+    for d in range(D):  # end states: summed within a start, the likeliest start
         if V[d] > V[best]:
             best = d
+    total = 0.0
+    for d in range(D):
+        if st[d] == st[best]:
+            total += V[d]
     score = log_scale + np.log(total)
     if mix0 > 0.0:  # the failure-free component: one path per start, without the per-cycle (1 - pf)
         f0 = -np.inf
@@ -330,7 +338,7 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
             for i in range(L):
                 t += res[o[i], seg[i + span - d0]]
             t -= L * log_stay
-            f0 = max(f0, t) + np.log1p(np.exp(-abs(f0 - t))) if f0 > -np.inf else t
+            f0 = max(f0, t)  # the likeliest start
         hi_, lo_ = max(score, f0), min(score, f0)
         score = hi_ + np.log(1.0 - mix0 + mix0 * np.exp(lo_ - hi_)) if f0 <= score else \
             hi_ + np.log(mix0 + (1.0 - mix0) * np.exp(lo_ - hi_))

@@ -21,7 +21,8 @@ reference sequences reversed or shuffled, stored in the index; see
    and the detection efficiency ``e``; a substitution level of
    :data:`IDENTIFICATION_EPS` allows variants but not homologs.  The score is
    the log-likelihood ratio (nats) of the read against a read of random
-   residues, summed over its alignments (the forward algorithm: a failed
+   residues, at its likeliest start, summed over the placements of its
+   failed cycles (the forward algorithm: a failed
    cycle in a run of empty positions can sit at any of them, and the best
    single alignment of a read with many failures is a small part of its
    likelihood), mixed with weight :data:`FAILURE_FREE_WEIGHT` with the
