@@ -269,8 +269,8 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
     not scored by one of its many equally likely alignments only.  Paths from
     different starts are not summed: where two meet the likelier is kept, and
     the score is that of the likeliest start (a sum over starts lets a decoy
-    gather its scattered partial matches: error-free tryptic reads lost a
-    quarter of their identifications to it).  Probabilities (``eres``, ``eskip``: the
+    gather its scattered partial matches: error-free KCYM tryptic reads lost a
+    fifth of their identifications to it).  Probabilities (``eres``, ``eskip``: the
     exponentiated tables), rescaled per read position.  Returns the score, the
     likeliest end state and the start state of the paths that dominate it
     (the reference stretch under the read).  ``seg``, ``col``, ``V``, ``W``,
