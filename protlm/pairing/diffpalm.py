@@ -1,3 +1,4 @@
+# Size: the entry point, the batch schedule over sub-MSAs and runs, resume and the aggregation of runs share one loop state (_Tally, _Checkpoints); splitting them would pass that state across modules. Next split: the aggregation (_Tally, _aggregate) into diffpalm_runs.py.
 """DiffPALM: pairing paralogs by differentiable permutations scored by the MSA Transformer.
 
 :func:`pair_diffpalm` pairs a :class:`~protlm.io.PairedFamilies`: species

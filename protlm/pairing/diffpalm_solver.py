@@ -1,3 +1,4 @@
+# Size: the single and the batched lockstep solver run one iteration code path (a batch of one is the single solve), which the parity test pins; they stay together so the two cannot drift.
 """DiffPALM's solver: differentiable permutations of one paired MSA scored by the MSA Transformer.
 
 Method of Lupo, Sgarbossa & Bitbol (PNAS 2024), as the authors' code
