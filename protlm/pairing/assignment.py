@@ -19,6 +19,13 @@ def free_rows(blocks, fixed) -> list:
 
     ``fixed`` maps left rows to right rows already paired (known pairs, orthologs).
 
+    Parameters
+    ----------
+    blocks
+        Species blocks (``protlm.io.SpeciesBlock``).
+    fixed
+        ``{left row: right row}`` of pairs already made.
+
     Examples
     --------
     >>> from protlm.io import SpeciesBlock
@@ -36,7 +43,13 @@ def free_rows(blocks, fixed) -> list:
 
 
 def square_costs(scores: np.ndarray) -> np.ndarray:
-    """Square cost matrix (minus the scores) padded with zeros for a rectangular block."""
+    """Square cost matrix (minus the scores) padded with zeros for a rectangular block.
+
+    Parameters
+    ----------
+    scores
+        ``(n_left, n_right)`` scores of one block; higher is better.
+    """
     m = max(scores.shape)
     cost = np.zeros((m, m))
     cost[: scores.shape[0], : scores.shape[1]] = -scores
@@ -47,6 +60,13 @@ def assign_blocks(costs: list, rng: np.random.Generator) -> list:
     """Hungarian assignment of each square cost matrix, ties broken at random.
 
     Returns ``sigma`` per matrix: row ``i`` is assigned column ``sigma[i]``.
+
+    Parameters
+    ----------
+    costs
+        Square cost matrices, one per block.
+    rng
+        Generator that breaks ties.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -71,6 +91,13 @@ def assign_with_gaps(costs: list, rng: np.random.Generator):
     whose edge ``k -> l`` (k takes l's partner) costs
     ``C[k, sigma(l)] - C[k, sigma(k)]``.  No cycle is negative at the
     optimum, so Floyd-Warshall gives all these cycles at once.
+
+    Parameters
+    ----------
+    costs
+        Square cost matrices, one per block.
+    rng
+        Generator that breaks ties.
     """
     sigmas = assign_blocks(costs, rng)
     gaps = [None] * len(costs)

@@ -327,6 +327,15 @@ class BlockScorer:
 def context_codes(context, n_left_columns: int, n_right_columns: int):
     """Residue codes (0..20) of the context pairs, row *k* of each side being pair *k*; ``None`` without context.
 
+    Parameters
+    ----------
+    context
+        ``protlm.io.ContextPairs`` or ``None``.
+    n_left_columns
+        Columns of the left family.
+    n_right_columns
+        Columns of the right family.
+
     Raises
     ------
     PairingInputError
@@ -340,7 +349,15 @@ def context_codes(context, n_left_columns: int, n_right_columns: int):
 
 
 def prepare_paired(paired, known_pairs):
-    """Species blocks, residue codes of both families and resolved known pairs of a PairedFamilies."""
+    """Species blocks, residue codes of both families and resolved known pairs of a PairedFamilies.
+
+    Parameters
+    ----------
+    paired
+        ``protlm.io.PairedFamilies`` to pair.
+    known_pairs
+        Known pairs (ids or row indices) or ``None``.
+    """
     blocks = blocks_from_paired(paired)
     left = encode_residues(np.asarray(paired.left.array))
     right = encode_residues(np.asarray(paired.right.array))
