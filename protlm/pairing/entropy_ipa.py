@@ -45,7 +45,7 @@ from protlm.errors import PairingInputError
 from protlm.pairing._blocks import build_result, ortholog_pairs, routes
 from protlm.pairing.assignment import assign_with_gaps, free_rows, square_costs
 from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
-from protlm.pairing.pmi import _features, _one_hot, _Q, context_codes, prepare_paired
+from protlm.pairing.pmi import _Q, _features, _one_hot, _pmi_matrix, context_codes, prepare_paired
 from protlm.pairing.result import PairingResult
 
 __all__ = ["pair_entropy_ipa", "DEFAULT_ROUNDS", "DEFAULT_IDENTITY_POWER", "DEFAULT_RESTARTS"]
@@ -117,14 +117,12 @@ class _Scorer:
             return np.zeros((len(rows_l), len(rows_r)))
         ul = np.nonzero(self.xl[rows_l].any(axis=0))[0]  # the states this species' rows use
         ur = np.nonzero(self.xr[rows_r].any(axis=0))[0]
-        pc = _PSEUDOCOUNT
         counts = self.counts[np.ix_(ul, ur)] - self.xl[np.ix_(own_l, ul)].T @ self.xr[np.ix_(own_r, ur)]
         fl = self.single_l[ul] - self.xl[np.ix_(own_l, ul)].sum(axis=0)
         fr = self.single_r[ur] - self.xr[np.ix_(own_r, ur)].sum(axis=0)
-        pmi = (np.log((1 - pc) * np.maximum(counts, 0) / n + pc / _Q**2)
-               - np.log((1 - pc) * np.maximum(fl, 0) / n + pc / _Q)[:, None]
-               - np.log((1 - pc) * np.maximum(fr, 0) / n + pc / _Q)[None, :])
-        coevolution = self.xl[np.ix_(rows_l, ul)] @ pmi.astype(np.float32) @ self.xr[np.ix_(rows_r, ur)].T
+        # MI-IPA's PMI (unweighted: every other pair counts 1); counts clamped at 0 against rounding of differences
+        pmi = _pmi_matrix(counts, np.maximum(fl, 0), np.maximum(fr, 0), n, _PSEUDOCOUNT)
+        coevolution = self.xl[np.ix_(rows_l, ul)] @ pmi @ self.xr[np.ix_(rows_r, ur)].T
         phylogeny = self.kl[np.ix_(rows_l, other_l)] @ self.kr[np.ix_(rows_r, other_r)].T
         phylogeny = np.log(np.maximum(phylogeny, np.finfo(np.float32).tiny))
         return _standardise(coevolution.astype(np.float64)) + _standardise(phylogeny.astype(np.float64))
