@@ -116,7 +116,6 @@ def compare(binary, proteins, *, name, errors, n_reads, ceiling, known="KCYM", e
 
     import numba
 
-    from protlm.io import FastaRecord
     from protlm.sequencing.error_model import ErrorModel
     from protlm.sequencing.evaluate import evaluate_identifications
     from protlm.sequencing.identify import identify_reads

@@ -75,12 +75,6 @@ def _load_init(path):
     return model, alphabet
 
 
-def _msa_alphabet():
-    import esm
-
-    return esm.data.Alphabet.from_architecture("msa_transformer")
-
-
 def _lr_at(step: int, config) -> float:
     if config.warmup and step < config.warmup:
         return config.lr * (step + 1) / config.warmup

@@ -28,7 +28,7 @@ import pytest
 
 from protlm.errors import PairingInputError
 from protlm.io import MSA, PairedFamilies, read_a3m
-from protlm.pairing.export import af3_input, boltz_inputs, complex_rows, write_structure_inputs
+from protlm.pairing.export import af3_input, complex_rows, write_structure_inputs
 from protlm.pairing.result import PairingResult
 
 AF3_VERSIONS = (1, 2, 3, 4)
