@@ -43,7 +43,7 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
     Edman cycles).  Seeds are taken in increasing order of hits over prior
     odds of their reading (``log_false``: log odds that a read letter is a
     false detection; ``log_pf``: log Edman failure rate; a shift of ``s`` at
-    reference spacing ``d`` has odds ``C(d + s - 1, s) pf^s`` against none):
+    reference spacing ``d`` has probability ``C(d + s - 1, s) pf^s (1 - pf)^d``):
     rarest first among equally likely readings, a reading with a skipped
     letter or a shift only when its hits are as few as its odds are low.
 
@@ -64,6 +64,7 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
             ol[j] = o[i]
             j += 1
     ns = len(shifts)
+    log_stay = np.log1p(-np.exp(log_pf))
     cap = 4 * ns * ns * max(m, 1)
     skey = np.empty(cap, np.int64)
     sq = np.empty(cap, np.int64)
@@ -85,6 +86,7 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
                             sq[n] = lp[a]
                             w = (t1 - 1 + t2 - 1) * log_false
                             for dd, sh in ((d1, shifts[u]), (d2, shifts[v])):
+                                w += dd * log_stay  # no failure in the spacing's cycles but the shift's
                                 for t in range(sh):  # log C(d + s - 1, s) + s log pf
                                     w += np.log((dd + t) / (t + 1.0)) + log_pf
                             lw[n] = w
@@ -131,7 +133,42 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
                 q += 1
             packed[h] = q * width + (anchor - sq[s] - db_starts[q] + offset + shear[sq[s]])
             h += 1
-    return np.sort(packed[:h])
+    return _radix_sort(packed[:h])
+
+
+@njit(cache=True, nogil=True)
+def _radix_sort(a):
+    """Sorted copy of an int64 array (LSD radix sort, 11 bits a pass, for non-negative values; else ``np.sort``).
+
+    A read's few thousand packed seed hits sort about ten times faster this way than by ``np.sort``,
+    which dominated the seed phase of whole-protein reads.
+    """
+    n = len(a)
+    if n < 256 or a.min() < 0:
+        return np.sort(a)
+    top = a.max()
+    bits = 0
+    while bits < 63 and (top >> bits) > 0:
+        bits += 1
+    radix = 11
+    mask = (1 << radix) - 1
+    src = a.copy()
+    dst = np.empty_like(a)
+    count = np.empty((1 << radix) + 1, np.int64)
+    shift = 0
+    while shift < bits:
+        count[:] = 0
+        for t in range(n):
+            count[((src[t] >> shift) & mask) + 1] += 1
+        for b in range(1 << radix):
+            count[b + 1] += count[b]
+        for t in range(n):
+            b = (src[t] >> shift) & mask
+            dst[count[b]] = src[t]
+            count[b] += 1
+        src, dst = dst, src
+        shift += radix
+    return src
 
 
 @njit(cache=True, nogil=True)
@@ -144,13 +181,20 @@ def _top_proteins(packed, width, offset, max_drift, bin_, max_proteins):
     out_lo = np.zeros(max_proteins, np.int64)
     if n == 0:
         return out_seq, out_votes, out_hi, out_lo
-    s_sorted = packed // width
-    d_sorted = packed % width - offset
+    wbits = 0  # width is a power of two (search_batch): shifts and masks instead of divisions
+    while (1 << wbits) < width:
+        wbits += 1
+    s_sorted = packed >> wbits
+    d_sorted = (packed & (width - 1)) - offset
     g0 = 0
     while g0 < n:
         g1 = g0
         while g1 < n and s_sorted[g1] == s_sorted[g0]:
             g1 += 1
+        worst = np.argmin(out_votes)
+        if g1 - g0 <= out_votes[worst]:  # fewer hits than the votes it would have to beat
+            g0 = g1
+            continue
         # best window [d, d + bin_) by a two-pointer sweep
         best, best_left, right = 0, d_sorted[g0], g0
         for left in range(g0, g1):
@@ -159,7 +203,6 @@ def _top_proteins(packed, width, offset, max_drift, bin_, max_proteins):
             if right - left > best:
                 best, best_left = right - left, d_sorted[left]
         # keep the top max_proteins by votes (ties: the first seen; empty slots hold -1 votes)
-        worst = np.argmin(out_votes)
         if best > out_votes[worst]:
             centre = best_left + bin_ // 2
             # diagonals near the band voted for twice or more (ascending)
@@ -259,8 +302,27 @@ def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slac
 
 
 @njit(cache=True, nogil=True)
+def _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, suffix0):
+    """Score of the failure-free reading of :func:`_forward_score` (one path per start, without the per-cycle
+    ``1 - pf``), the likeliest start; starts that provably cannot beat ``bar`` are cut short (second value: any).
+    """
+    f0, cut = -np.inf, False
+    for d0 in range(min(n_start, span + 1)):
+        if not p0 <= first - d0 < p1:
+            continue
+        t = 0.0
+        for i in range(L):
+            t += res[o[i], seg[i + span - d0]] - log_stay
+            if t + suffix0[i + 1] <= bar:  # this start cannot beat the bar
+                t, cut = -np.inf, True
+                break
+        f0 = max(f0, t)
+    return f0, cut
+
+
+@njit(cache=True, nogil=True)
 def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, seg, col, V, W, st, su, res, log_stay,
-                   mix0):
+                   mix0, bar, suffix, suffix0):
     """Log-likelihood ratio of a read against one reference stretch, summed over its alignments (forward).
 
     The states and moves of :func:`_align`, but the score adds up every path
@@ -276,6 +338,15 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
     (the reference stretch under the read).  ``seg``, ``col``, ``V``, ``W``,
     ``st``, ``su``: work arrays of at least ``L + span + 1``, ``(table rows,
     L + span + 1)`` and ``span + 1`` (x4).
+
+    ``bar``: a score the caller has no use for unless it is beaten (the best
+    target's, when searching the decoys; ``-inf``: none).  ``suffix[i]``
+    bounds what read positions ``i..L-1`` can add to the forward score (the
+    sum of ``log(max(eres[o]) + eskip[o])``: every state's value is at most the
+    step's maximum times that), ``suffix0[i]`` what they can add to the
+    failure-free reading (``max(res[o]) - log_stay``).  As soon as the score
+    provably cannot exceed ``bar`` the read is given up, returning ``-inf``:
+    exact for the caller, which would discard the score anyway.
     """
     D = span + 1
     g0 = first - span  # reference position of seg[0]
@@ -295,6 +366,12 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
         st[d] = d
     if not any_start:
         return -np.inf, 0, 0
+    f0, cut = -np.inf, False
+    if mix0 > 0.0:  # the failure-free component
+        f0, cut = _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, suffix0)
+    # a mixture is at most its larger component: once the forward part cannot beat the bar either, give up
+    give_up = f0 <= bar
+    log_end = np.log(D)
     log_scale = 0.0
     for i in range(L):
         oi = o[i]
@@ -317,6 +394,8 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
             return -np.inf, 0, 0
         inv = 1.0 / top
         log_scale += np.log(top)
+        if give_up and log_scale + suffix[i + 1] + log_end <= bar:
+            return -np.inf, 0, 0
         for d in range(D):
             V[d] = W[d] * inv
             st[d] = su[d]
@@ -329,16 +408,9 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
         if st[d] == st[best]:
             total += V[d]
     score = log_scale + np.log(total)
-    if mix0 > 0.0:  # the failure-free component: one path per start, without the per-cycle (1 - pf)
-        f0 = -np.inf
-        for d0 in range(min(n_start, D)):
-            if not p0 <= first - d0 < p1:
-                continue
-            t = 0.0
-            for i in range(L):
-                t += res[o[i], seg[i + span - d0]]
-            t -= L * log_stay
-            f0 = max(f0, t)  # the likeliest start
+    if mix0 > 0.0:
+        if cut:  # the forward part may beat the bar: the failure-free part's cut starts are needed after all
+            f0, _ = _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, -np.inf, suffix0)
         hi_, lo_ = max(score, f0), min(score, f0)
         score = hi_ + np.log(1.0 - mix0 + mix0 * np.exp(lo_ - hi_)) if f0 <= score else \
             hi_ + np.log(mix0 + (1.0 - mix0) * np.exp(lo_ - hi_))
@@ -347,7 +419,8 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
 
 @njit(cache=True, parallel=True)
 def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, db_starts, db_lengths, residues, res, skip,
-                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0, floor):
+                 lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0, floor,
+                 min_vote_fraction, prune, runner_window):
     """Best alignment of every read of a batch in one database.
 
     Candidates: the ``max_proteins`` sequences with most votes, and those tied
@@ -366,7 +439,9 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
     runner = np.full(n, -np.inf)
     counts = np.full((n, len(COUNT_COLUMNS)), -1, np.int64)
     offset = (lengths.max() if n else 0) + 1  # diagonals are >= -read length
-    width = db_lengths.max() + 2 * offset
+    width = 1  # packed (sequence, diagonal): a power of two at least the diagonals' range
+    while width < db_lengths.max() + 2 * offset:
+        width *= 2
     empty = np.zeros((0, 0), np.bool_)
     block_seq = _block_sequences(db_starts, len(residues))
     eres, eskip = np.exp(res), np.exp(skip)
@@ -389,15 +464,26 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
         W = np.empty(w, np.float64)
         st = np.empty(w, np.int64)
         su = np.empty(w, np.int64)
-        for c in range(max_tied):
-            if cs[c] < 0 or cv[c] < least:
+        keep = max(least, np.int64(np.ceil(min_vote_fraction * cv.max())))
+        suffix = np.zeros(L + 1, np.float64)  # what positions i.. can add at most (see _forward_score)
+        suffix0 = np.zeros(L + 1, np.float64)
+        for i in range(L - 1, -1, -1):
+            oi = o[i]
+            suffix[i] = suffix[i + 1] + np.log(eres[oi].max() + eskip[oi])
+            suffix0[i] = suffix0[i + 1] + res[oi].max() - log_stay
+        # most voted first, so that the likely winner sets the bar the others are cut short at
+        for c in np.argsort(-cv, kind="mergesort"):
+            if cs[c] < 0 or cv[c] < keep:
                 continue
             span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
             p0 = db_starts[cs[c]]
             p1 = p0 + db_lengths[cs[c]]
             first = p0 + chi[c] + slack
+            # decoys: a score not above the targets' best (floor) or this read's best decoy is of no use;
+            # targets: one more than runner_window below the best so far can be neither winner nor close runner-up
+            bar = max(floor[r], scores[r]) if prune else scores[r] - runner_window
             sc, d, d0 = _forward_score(o, L, p0, p1, first, span, span + 1, residues, eres, eskip, seg, col, V, W,
-                                       st, su, res, log_stay, mix0)
+                                       st, su, res, log_stay, mix0, bar, suffix, suffix0)
             c_sc[c] = sc
             c_lo[c] = min(max(first - d0, p0), p1)
             c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])

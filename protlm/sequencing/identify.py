@@ -12,7 +12,11 @@ reference sequences reversed or shuffled, stored in the index; see
    hits vote for (protein, band of :data:`DIAGONAL_BIN` diagonals, sheared by
    the failed cycles expected before each seed) and the
    :data:`MAX_PROTEINS` most voted proteins are kept, each with the range of
-   diagonals its votes span (Edman failures move the diagonal).
+   diagonals its votes span (Edman failures move the diagonal), unless they
+   have fewer than :data:`MIN_VOTE_FRACTION` of the top protein's votes.
+   A reading's prior includes the chance that no cycle of its spacings failed
+   (beyond its shift), so long spacings, rare in the table but often shifted
+   in a read, are not looked up first.
 2. **Alignment with shifts.**  Each candidate is aligned in a band in which
    every read position is either a residue (read position ``i`` over
    reference position ``start + i - d``) or a failed Edman cycle (``d`` grows
@@ -47,7 +51,13 @@ reference sequences reversed or shuffled, stored in the index; see
    for either).  Neither criterion changes the q-values.
 
 Steps 1-2 run compiled (numba, :mod:`protlm.sequencing._identify_kernels`),
-reads in parallel threads.
+reads in parallel threads, most voted candidate first.  An alignment is cut
+short as soon as its score provably cannot matter (an upper bound: what is
+scored so far plus the best every remaining read position could add): a decoy
+that cannot beat the read's best target or best decoy, a target more than
+:data:`RUNNER_WINDOW` below the read's best.  Scores, q-values and
+identifications are those of the full search; margins are exact below the
+window.
 """
 
 from __future__ import annotations
@@ -83,6 +93,11 @@ SPACING_SHIFTS = (0, 1)
 MAX_PROTEINS = 3
 #: Most proteins aligned per read when more tie on votes with the last of the MAX_PROTEINS (paralogs).
 MAX_TIED = 12
+#: Candidates with fewer seed votes than this fraction of the read's most voted protein are not aligned.
+MIN_VOTE_FRACTION = 0.25
+#: Target candidates that provably score more than this (nats) below the read's best are cut short: the
+#: margin to the runner-up is exact when below it, and at least it otherwise.
+RUNNER_WINDOW = 10.0
 #: Start positions tried on either side of the best-voted diagonal.
 START_SLACK = 3
 #: Prior weight of the failure-free reading of a read in its score (a mixture with the error model's rates).
@@ -329,7 +344,8 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
                                            seeds.starts, db.starts, db.lengths, db.residues, res, skip, lut,
                                            SEED_HITS_PER_READ, SEED_SPAN, shifts, DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED,
                                            START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0,
-                                           best[b0: b0 + len(lengths)])
+                                           best[b0: b0 + len(lengths)], MIN_VOTE_FRACTION, bool(is_d),
+                                           RUNNER_WINDOW)
             better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
             best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
             if not is_d:
