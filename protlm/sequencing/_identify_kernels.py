@@ -1,8 +1,9 @@
 """Compiled (numba) kernels of :mod:`protlm.sequencing.identify`: seeds, diagonal votes and the banded Viterbi.
 
 One call handles a batch of reads against one database (targets or decoys),
-reads in parallel (``prange``); each read's work is a few small sorted arrays,
-so nothing grows with the batch but the outputs.  Imported by
+reads in parallel (``prange``, in tasks of 64 reads that share one per-sequence
+work array); each read's work is a few small arrays, so nothing grows with the
+batch but the outputs.  Imported by
 :func:`protlm.sequencing.identify.identify_reads` when it runs (numba compiles
 on first use and caches the machine code beside this file, or under
 ``$NUMBA_CACHE_DIR``).
@@ -16,27 +17,10 @@ from numba import njit, prange
 #: Per-read outputs of :func:`search_batch`, columns of its integer array.
 COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_known", "n_missed")
 
-#: log2 of the residues per block of :func:`_block_sequences`.
-_BLOCK_SHIFT = 8
-
 
 @njit(cache=True, nogil=True)
-def _block_sequences(db_starts, n_residues):
-    """The last sequence starting at or before each block of ``2**_BLOCK_SHIFT`` residues (a hit's sequence in O(1))."""
-    n_blocks = (n_residues >> _BLOCK_SHIFT) + 1
-    out = np.empty(n_blocks, np.int64)
-    q = 0
-    for b in range(n_blocks):
-        while q + 1 < len(db_starts) and db_starts[q + 1] <= (b << _BLOCK_SHIFT):
-            q += 1
-        out[b] = q
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, span, shifts, width, offset,
-               log_false, log_pf):
-    """Sorted packed (sequence, diagonal) of the hits of a read's seeds, likeliest per hit first, up to ``budget`` hits.
+def _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, span, shifts, offset, log_false, log_pf):
+    """Sequence and diagonal (plus ``offset``) of the hits of a read's seeds, likeliest per hit first, up to ``budget``.
 
     A seed is one reading of three read letters: consecutive or skipping one
     (a false detection), each spacing as read or shorter by a shift (failed
@@ -49,7 +33,8 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
 
     ``bounds`` (from :meth:`protlm.sequencing.seeds._Seeds.key_bounds`): ``keys[bounds[x]:bounds[x + 1]]`` are
     the entries of key ``x``, two reads per seed instead of two binary searches over the table (cache misses
-    dominated); empty: binary searches.  ``block_seq``: :func:`_block_sequences` of ``db_starts``.
+    dominated); empty: binary searches.  ``tab_seq``: the sequence of each table entry
+    (:meth:`protlm.sequencing.seeds._Seeds.entry_sequences`).  The hits come in seed order, unsorted.
     """
     m = 0
     for i in range(L):
@@ -115,128 +100,159 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, 
             break
         total += c
         last = jj + 1
-    # (sequence, diagonal) packed in one sortable int64: sequence * width + diagonal + offset; the diagonal is
-    # sheared by the failed cycles expected before the seed's read position, so a read's seeds stay on one
-    # diagonal (give or take the spread of the failures) however long it is
+    # the diagonal (plus offset, >= 0) is sheared by the failed cycles expected before the seed's read
+    # position, so a read's seeds stay on one diagonal (give or take the spread of the failures) however long
     pf = np.exp(log_pf)
     shear = np.empty(L, np.int64)
     for i in range(L):
         shear[i] = np.int64(i * pf / (1.0 - pf) + 0.5)
-    packed = np.empty(total, np.int64)
+    hseq = np.empty(total, np.int64)
+    hdiag = np.empty(total, np.int64)
     h = 0
     for jj in range(last):
         s = order[jj]
+        base = offset + shear[sq[s]] - sq[s]
         for t in range(lo[s], hi[s]):
-            anchor = np.int64(tab_starts[t])
-            q = block_seq[anchor >> _BLOCK_SHIFT]
-            while q + 1 < len(db_starts) and db_starts[q + 1] <= anchor:
-                q += 1
-            packed[h] = q * width + (anchor - sq[s] - db_starts[q] + offset + shear[sq[s]])
+            q = tab_seq[t]
+            hseq[h] = q
+            hdiag[h] = np.int64(tab_starts[t]) - db_starts[q] + base
             h += 1
-    return _radix_sort(packed[:h])
+    return hseq[:h], hdiag[:h]
 
 
 @njit(cache=True, nogil=True)
-def _radix_sort(a):
-    """Sorted copy of an int64 array (LSD radix sort, 11 bits a pass, for non-negative values; else ``np.sort``).
+def _band(d, max_drift, bin_):
+    """Votes of the best window of ``bin_`` diagonals among sorted diagonals ``d``, and the diagonals to cover."""
+    g1 = len(d)
+    best, best_left, right = 0, d[0], 0
+    for left in range(g1):  # best window [d, d + bin_) by a two-pointer sweep
+        while right < g1 and d[right] < d[left] + bin_:
+            right += 1
+        if right - left > best:
+            best, best_left = right - left, d[left]
+    centre = best_left + bin_ // 2
+    # diagonals near the band voted for twice or more (ascending)
+    near = np.empty(g1, np.int64)
+    m = 0
+    t = 0
+    while t < g1:
+        t2 = t
+        while t2 < g1 and d[t2] == d[t]:
+            t2 += 1
+        if t2 - t >= 2 and abs(d[t] - centre) <= max_drift + bin_ // 2:
+            near[m] = d[t]
+            m += 1
+        t = t2
+    # the band: those in the best window, then outwards while no gap exceeds half a window (a read's
+    # diagonal drifts by one per failed cycle; an isolated pair of votes elsewhere is chance or a repeat)
+    hi, lo = -(1 << 62), 1 << 62
+    for t in range(m):
+        if near[t] >= best_left and near[t] < best_left + bin_:
+            hi = max(hi, near[t])
+            lo = min(lo, near[t])
+    if hi < lo:
+        hi, lo = centre + bin_ // 2, centre - bin_ // 2
+    for t in range(m):
+        if near[t] > hi and near[t] - hi <= bin_ // 2:
+            hi = near[t]
+    for t in range(m - 1, -1, -1):
+        if near[t] < lo and lo - near[t] <= bin_ // 2:
+            lo = near[t]
+    # a read starts inside the protein (diagonal >= 0): early failed cycles put its seeds below that
+    hi = max(hi, 0)
+    lo = min(lo, hi)
+    return best, hi, lo
 
-    A read's few thousand packed seed hits sort about ten times faster this way than by ``np.sort``,
-    which dominated the seed phase of whole-protein reads.
+
+@njit(cache=True, nogil=True)
+def _top_proteins(hseq, hdiag, offset, max_drift, bin_, max_proteins, slot):
+    """The ``max_proteins`` sequences with most votes in a band of ``bin_`` diagonals, with the diagonals to cover.
+
+    Sequences are visited by decreasing hits, then in the order their first hit came (``hseq`` is in seed
+    order, rarest seeds first), and one replaces the last of the top only with more votes: ties go to
+    more hits, then to the rarer seeds (a short read's many one-vote sequences are not all aligned, and
+    those kept are the ones its most specific seeds hit).  ``hseq``, ``hdiag``: the hits of
+    :func:`_seed_hits`; ``slot``: a zeroed int32 work array of one entry per sequence, left zeroed.  Hits
+    are counted per sequence and bucketed by it (no sort of all hits: most of a short read's hits are
+    single chance hits on as many sequences); the visit stops at the first sequence with no more hits than
+    the votes of the last of the top (its votes are at most its hits), and only the diagonals of the
+    sequences visited are sorted.
     """
-    n = len(a)
-    if n < 256 or a.min() < 0:
-        return np.sort(a)
-    top = a.max()
-    bits = 0
-    while bits < 63 and (top >> bits) > 0:
-        bits += 1
-    radix = 11
-    mask = (1 << radix) - 1
-    src = a.copy()
-    dst = np.empty_like(a)
-    count = np.empty((1 << radix) + 1, np.int64)
-    shift = 0
-    while shift < bits:
-        count[:] = 0
-        for t in range(n):
-            count[((src[t] >> shift) & mask) + 1] += 1
-        for b in range(1 << radix):
-            count[b + 1] += count[b]
-        for t in range(n):
-            b = (src[t] >> shift) & mask
-            dst[count[b]] = src[t]
-            count[b] += 1
-        src, dst = dst, src
-        shift += radix
-    return src
-
-
-@njit(cache=True, nogil=True)
-def _top_proteins(packed, width, offset, max_drift, bin_, max_proteins):
-    """The ``max_proteins`` sequences with most votes in a band of ``bin_`` diagonals, with the diagonals to cover."""
-    n = len(packed)
     out_seq = np.full(max_proteins, -1, np.int64)
     out_votes = np.full(max_proteins, -1, np.int64)
     out_hi = np.zeros(max_proteins, np.int64)
     out_lo = np.zeros(max_proteins, np.int64)
+    n = len(hseq)
     if n == 0:
         return out_seq, out_votes, out_hi, out_lo
-    wbits = 0  # width is a power of two (search_batch): shifts and masks instead of divisions
-    while (1 << wbits) < width:
-        wbits += 1
-    s_sorted = packed >> wbits
-    d_sorted = (packed & (width - 1)) - offset
-    g0 = 0
-    while g0 < n:
-        g1 = g0
-        while g1 < n and s_sorted[g1] == s_sorted[g0]:
-            g1 += 1
-        worst = np.argmin(out_votes)
-        if g1 - g0 <= out_votes[worst]:  # fewer hits than the votes it would have to beat
-            g0 = g1
-            continue
-        # best window [d, d + bin_) by a two-pointer sweep
-        best, best_left, right = 0, d_sorted[g0], g0
-        for left in range(g0, g1):
-            while right < g1 and d_sorted[right] < d_sorted[left] + bin_:
-                right += 1
-            if right - left > best:
-                best, best_left = right - left, d_sorted[left]
-        # keep the top max_proteins by votes (ties: the first seen; empty slots hold -1 votes)
+    distinct = np.empty(n, np.int64)
+    hits = np.empty(n, np.int64)  # per distinct sequence
+    where = np.empty(n, np.int64)  # per hit: its sequence's place in distinct
+    nd = 0
+    for t in range(n):  # one random access per hit (the work array), the rest sequential
+        q = hseq[t]
+        i = slot[q] - 1
+        if i < 0:
+            i = nd
+            slot[q] = nd + 1
+            distinct[nd] = q
+            hits[nd] = 0
+            nd += 1
+        hits[i] += 1
+        where[t] = i
+    most = 0
+    for i in range(nd):
+        slot[distinct[i]] = 0
+        most = max(most, hits[i])
+    # bucket the hits by sequence (in the order sequences first appear)
+    start = np.empty(nd + 1, np.int64)
+    start[0] = 0
+    for i in range(nd):
+        start[i + 1] = start[i] + hits[i]
+    fill = start[:nd].copy()
+    diag = np.empty(n, np.int64)
+    for t in range(n):
+        i = where[t]
+        diag[fill[i]] = hdiag[t] - offset
+        fill[i] += 1
+    # sequences by decreasing hits (a counting sort)
+    by = np.zeros(most + 2, np.int64)
+    for i in range(nd):
+        by[most - hits[i] + 1] += 1
+    for c in range(most + 1):
+        by[c + 1] += by[c]
+    order = np.empty(nd, np.int64)
+    for i in range(nd):
+        b = most - hits[i]
+        order[by[b]] = i
+        by[b] += 1
+    worst = 0  # the slot to replace: fewest votes, then the latest filled (empty slots: -1 votes)
+    rank = np.full(max_proteins, -1, np.int64)
+    for j in range(nd):
+        i = order[j]
+        q = distinct[i]
+        c = hits[i]
+        if c <= out_votes[worst]:  # this and every later one has no more hits than the votes to beat
+            break
+        if c == 1:  # one hit: one vote, the band of the window from its diagonal
+            best, hi = 1, diag[start[i]] + 2 * (bin_ // 2)
+            hi, lo = max(hi, 0), min(diag[start[i]], max(hi, 0))
+        else:
+            seg = diag[start[i]: start[i + 1]]
+            for a in range(1, c):  # insertion sort: a sequence holds few hits
+                x = seg[a]
+                b = a - 1
+                while b >= 0 and seg[b] > x:
+                    seg[b + 1] = seg[b]
+                    b -= 1
+                seg[b + 1] = x
+            best, hi, lo = _band(seg, max_drift, bin_)
         if best > out_votes[worst]:
-            centre = best_left + bin_ // 2
-            # diagonals near the band voted for twice or more (ascending)
-            near = np.empty(g1 - g0, np.int64)
-            m = 0
-            t = g0
-            while t < g1:
-                t2 = t
-                while t2 < g1 and d_sorted[t2] == d_sorted[t]:
-                    t2 += 1
-                if t2 - t >= 2 and abs(d_sorted[t] - centre) <= max_drift + bin_ // 2:
-                    near[m] = d_sorted[t]
-                    m += 1
-                t = t2
-            # the band: those in the best window, then outwards while no gap exceeds half a window (a read's
-            # diagonal drifts by one per failed cycle; an isolated pair of votes elsewhere is chance or a repeat)
-            hi, lo = -(1 << 62), 1 << 62
-            for t in range(m):
-                if near[t] >= best_left and near[t] < best_left + bin_:
-                    hi = max(hi, near[t])
-                    lo = min(lo, near[t])
-            if hi < lo:
-                hi, lo = centre + bin_ // 2, centre - bin_ // 2
-            for t in range(m):
-                if near[t] > hi and near[t] - hi <= bin_ // 2:
-                    hi = near[t]
-            for t in range(m - 1, -1, -1):
-                if near[t] < lo and lo - near[t] <= bin_ // 2:
-                    lo = near[t]
-            # a read starts inside the protein (diagonal >= 0): early failed cycles put its seeds below that
-            hi = max(hi, 0)
-            lo = min(lo, hi)
-            out_seq[worst], out_votes[worst], out_hi[worst], out_lo[worst] = s_sorted[g0], best, hi, lo
-        g0 = g1
+            out_seq[worst], out_votes[worst], out_hi[worst], out_lo[worst], rank[worst] = q, best, hi, lo, j
+            worst = 0
+            for t in range(1, max_proteins):
+                if out_votes[t] < out_votes[worst] or (out_votes[t] == out_votes[worst] and rank[t] > rank[worst]):
+                    worst = t
     return out_seq, out_votes, out_hi, out_lo
 
 
@@ -418,7 +434,8 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
 
 
 @njit(cache=True, parallel=True)
-def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, db_starts, db_lengths, residues, res, skip,
+def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts, db_lengths,
+                 residues, res, skip,
                  lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0, floor,
                  min_vote_fraction, prune, runner_window):
     """Best alignment of every read of a batch in one database.
@@ -439,76 +456,87 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
     runner = np.full(n, -np.inf)
     counts = np.full((n, len(COUNT_COLUMNS)), -1, np.int64)
     offset = (lengths.max() if n else 0) + 1  # diagonals are >= -read length
-    width = 1  # packed (sequence, diagonal): a power of two at least the diagonals' range
-    while width < db_lengths.max() + 2 * offset:
-        width *= 2
     empty = np.zeros((0, 0), np.bool_)
-    block_seq = _block_sequences(db_starts, len(residues))
     eres, eskip = np.exp(res), np.exp(skip)
     log_stay = np.log1p(-np.exp(log_pf))
-    for r in prange(n):
-        L = lengths[r]
-        o = flat[offsets[r]: offsets[r] + L]
-        packed = _seed_hits(o, L, k, keys, bounds, tab_starts, db_starts, block_seq, budget, seed_span, shifts, width, offset,
-                            log_false, log_pf)
-        cs, cv, chi, clo = _top_proteins(packed, width, offset, drift[r], bin_, max_tied)
-        least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
-        c_sc = np.full(max_tied, -np.inf)
-        c_lo = np.zeros(max_tied, np.int64)  # reference stretch under the alignment
-        c_hi = np.zeros(max_tied, np.int64)
-        top = -1
-        w = L + drift[r] + 2 * slack + 2  # work arrays of _forward_score, for the widest band of this read
-        seg = np.empty(w, np.int64)
-        col = np.empty((res.shape[0], w), np.float64)
-        V = np.empty(w, np.float64)
-        W = np.empty(w, np.float64)
-        st = np.empty(w, np.int64)
-        su = np.empty(w, np.int64)
-        keep = max(least, np.int64(np.ceil(min_vote_fraction * cv.max())))
-        suffix = np.zeros(L + 1, np.float64)  # what positions i.. can add at most (see _forward_score)
-        suffix0 = np.zeros(L + 1, np.float64)
-        for i in range(L - 1, -1, -1):
-            oi = o[i]
-            suffix[i] = suffix[i + 1] + np.log(eres[oi].max() + eskip[oi])
-            suffix0[i] = suffix0[i + 1] + res[oi].max() - log_stay
-        # most voted first, so that the likely winner sets the bar the others are cut short at
-        for c in np.argsort(-cv, kind="mergesort"):
-            if cs[c] < 0 or cv[c] < keep:
-                continue
-            span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
-            p0 = db_starts[cs[c]]
-            p1 = p0 + db_lengths[cs[c]]
-            first = p0 + chi[c] + slack
-            # decoys: a score not above the targets' best (floor) or this read's best decoy is of no use;
-            # targets: one more than runner_window below the best so far can be neither winner nor close runner-up
-            bar = max(floor[r], scores[r]) if prune else scores[r] - runner_window
-            sc, d, d0 = _forward_score(o, L, p0, p1, first, span, span + 1, residues, eres, eskip, seg, col, V, W,
-                                       st, su, res, log_stay, mix0, bar, suffix, suffix0)
-            c_sc[c] = sc
-            c_lo[c] = min(max(first - d0, p0), p1)
-            c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])
-            if sc > scores[r]:
-                top = c
-                scores[r] = sc
-        if top >= 0 and scores[r] > floor[r]:  # the winner's counts along its path (if it can win the read)
-            c = top
-            span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
-            p0 = db_starts[cs[c]]
-            _, d, d0, nl, nw, nk, nm = _align(o, L, p0, p0 + db_lengths[cs[c]], p0 + chi[c] + slack, span, span + 1,
-                                              residues, res, skip, lut, k, slack, empty)
-            counts[r, 0], counts[r, 1], counts[r, 2], counts[r, 3] = cs[c], chi[c] + slack - d0, chi[c], clo[c]
-            counts[r, 4], counts[r, 5], counts[r, 6], counts[r, 7] = nl, nw, nk, nm
-        for c in range(max_tied):
-            if c == top or c_sc[c] == -np.inf or c_sc[c] <= runner[r]:
-                continue
-            same = c_hi[c] - c_lo[c] == c_hi[top] - c_lo[top]
-            t = 0
-            while same and t < c_hi[c] - c_lo[c]:
-                same = residues[c_lo[c] + t] == residues[c_lo[top] + t]
-                t += 1
-            if not same:
-                runner[r] = c_sc[c]
+    chunk = 64  # reads per task: the per-sequence work arrays of _top_proteins are allocated once per task
+    for task in prange((n + chunk - 1) // chunk):
+        slot = np.zeros(len(db_starts), np.int32)
+        for r in range(task * chunk, min(n, (task + 1) * chunk)):
+            _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts,
+                         db_lengths, residues, res, skip, lut, budget, seed_span, shifts, bin_, max_proteins, max_tied,
+                         slack, log_false, log_pf, mix0, floor, min_vote_fraction, prune, runner_window, offset, empty,
+                         eres, eskip, log_stay, slot, scores, counts, runner)
     return scores, counts, runner
+
+
+@njit(cache=True, nogil=True)
+def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts, db_lengths,
+                 residues, res, skip, lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false,
+                 log_pf, mix0, floor, min_vote_fraction, prune, runner_window, offset, empty, eres, eskip, log_stay,
+                 slot, scores, counts, runner):
+    """Read ``r`` of :func:`search_batch`: its outputs written in place."""
+    L = lengths[r]
+    o = flat[offsets[r]: offsets[r] + L]
+    hseq, hdiag = _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, seed_span, shifts,
+                             offset, log_false, log_pf)
+    cs, cv, chi, clo = _top_proteins(hseq, hdiag, offset, drift[r], bin_, max_tied, slot)
+    least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
+    c_sc = np.full(max_tied, -np.inf)
+    c_lo = np.zeros(max_tied, np.int64)  # reference stretch under the alignment
+    c_hi = np.zeros(max_tied, np.int64)
+    top = -1
+    w = L + drift[r] + 2 * slack + 2  # work arrays of _forward_score, for the widest band of this read
+    seg = np.empty(w, np.int64)
+    col = np.empty((res.shape[0], w), np.float64)
+    V = np.empty(w, np.float64)
+    W = np.empty(w, np.float64)
+    st = np.empty(w, np.int64)
+    su = np.empty(w, np.int64)
+    keep = max(least, np.int64(np.ceil(min_vote_fraction * cv.max())))
+    suffix = np.zeros(L + 1, np.float64)  # what positions i.. can add at most (see _forward_score)
+    suffix0 = np.zeros(L + 1, np.float64)
+    for i in range(L - 1, -1, -1):
+        oi = o[i]
+        suffix[i] = suffix[i + 1] + np.log(eres[oi].max() + eskip[oi])
+        suffix0[i] = suffix0[i + 1] + res[oi].max() - log_stay
+    # most voted first, so that the likely winner sets the bar the others are cut short at
+    for c in np.argsort(-cv, kind="mergesort"):
+        if cs[c] < 0 or cv[c] < keep:
+            continue
+        span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
+        p0 = db_starts[cs[c]]
+        p1 = p0 + db_lengths[cs[c]]
+        first = p0 + chi[c] + slack
+        # decoys: a score not above the targets' best (floor) or this read's best decoy is of no use;
+        # targets: one more than runner_window below the best so far can be neither winner nor close runner-up
+        bar = max(floor[r], scores[r]) if prune else scores[r] - runner_window
+        sc, d, d0 = _forward_score(o, L, p0, p1, first, span, span + 1, residues, eres, eskip, seg, col, V, W,
+                                   st, su, res, log_stay, mix0, bar, suffix, suffix0)
+        c_sc[c] = sc
+        c_lo[c] = min(max(first - d0, p0), p1)
+        c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])
+        if sc > scores[r]:
+            top = c
+            scores[r] = sc
+    if top >= 0 and scores[r] > floor[r]:  # the winner's counts along its path (if it can win the read)
+        c = top
+        span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
+        p0 = db_starts[cs[c]]
+        _, d, d0, nl, nw, nk, nm = _align(o, L, p0, p0 + db_lengths[cs[c]], p0 + chi[c] + slack, span, span + 1,
+                                          residues, res, skip, lut, k, slack, empty)
+        counts[r, 0], counts[r, 1], counts[r, 2], counts[r, 3] = cs[c], chi[c] + slack - d0, chi[c], clo[c]
+        counts[r, 4], counts[r, 5], counts[r, 6], counts[r, 7] = nl, nw, nk, nm
+    for c in range(max_tied):
+        if c == top or c_sc[c] == -np.inf or c_sc[c] <= runner[r]:
+            continue
+        same = c_hi[c] - c_lo[c] == c_hi[top] - c_lo[top]
+        t = 0
+        while same and t < c_hi[c] - c_lo[c]:
+            same = residues[c_lo[c] + t] == residues[c_lo[top] + t]
+            t += 1
+        if not same:
+            runner[r] = c_sc[c]
 
 
 @njit(cache=True, parallel=True)

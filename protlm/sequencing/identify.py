@@ -341,7 +341,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
         for is_d, (db, seeds) in enumerate(dbs):
             sc, cn, ru = kern.search_batch(flat, offsets, lengths, drift, expected, k, seeds.keys, seeds.key_bounds(),
-                                           seeds.starts, db.starts, db.lengths, db.residues, res, skip, lut,
+                                           seeds.starts, seeds.entry_sequences(db), db.starts, db.lengths, db.residues, res, skip, lut,
                                            SEED_HITS_PER_READ, SEED_SPAN, shifts, DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED,
                                            START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0,
                                            best[b0: b0 + len(lengths)], MIN_VOTE_FRACTION, bool(is_d),

@@ -81,6 +81,7 @@ class _Seeds:
         self.k = len(known)
         self.known = known
         self._bounds = None
+        self._entry_seq = None
         if build:
             self._build(index, known)
 
@@ -137,6 +138,16 @@ class _Seeds:
             self._bounds = (np.searchsorted(self.keys, np.arange(n_keys + 1, dtype=np.int64)).astype(np.int64)
                             if n_keys <= _MAX_BOUNDS else np.zeros(0, np.int64))
         return self._bounds
+
+    def entry_sequences(self, index: ReferenceIndex) -> np.ndarray:
+        """The sequence of each table entry (its index in ``index``; int32, in :attr:`starts` order).
+
+        Computed once, kept in memory (4 bytes per entry): the search then reads a hit's sequence
+        next to its start instead of looking it up among the sequence starts.
+        """
+        if getattr(self, "_entry_seq", None) is None:
+            self._entry_seq = (np.searchsorted(index.starts, self.starts, side="right") - 1).astype(np.int32)
+        return self._entry_seq
 
     def _stamp(self, index: ReferenceIndex) -> np.ndarray:
         """What the table depends on: the index's content and the seed parameters."""

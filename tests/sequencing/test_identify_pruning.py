@@ -1,4 +1,4 @@
-"""The search's shortcuts change nothing it reports: radix sort, and alignments cut short once they cannot matter."""
+"""The search's shortcuts change nothing it reports: the counting vote selection, and alignments cut short."""
 
 import io
 
@@ -14,14 +14,36 @@ from protlm.sequencing.index import build_index
 from protlm.sequencing.simulate import simulate_reads
 
 
-@pytest.mark.parametrize("n", [0, 1, 255, 256, 3000, 20000])
-def test_radix_sort_matches_numpy(n):
-    rng = np.random.default_rng(n)
-    a = rng.integers(0, 1 << 40, n, dtype=np.int64)
-    a[: n // 3] = a[n // 2: n // 2 + n // 3] if n > 3 else a[: n // 3]  # repeated values
-    assert np.array_equal(kern._radix_sort(a), np.sort(a))
-    b = a - (1 << 39)  # negative values: the np.sort path
-    assert np.array_equal(kern._radix_sort(b), np.sort(b))
+def _brute_votes(hseq, hdiag, offset, bin_):
+    """Most hits of each sequence in a window of ``bin_`` diagonals, by brute force."""
+    votes = {}
+    for q in set(hseq.tolist()):
+        d = hdiag[hseq == q] - offset
+        votes[q] = max(int(((d >= x) & (d < x + bin_)).sum()) for x in d)
+    return votes
+
+
+@pytest.mark.parametrize("n_hits", [0, 1, 40, 3000])
+def test_top_proteins_keeps_the_most_voted(n_hits):
+    """The counting selection finds the same top votes as a brute force over every sequence's windows."""
+    rng = np.random.default_rng(n_hits)
+    n_seq, offset, k = 500, 60, 12
+    hseq = rng.integers(0, n_seq, n_hits)
+    hdiag = rng.integers(0, 400, n_hits) + offset
+    # a few sequences with many hits on nearby diagonals, as true matches give
+    for q in rng.integers(0, n_seq, 5 if n_hits > 1 else 0):
+        m = int(rng.integers(2, 30))
+        hseq = np.r_[hseq, np.full(m, q)]
+        hdiag = np.r_[hdiag, rng.integers(100, 120, m) + offset]
+    slot = np.zeros(n_seq, np.int32)
+    seq, votes, hi, lo = kern._top_proteins(hseq, hdiag, offset, 20, 32, k, slot)
+    assert not slot.any()  # the work array is left zeroed
+    truth = _brute_votes(hseq, hdiag, offset, 32)
+    kept = seq >= 0
+    assert kept.sum() == min(k, len(truth))
+    assert all(truth[q] == v for q, v in zip(seq[kept].tolist(), votes[kept].tolist()))
+    assert sorted(votes[kept].tolist(), reverse=True) == sorted(truth.values(), reverse=True)[:k]
+    assert np.all(hi[kept] >= lo[kept]) and np.all(hi[kept] >= 0)
 
 
 @pytest.fixture(scope="module")
