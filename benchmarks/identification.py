@@ -22,7 +22,12 @@ identified fraction is the absent-protein rate (``absent_proteins``).  Throughpu
 of 1,000 whole-protein reads (KCYM, Whatprot-like errors) of proteins in the 20k-sample reference, with the
 previous identifications (``protlm/sequencing/identify.py`` at :data:`BEFORE`, and the compiled one with its
 kernels at :data:`BEFORE_COMPILED`, loaded from git) on the same
-reads as the in-run baseline.  Memory: peak RSS of ``protlm index`` (a subprocess) on the 20k sample.
+reads as the in-run baseline, and the previous record's (:data:`BEFORE_PREVIOUS`).  Scale: 1,000,000 reads
+(``--scale-reads``) from 30-mers to whole proteins (fragments of random proteins of the 20k sample, length
+log-uniform from 30 residues to the whole protein; KCYM, Whatprot-like errors) identified against the whole
+20k sample, in a subprocess of its own: wall and CPU seconds, identified fraction and observed FDP, peak RSS
+(target: under 5 minutes on this 2-core machine).  Memory: peak RSS of ``protlm index`` (a subprocess) on the
+20k sample.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ BEFORE = "4d61ed0"
 #: The second in-run "before": the compiled identification as it was before the seed order, sheared diagonals,
 #: forward score and faster kernels (identify.py and _identify_kernels.py at this commit).
 BEFORE_COMPILED = "57ce380"
+#: The third in-run "before": the identification of the previous record run (identification.json at 60c852f,
+#: code unchanged up to this commit), before the cut-short alignments and the counting vote selection.
+BEFORE_PREVIOUS = "2310d46"
+#: Reads of the scale run: fragments of reference proteins, lengths log-uniform from 30 to the whole protein.
+SCALE_READS = 1_000_000
+SCALE_MIN_LENGTH = 30
 
 
 def _git_module(commit, path, name, replace=()):
@@ -71,11 +82,70 @@ def load_before():
     return _git_module(BEFORE, "protlm/sequencing/identify.py", "identify_before")
 
 
-def load_before_compiled():
-    """identify.py at BEFORE_COMPILED, calling its own kernels (_identify_kernels.py at that commit)."""
-    _git_module(BEFORE_COMPILED, "protlm/sequencing/_identify_kernels.py", "identify_kernels_before")
-    return _git_module(BEFORE_COMPILED, "protlm/sequencing/identify.py", "identify_before_compiled",
-                       [("from protlm.sequencing import _identify_kernels as kern", "import identify_kernels_before as kern")])
+def load_before_compiled(commit=BEFORE_COMPILED, name="before_compiled"):
+    """identify.py at ``commit``, calling its own kernels (_identify_kernels.py at that commit)."""
+    _git_module(commit, "protlm/sequencing/_identify_kernels.py", f"identify_kernels_{name}")
+    return _git_module(commit, "protlm/sequencing/identify.py", f"identify_{name}",
+                       [("from protlm.sequencing import _identify_kernels as kern",
+                         f"import identify_kernels_{name} as kern")])
+
+
+def scale_fragments(proteins, n, *, seed):
+    """``n`` (id, residues) fragments of random ``proteins``: length log-uniform in [SCALE_MIN_LENGTH, whole].
+
+    The id is ``f<i>|<protein id>|<0-based start>`` (the truth); proteins shorter than the minimum are
+    read whole.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, p in enumerate(rng.integers(0, len(proteins), n).tolist()):
+        rec = proteins[p]
+        L = len(rec.sequence)
+        m = L if L <= SCALE_MIN_LENGTH else int(round(np.exp(rng.uniform(np.log(SCALE_MIN_LENGTH), np.log(L)))))
+        st = int(rng.integers(0, L - m + 1))
+        out.append((f"f{i}|{rec.id}|{st}", rec.sequence[st: st + m]))
+    return out
+
+
+def scale_run(n):
+    """Identify ``n`` reads from 30-mers to whole proteins against the 20k sample (JSON on stdout).
+
+    Run in a subprocess of its own (``--scale-only N``) so that its peak RSS is its own: reading the
+    reference, building the index, simulating the reads and identifying them.
+    """
+    import resource
+
+    from protlm.io import iter_fasta
+    from protlm.sequencing.error_model import ErrorModel
+    from protlm.sequencing.evaluate import evaluate_identifications
+    from protlm.sequencing.identify import identify_reads
+    from protlm.sequencing.index import build_index
+    from protlm.sequencing.simulate import simulate_reads
+
+    ref = DATA / "uniprot_sample_20k.fasta.gz"
+    proteins = list(iter_fasta(ref))
+    index = build_index(ref)
+    t0 = time.perf_counter()
+    sim = simulate_reads(scale_fragments(proteins, n, seed=2), known="KCYM", efficiency=0.9,
+                         errors=ErrorModel.whatprot(), seed=3)
+    sim_seconds = time.perf_counter() - t0
+    identify_reads(sim.reads[:200], index, known="KCYM", efficiency=0.9)  # compiled kernels loaded, tables built
+    t0, c0 = time.perf_counter(), time.process_time()
+    ids = identify_reads(sim.reads, index, known="KCYM", efficiency=0.9)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    origins = {r.id: (r.id.split("|")[1], t.replace("-", "")) for r, t in zip(sim.reads, sim.truths)}
+    ev = evaluate_identifications(ids, origins, index)
+    lengths = np.array([len(t.replace("-", "")) for t in sim.truths])
+    return {"reads": len(sim), "reads_of": "fragments of proteins in the reference, length log-uniform from "
+            f"{SCALE_MIN_LENGTH} to the whole protein", "known": "KCYM", "efficiency": 0.9, "errors": "whatprot",
+            "residues_median": float(np.median(lengths)), "residues_mean": round(float(lengths.mean()), 1),
+            "residues_quartiles": [float(x) for x in np.percentile(lengths, [25, 75])],
+            "simulate_seconds": round(sim_seconds, 1), "identify_wall_seconds": round(wall, 1),
+            "identify_cpu_seconds": round(cpu, 1), "reads_per_second": round(len(sim) / wall, 1),
+            "identified_at_1pct": round(ev["identified_at_0.01"] / len(sim), 4),
+            "observed_fdp_at_0.01": round(ev["fdp_at_0.01"], 4),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "target": "1e6 reads in under 300 s", "target_met": bool(len(sim) >= 1_000_000 and wall < 300)}
 
 
 def index_peak_rss(fasta):
@@ -177,6 +247,8 @@ def _arguments(argv):
     ap.add_argument("--only-whatprot", action="store_true", help="only the Whatprot comparison (needs --whatprot)")
     ap.add_argument("--whatprot-reads", type=int, default=300, help="reads per Whatprot comparison row")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "identification.json"), help="JSON path")
+    ap.add_argument("--scale-reads", type=int, default=SCALE_READS, help="reads of the scale run (default 1,000,000)")
+    ap.add_argument("--scale-only", type=int, metavar="N", help=argparse.SUPPRESS)  # the scale run's subprocess
     args = ap.parse_args(argv)
     if args.only_whatprot and not args.whatprot:
         ap.error("--only-whatprot needs --whatprot BIN")
@@ -221,6 +293,9 @@ def main(argv=None):
 
     clock = Clock()
     args = _arguments(argv)
+    if args.scale_only:
+        print(json.dumps(scale_run(args.scale_only)))
+        return
     if args.only_whatprot:
         ecoli = list(iter_fasta(DATA / "ecoli_k12_UP000000625.fasta"))
         section, md = whatprot_comparison(args, ecoli)
@@ -272,6 +347,12 @@ def main(argv=None):
     old_c = compiled.identify_reads(sim.reads, big, known="KCYM", efficiency=0.9)
     t_old_c, c_old_c = time.perf_counter() - t0, time.process_time() - c0
     ev_old_c = evaluate_identifications(old_c, origins, big)
+    previous = load_before_compiled(BEFORE_PREVIOUS, "previous")
+    previous.identify_reads(sim.reads[:20], big, known="KCYM", efficiency=0.9)  # its kernels compile here
+    t0, c0 = time.perf_counter(), time.process_time()
+    old_p = previous.identify_reads(sim.reads, big, known="KCYM", efficiency=0.9)
+    t_old_p, c_old_p = time.perf_counter() - t0, time.process_time() - c0
+    ev_old_p = evaluate_identifications(old_p, origins, big)
     speed = {"reads": len(sim), "reads_of": "proteins in the reference", "reference_residues": big.n_residues,
              "reference_sequences": big.n_sequences, "index_build_seconds": round(index_seconds, 2),
              "identify_reads_per_second": round(len(sim) / t_new, 1),
@@ -285,7 +366,16 @@ def main(argv=None):
              "before_compiled_reads_per_cpu_second": round(len(sim) / c_old_c, 1),
              "before_compiled_identified_at_1pct": round(ev_old_c["identified_at_0.01"] / len(sim), 4),
              "before_compiled_observed_fdp_at_0.01": round(ev_old_c["fdp_at_0.01"], 4),
+             "before_previous": BEFORE_PREVIOUS, "before_previous_reads_per_second": round(len(sim) / t_old_p, 1),
+             "before_previous_reads_per_cpu_second": round(len(sim) / c_old_p, 1),
+             "before_previous_identified_at_1pct": round(ev_old_p["identified_at_0.01"] / len(sim), 4),
+             "before_previous_observed_fdp_at_0.01": round(ev_old_p["fdp_at_0.01"], 4),
+             "speedup_over_previous": round(t_old_p / t_new, 2),
              "projected_minutes_for_1e6_reads": round(1e6 / (len(sim) / t_new) / 60, 1)}
+    # the scale run: 1e6 reads from 30-mers to whole proteins, in a process of its own (its own peak RSS)
+    scale = json.loads(subprocess.run([sys.executable, __file__, "--scale-only", str(args.scale_reads)], check=True,
+                                      capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    print("scale:", scale, flush=True)
     memory = {"command": "protlm index data/proteomes/uniprot_sample_20k.fasta.gz -o TMP/ref.idx",
               "reference_sequences": len(sample), "reference_residues": int(sum(len(r.sequence) for r in sample)),
               "seconds": index_seconds_cli, "peak_rss_mb": index_rss}
@@ -293,7 +383,7 @@ def main(argv=None):
                "identified_at_1pct": r["identified_at_1pct"]} for r in rows if r["reference"].startswith("(b)")]
     report = {**provenance(__file__, argv, clock), "data": [rel(DATA / "ecoli_k12_UP000000625.fasta"),
                                                             rel(DATA / "uniprot_sample_20k.fasta.gz")],
-              "rows": rows, "absent_proteins": absent, "throughput": speed, "index_memory": memory,
+              "rows": rows, "absent_proteins": absent, "throughput": speed, "scale": scale, "index_memory": memory,
               "whatprot": "not run (see README)"}
     whatprot_md = []
     if args.whatprot:  # protlm vs Whatprot on the same reads
@@ -306,6 +396,12 @@ def main(argv=None):
     md.append("")
     md.append(f"Throughput (20k-sample reference, {len(sim)} whole-protein KCYM reads with errors, of proteins in "
               f"the reference; before = identify.py at {BEFORE}): {speed}")
+    md.append("")
+    md.append(f"Scale ({scale['reads']:,} reads, {scale['reads_of']}, KCYM, Whatprot-like errors, 20k-sample "
+              f"reference): {scale['identify_wall_seconds']} s wall, {scale['identify_cpu_seconds']} s CPU, "
+              f"{scale['reads_per_second']} reads/s, {scale['identified_at_1pct']:.1%} identified at 1 % FDR "
+              f"(observed FDP {scale['observed_fdp_at_0.01']:.2%}), peak RSS {scale['peak_rss_mb']} MB; "
+              f"target {scale['target']}: {'met' if scale['target_met'] else 'missed'}.  {scale}")
     md.append("")
     md.append(f"Index memory (20k sample, subprocess): {memory}")
     md += [""] + whatprot_md if whatprot_md else []
