@@ -82,8 +82,9 @@ log = logging.getLogger(__name__)
                    "every run makes the same plan), at most 1024.")
 @click.option("--max-batch", type=click.IntRange(min=1), default=None,
               help="DiffPALM sub-MSAs of the same depth (and the runs of one) optimised together in one batched "
-                   "forward pass, at most this many; the same result as one at a time. Default: as many as the "
-                   "model and the device's total memory hold (the same batches on every run); 1: one at a time.")
+                   "forward pass, at most this many; the same result as one at a time. Default: on a GPU as many as "
+                   "the model and the device's total memory hold (the same batches on every run), on the CPU 1 "
+                   "(one at a time: batching does not pay there).")
 @click.option("--checkpointing", is_flag=True, help="Gradient checkpointing: less memory, more time.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="DiffPALM's model arithmetic: auto = bf16 on CPUs with AMX-BF16 and CUDA GPUs of compute "

@@ -60,7 +60,7 @@ def test_batched_sub_msas_equal_one_at_a_time(tiny):
     paired = families(DEEP, seed=1)
     kw = dict(model=model, alphabet=alphabet, steps=6, runs=2, seed=0, device="cpu", max_depth=8, precision="fp32")
     alone = pair_diffpalm(paired, max_batch=1, **kw)
-    batched = pair_diffpalm(paired, **kw)  # default: as many as the planned memory holds
+    batched = pair_diffpalm(paired, max_batch=64, **kw)  # as many as fit the cap (the CPU default is 1)
     assert alone.info["n_sub_msas"] == 4
     assert [len(b) for b in alone.info["batches"]] == [1] * 8
     # the three 8-row sub-MSAs of both runs share one pass; the 5-row one's two runs another
@@ -126,6 +126,7 @@ def test_batch_plan_is_deterministic(tiny, monkeypatch):
     kw = dict(model=model, alphabet=alphabet, steps=1, runs=2, device="cpu", max_depth=8, precision="fp32")
     first = pair_diffpalm(paired, **kw).info["batches"]
     assert pair_diffpalm(paired, **kw).info["batches"] == first
+    assert [len(b) for b in first] == [1] * 8  # on the CPU the default is one at a time
     capped = pair_diffpalm(paired, max_batch=4, **kw).info["batches"]
     assert capped == [[[0, 0], [0, 1], [0, 2], [1, 0]], [[0, 3], [1, 3]], [[1, 1], [1, 2]]]
     # the batch size comes from the device's total memory, never from the memory free at the moment
@@ -180,7 +181,7 @@ def test_killed_batched_run_resumes_whole_batches(tiny, tmp_path):
 
 
 def test_pair_cli_max_batch(tmp_path, monkeypatch):
-    """`protlm pair --max-batch 1` (one at a time) writes the pairs the default (batched) run writes."""
+    """`protlm pair --max-batch 8` (batched) writes the pairs the default run (one at a time on a CPU) writes."""
     import json
 
     from click.testing import CliRunner
@@ -205,10 +206,10 @@ def test_pair_cli_max_batch(tmp_path, monkeypatch):
         assert res.exit_code == 0, res.output
         return (out / "pairs.tsv").read_text(), json.loads((out / "report.json").read_text())
 
-    alone, report_alone = run(tmp_path / "alone", "--max-batch", "1")
-    batched, report = run(tmp_path / "batched")
+    alone, report_alone = run(tmp_path / "alone")
+    batched, report = run(tmp_path / "batched", "--max-batch", "8")
     assert alone == batched
-    assert report_alone["options"]["max_batch"] == 1 and report["options"]["max_batch"] is None
+    assert report_alone["options"]["max_batch"] is None and report["options"]["max_batch"] == 8
     assert [len(b) for b in report["method_info"]["batches"]] == [3, 1]
     assert [len(b) for b in report_alone["method_info"]["batches"]] == [1, 1, 1, 1]
     bad = CliRunner().invoke(main, ["pair", *map(str, files), "-o", str(tmp_path / "bad"), "--max-batch", "0"])
