@@ -332,12 +332,12 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
     runner = np.full(n, -np.inf)
-    encoded = [encode_read(r, known) for _, r in items]
+    reads_only = [r for _, r in items]  # encoded a batch at a time (one array, not one per read)
     if scores is not None:  # searched in chunks: only the q-values and alignments are left to do
         scores.check([i for i, _ in items], index, known=known, efficiency=efficiency, errors=errors.to_dict())
         best, counts, is_decoy, runner = scores.score, scores.counts, scores.decoy, scores.runner
     for b0 in range(0, n, batch_reads):
-        flat, offsets, lengths = _pack(encoded[b0: b0 + batch_reads])
+        flat, offsets, lengths = _pack(reads_only[b0: b0 + batch_reads], known)
         drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
         for is_d, (db, seeds) in enumerate(dbs):
             sc, cn, ru = kern.search_batch(flat, offsets, lengths, drift, expected, k, seeds.keys, seeds.key_bounds(),
@@ -368,7 +368,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     ident = np.flatnonzero((~is_decoy) & (q <= fdr) & has)
     skipped = {}
     if len(ident):
-        flat, offsets, lengths = _pack([encoded[i] for i in ident])
+        flat, offsets, lengths = _pack([reads_only[i] for i in ident], known)
         st, sk = kern.trace_batch(flat, offsets, lengths, protein[ident], counts[ident, 2], counts[ident, 3],
                                   _max_drift(lengths, errors.edman_failure),
                                   _expected_drift(lengths, errors.edman_failure), k, index.starts, index.lengths,
@@ -388,9 +388,10 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     return result
 
 
-def _pack(encoded):
-    """Concatenated observation codes, offsets and lengths of encoded reads."""
-    lengths = np.array([len(o) for o in encoded], dtype=np.int64)
+def _pack(reads, known):
+    """Observation codes of validated reads concatenated (:func:`~protlm.sequencing.seeds.encode_read`'s
+    codes, one array for all), their offsets and lengths."""
+    lengths = np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads))
     offsets = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64) if len(lengths) else lengths
-    flat = np.concatenate(encoded).astype(np.int64) if len(encoded) else np.zeros(0, np.int64)
+    flat = encode_read("".join(reads), known) if len(reads) else np.zeros(0, np.int64)
     return flat, offsets, lengths
