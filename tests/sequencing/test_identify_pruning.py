@@ -7,6 +7,7 @@ import pytest
 
 from protlm.io import iter_fasta
 from protlm.sequencing import _identify_kernels as kern
+from protlm.sequencing import _seed_kernels
 from protlm.sequencing import identify
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.identify import identify_reads
@@ -36,7 +37,7 @@ def test_top_proteins_keeps_the_most_voted(n_hits):
         hseq = np.r_[hseq, np.full(m, q)]
         hdiag = np.r_[hdiag, rng.integers(100, 120, m) + offset]
     slot = np.zeros(n_seq, np.int32)
-    seq, votes, hi, lo = kern._top_proteins(hseq, hdiag, offset, 20, 32, k, slot)
+    seq, votes, hi, lo = _seed_kernels._top_proteins(hseq, hdiag, offset, 20, 32, k, slot)
     assert not slot.any()  # the work array is left zeroed
     truth = _brute_votes(hseq, hdiag, offset, 32)
     kept = seq >= 0
