@@ -89,7 +89,9 @@ def test_losses(fx, case):
 def test_logits_identity(fx):
     out, _ = _step0(fx, "identity")
     ref = np.load(fx["dir"] / "logits_identity.npy")
-    np.testing.assert_allclose(out.logits[0].detach().numpy(), ref, atol=1e-5, rtol=0)
+    # fp32 rounding scales with the logits (up to 35 here): absolute 1e-6 x max|logit| (3.5e-5).  An AMD EPYC
+    # differed from the fixture by up to 1.7e-5 (5e-7 x max); the machines of earlier runs stayed within 1e-5.
+    np.testing.assert_allclose(out.logits[0].detach().numpy(), ref, atol=1e-6 * np.abs(ref).max(), rtol=0)
 
 
 @pytest.mark.parametrize("case", ["identity", "perm", "log_alpha_in"])
