@@ -13,8 +13,9 @@ import click
 
 from protlm.cli._options import (device_option, model_option, no_download_option, overwrite_option, seed_option,
                                  species_key_option, threads_option)
-log = logging.getLogger(__name__)
+from protlm.pairing.homology import DEFAULT_HOMOLOGY_WEIGHT
 
+log = logging.getLogger(__name__)
 
 
 @click.command("pair")
@@ -69,6 +70,10 @@ log = logging.getLogger(__name__)
                    "DiffPALM's context rows (the paper's known pairs). Not for diffpass or random.")
 @click.option("--context-pairs", type=click.Path(exists=True, dir_okay=False), default=None, metavar="TSV",
               help="Pairs of the --context MSAs: left_id<TAB>right_id per line (optional header left_id, right_id).")
+@click.option("--homology-weight", type=click.FloatRange(min=0), default=DEFAULT_HOMOLOGY_WEIGHT, show_default=True,
+              help="mi-ipa with --context: weight of the homology-transfer score (candidate pairs resembling "
+                   "context pairs score higher), relative to the spread of the PMI scores; 0 = PMI alone, "
+                   "MI-IPA as published.")
 @click.option("--known-pairs", type=click.Path(exists=True, dir_okay=False), default=None, metavar="TSV",
               help="Pairs fixed inside the input (left_id<TAB>right_id, each within one shared species): kept as "
                    "given, never reassigned; training pairs for MI-IPA, fixed for the others.")
@@ -92,8 +97,8 @@ log = logging.getLogger(__name__)
 @threads_option
 @overwrite_option("Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
-         species_key, taxonomy, query_left, query_right, af3_layout, context, context_pairs, known_pairs, max_rows,
-         exclude, max_depth, max_batch, checkpointing, precision, threads, overwrite):
+         species_key, taxonomy, query_left, query_right, af3_layout, context, context_pairs, homology_weight,
+         known_pairs, max_rows, exclude, max_depth, max_batch, checkpointing, precision, threads, overwrite):
     """Pair the sequences of LEFT with those of RIGHT inside each species.
 
     LEFT and RIGHT are MSAs (FASTA, A3M, Stockholm, Clustal; gzip/bz2 fine; -
@@ -109,7 +114,6 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
 
     from protlm.io import check_paired_layout, prepare_outdir, read_paired_families
     from protlm.pairing.result import OUTPUTS
-
     from protlm.report import base_report
 
     started = time.monotonic()
@@ -143,7 +147,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
         "checkpointing": checkpointing, "precision": precision, "split_at": split_at, "weights": weights,
         "taxonomy": list(taxonomy), "query_left": query_left, "query_right": query_right, "af3_layout": af3_layout,
         "context": list(context) if context else None, "context_pairs": context_pairs, "known_pairs": known_pairs,
-        "max_rows": max_rows, "max_batch": max_batch,
+        "max_rows": max_rows, "max_batch": max_batch, "homology_weight": homology_weight,
     }
     report["options"] = options
     extra = {}
@@ -160,7 +164,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
             from protlm.pairing.mi_ipa import pair_mi_ipa
 
             with progress_callback(desc="mi-ipa", unit="round") as cb:
-                result = pair_mi_ipa(paired, seed=seed, callback=cb, **fixed)
+                result = pair_mi_ipa(paired, seed=seed, callback=cb, homology_weight=homology_weight, **fixed)
         elif method == "entropy-bootstrap":
             from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
 
@@ -239,11 +243,10 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
     import torch
 
     from protlm.cli._progress import progress_callback
+    from protlm.models.allocator import return_freed_memory
     from protlm.models.device import resolve_device
     from protlm.models.esm_msa import load_msa_transformer
     from protlm.pairing.diffpalm import pair_diffpalm
-
-    from protlm.models.allocator import return_freed_memory
 
     if threads:
         torch.set_num_threads(threads)

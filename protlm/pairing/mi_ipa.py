@@ -49,6 +49,12 @@ from protlm.pairing._blocks import (
     routes,
 )
 from protlm.pairing.assignment import assign_with_gaps, free_rows, square_costs
+from protlm.pairing.homology import (
+    DEFAULT_BETA,
+    DEFAULT_HOMOLOGY_WEIGHT,
+    context_homology_scores,
+    row_spread,
+)
 from protlm.pairing.pmi import (  # noqa: F401  (encode_residues, pmi_scores, context_codes, prepare_paired: public here too)
     BlockScorer,
     _PMIModel,
@@ -59,7 +65,7 @@ from protlm.pairing.pmi import (  # noqa: F401  (encode_residues, pmi_scores, co
 )
 from protlm.pairing.result import PairingResult
 
-__all__ = ["pair_mi_ipa", "pair_mi_ipa_arrays", "encode_residues", "pmi_scores", "DEFAULT_N_INCREMENT"]
+__all__ = ["DEFAULT_N_INCREMENT", "encode_residues", "pair_mi_ipa", "pair_mi_ipa_arrays", "pmi_scores"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ DEFAULT_N_INCREMENT = 6
 
 
 def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount, n_increment, callback,
-                   context=None, start=None):
+                   context=None, start=None, homology_weight=0.0, homology_beta=DEFAULT_BETA):
     """MI-IPA on species blocks: ``(matchings, confidences, history, info)`` for :func:`build_result`.
 
     ``start``: ``{left_row: right_row}`` of predicted pairs among the free rows, the first training set instead
@@ -103,6 +109,15 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
     if n_context:
         known_l, known_r = np.concatenate([known_l, ctx_l]), np.concatenate([known_r, ctx_r])
     scorer = BlockScorer(model.li, model.ri, [(fl, fr) for _, fl, fr in free])
+    if not homology_weight >= 0:
+        raise PairingInputError(f"homology_weight must be >= 0, got {homology_weight}")
+    homology = None
+    if n_context and homology_weight > 0:  # homology transfer from the context pairs, added to every round's scores
+        homology = context_homology_scores(lc, rc, context[0], context[1], [(fl, fr) for _, fl, fr in free],
+                                           beta=homology_beta)
+        homology_spread = row_spread(homology)
+        if homology_spread == 0:
+            homology = None
 
     n_train_new = 0  # predicted pairs in the training set
     if start:  # a first training set of predicted pairs (e.g. robust pairs of another method), not fixed
@@ -126,7 +141,11 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
     pairs_l = pairs_r = gaps = prev = None
     for rnd in range(n_rounds):
         pmi, meff = model.fit(train_l, train_r)
-        costs = [square_costs(s) for s in scorer(pmi)]
+        scores = scorer(pmi)
+        if homology is not None:  # scaled to the spread of this round's PMI scores: homology_weight is unitless
+            scale = homology_weight * row_spread(scores) / homology_spread
+            scores = [s + scale * h for s, h in zip(scores, homology)]
+        costs = [square_costs(s) for s in scores]
         sigma, gap = assign_with_gaps(costs, rng)
         new_l, new_r, new_g = [], [], []
         for j, (_, fl, fr) in enumerate(free):
@@ -174,6 +193,8 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
     info = {
         "theta": theta,
         "pseudocount": pseudocount,
+        "homology_weight": homology_weight if homology is not None else 0.0,
+        "homology_beta": homology_beta,
         "n_increment": n_increment,
         "n_rounds": n_rounds,
         "seed": seed,
@@ -266,7 +287,8 @@ def pair_mi_ipa_arrays(left, right, left_species: Sequence, right_species: Seque
 
 
 def pair_mi_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, theta: float = 0.15,
-                pseudocount: float = 0.15, n_increment: int | None = None, callback=None) -> PairingResult:
+                pseudocount: float = 0.15, n_increment: int | None = None, callback=None,
+                homology_weight: float = DEFAULT_HOMOLOGY_WEIGHT, homology_beta: float = DEFAULT_BETA) -> PairingResult:
     """Pair two families inside each species by MI-IPA (Bitbol 2018).
 
     Parameters
@@ -280,6 +302,14 @@ def pair_mi_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, theta:
         initial training set (no random start) and in every later one.
     seed, theta, pseudocount, n_increment, callback
         See :func:`pair_mi_ipa_arrays`.
+    homology_weight : float
+        With context: weight of the homology-transfer score
+        (:func:`protlm.pairing.homology.context_homology_scores`: candidate
+        pairs that resemble context pairs score higher), relative to the
+        spread of each round's PMI scores.  0 gives PMI alone (MI-IPA as
+        published).  Ignored without context.
+    homology_beta : float
+        Sharpness of that score's soft maximum over the context pairs.
 
     Notes
     -----
@@ -309,6 +339,7 @@ def pair_mi_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, theta:
     matchings, confidences, history, info = _mi_ipa_blocks(
         left, right, blocks, known, seed=seed, theta=theta, pseudocount=pseudocount,
         n_increment=n_increment, callback=callback,
-        context=context_codes(context, left.shape[1], right.shape[1]))
+        context=context_codes(context, left.shape[1], right.shape[1]),
+        homology_weight=homology_weight, homology_beta=homology_beta)
     return build_result("mi-ipa", blocks, matchings, confidences, left_ids=paired.left.ids,
                         right_ids=paired.right.ids, history=history, info=info)

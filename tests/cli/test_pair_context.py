@@ -47,8 +47,17 @@ def test_context_and_known_pairs_on_the_cli(files, tmp_path):
     assert report["routes"] == {"orthologs": 0, "known_pairs": 1, "optimised": 13, "context_pairs": 200}
     assert report["data"]["context"]["n_pairs"] == 200 and report["options"]["known_pairs"] == str(known)
     assert report["method_info"]["n_known"] == 1
+    assert report["options"]["homology_weight"] == 1.0 and report["method_info"]["homology_weight"] == 1.0
     pairs = [line.split("\t") for line in (out / "pairs.tsv").read_text().splitlines()[1:]]
     assert [files["malg_ids"][0], files["malk_ids"][0]] in [p[1:3] for p in pairs]
+    # --homology-weight 0: MI-IPA with the PMI of the context alone, as published
+    res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "pmi", "--method", "mi-ipa", "--species-key",
+               "field:_:-1", "--context", files["malg_ctx"], files["malk_ctx"], "--homology-weight", "0"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "pmi" / "report.json").read_text())["method_info"]["homology_weight"] == 0.0
+    res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "neg", "--method", "mi-ipa", "--species-key",
+               "field:_:-1", "--context", files["malg_ctx"], files["malk_ctx"], "--homology-weight", "-1"])
+    assert res.exit_code == 2 and "--homology-weight" in res.output and not (tmp_path / "neg").exists()
     # same order without --context-pairs; entropy bootstrap takes the context too
     res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "eb", "--method", "entropy-bootstrap",
                "--species-key", "field:_:-1", "--context", files["malg_ctx"], files["malk_ctx"]])
