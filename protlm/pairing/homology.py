@@ -15,8 +15,8 @@ sharp the maximum is: at ``beta = 10`` a pair ``0.1`` more similar per column
 counts ``e`` times as much.  :func:`protlm.pairing.mi_ipa.pair_mi_ipa` adds
 ``H`` (scaled to the spread of the PMI scores) to its scores when given
 context.  Tuned on validation species only (the benchmark's training species
-split again, ``benchmarks/pairing.py``); see the README section "Pairing with
-context".
+split again, ``benchmarks/pairing_validation.py``); see the README section
+"Context, known pairs and orthologs first".
 """
 
 from __future__ import annotations
