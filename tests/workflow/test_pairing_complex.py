@@ -35,7 +35,8 @@ def test_complex_entry_writes_the_structure_inputs(data, tmp_path):
     config["pairing"].update(method="mi-ipa", threads=1, families={"cx": {
         "left": str(tmp_path / "left.a3m"), "right": str(tmp_path / "right.a3m"), "species_key": "auto",
         "taxonomy": str(tmp_path / "tax.tsv"),
-        "context": {"left": str(tmp_path / "ctx_l.fasta"), "right": str(tmp_path / "ctx_r.fasta")}}})
+        "context": {"left": str(tmp_path / "ctx_l.fasta"), "right": str(tmp_path / "ctx_r.fasta"),
+                    "homology_weight": 0.5}}})
     config["sequencing"]["enabled"] = False
     config["complexes"]["enabled"] = False
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
@@ -45,4 +46,5 @@ def test_complex_entry_writes_the_structure_inputs(data, tmp_path):
     assert (base / "paired.a3m").read_text().splitlines()[1].endswith(" query")
     assert (base / "boltz" / "complex.yaml").exists() and len(json.loads(target.read_text())["sequences"]) == 2
     report = json.loads((base / "report.json").read_text())
+    assert report["method_info"]["homology_weight"] == 0.5
     assert report["routes"]["context_pairs"] == 100 and report["data"]["taxonomy"]["left"]["n_from_taxonomy"] == 14

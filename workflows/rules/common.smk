@@ -61,7 +61,8 @@ def _as_list(value):
 
 
 def family_options(wildcards):
-    """protlm pair options of a complex entry: --taxonomy, --context, --context-pairs, --known-pairs, --max-rows."""
+    """protlm pair options of a complex entry: --taxonomy, --context, --context-pairs, --homology-weight,
+    --known-pairs, --max-rows."""
     fam = family(wildcards)
     opts = [f"--taxonomy {t}" for t in _as_list(fam.get("taxonomy"))]
     ctx = fam.get("context") or {}
@@ -69,6 +70,8 @@ def family_options(wildcards):
         opts.append(f"--context {ctx['left']} {ctx['right']}")
         if ctx.get("pairs"):
             opts.append(f"--context-pairs {ctx['pairs']}")
+        if ctx.get("homology_weight") is not None:
+            opts.append(f"--homology-weight {ctx['homology_weight']}")
     if fam.get("known_pairs"):
         opts.append(f"--known-pairs {fam['known_pairs']}")
     if fam.get("max_rows"):
