@@ -99,10 +99,15 @@ def context_homology_scores(left_codes, right_codes, context_left, context_right
     rows_r = np.unique(np.concatenate([np.asarray(fr, dtype=np.int64) for _, fr in blocks] or [np.zeros(0, np.int64)]))
     if len(context_left) == 0 or len(rows_l) == 0:
         return [np.zeros((len(fl), len(fr))) for fl, fr in blocks]
-    a = beta * _similarities(np.asarray(left_codes)[rows_l], np.asarray(context_left), table).astype(np.float64)
-    b = beta * _similarities(np.asarray(right_codes)[rows_r], np.asarray(context_right), table).astype(np.float64)
-    max_a, max_b = a.max(axis=1, keepdims=True), b.max(axis=1, keepdims=True)
-    exp_a, exp_b = np.exp(a - max_a), np.exp(b - max_b)
+    sides = []
+    for codes, rows, ctx in ((left_codes, rows_l, context_left), (right_codes, rows_r, context_right)):
+        x = _similarities(np.asarray(codes)[rows], np.asarray(ctx), table).astype(np.float64)
+        x *= beta
+        top = x.max(axis=1, keepdims=True)
+        x -= top
+        np.exp(x, out=x)  # in place: memory of one (rows x context pairs) float64 matrix per side
+        sides.append((x, top))
+    (exp_a, max_a), (exp_b, max_b) = sides
     pos_l = {int(r): i for i, r in enumerate(rows_l)}
     pos_r = {int(r): i for i, r in enumerate(rows_r)}
     out = []

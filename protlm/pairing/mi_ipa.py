@@ -118,6 +118,9 @@ def _mi_ipa_blocks(left, right, blocks, known: dict, *, seed, theta, pseudocount
         homology_spread = row_spread(homology)
         if homology_spread == 0:
             homology = None
+        else:
+            log.info("MI-IPA: homology transfer from %d context pairs (weight %g, beta %g), %.1f s", n_context,
+                     homology_weight, homology_beta, time.perf_counter() - t0)
 
     n_train_new = 0  # predicted pairs in the training set
     if start:  # a first training set of predicted pairs (e.g. robust pairs of another method), not fixed
