@@ -111,3 +111,14 @@ def provenance(script, argv, clock: Clock, **extra) -> dict:
         "versions": versions,
         **extra,
     }
+
+
+def write_record(path: Path, record: dict) -> None:
+    """Write a results record as JSON: to a temporary file beside ``path``, then renamed over it."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(path)

@@ -14,7 +14,6 @@ by ``benchmarks/pairing.py --context-table``.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _provenance import Clock, provenance  # noqa: E402
+from _provenance import Clock, provenance, write_record  # noqa: E402
 from pairing import draw_samples, load_dataset, sample_families, split_dataset  # noqa: E402
 
 log = logging.getLogger("benchmarks.pairing_validation")
@@ -81,10 +80,7 @@ def main(argv=None):
     record = provenance(__file__, argv, clock, note="validation species only: training species split 80/20 again")
     record.update({"grid": [list(g) for g in GRID], "validation_split": VALIDATION_SPLIT, "results": results,
                    "table": table})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(args.out)
+    write_record(args.out, record)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,44 @@ def _similarities(codes: np.ndarray, reference: np.ndarray, table: np.ndarray, c
     return out / max(n_columns, 1)
 
 
+def similarity_kernel(codes, reference, *, beta: float) -> np.ndarray:
+    """``exp(beta * (s(i, k) - max s))`` of every row against every reference row, float32, in (0, 1].
+
+    The kernel of the homology score: ``log sum_k K_left[l, k] K_right[r, k]``
+    over pairs ``(L_k, R_k)`` is ``beta * H(l, r)`` up to a constant (see the
+    module docstring).  Entropy IPA uses it over the other species' current
+    pairs (:mod:`protlm.pairing.entropy_ipa`).
+
+    Parameters
+    ----------
+    codes, reference : numpy.ndarray of int
+        Residue codes 0..20, the same columns.
+    beta : float
+        Sharpness (> 0), per-column BLOSUM62 units.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(codes), len(reference))``.
+
+    Examples
+    --------
+    >>> from protlm.pairing.pmi import encode_residues
+    >>> k = similarity_kernel(encode_residues(np.array([list("WWWW"), list("WWWF")])),
+    ...                       encode_residues(np.array([list("WWWW"), list("KKKK")])), beta=1.0)
+    >>> float(k[0, 0]), bool(k[1, 0] > k[1, 1])
+    (1.0, True)
+    """
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta}")
+    x = _similarities(np.asarray(codes), np.asarray(reference), _similarity_table())
+    if x.size:
+        x -= x.max()
+        x *= np.float32(beta)
+        np.exp(x, out=x)
+    return x
+
+
 def context_homology_scores(left_codes, right_codes, context_left, context_right, blocks, *,
                             beta: float = DEFAULT_BETA) -> list:
     """Homology-transfer score of every candidate pair inside each block.

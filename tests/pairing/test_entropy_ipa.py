@@ -40,8 +40,8 @@ def test_scores_never_learn_from_the_species_own_pairs():
     pairs = {i: i for i in range(60)}
     shuffled = dict(pairs)
     shuffled.update(zip(range(5), rng.permutation(5).tolist()))  # species 0 paired differently
-    a = entropy_ipa._Scorer(fam.left.array, fam.right.array, power=8, pairs=pairs, species_of_left=species)
-    b = entropy_ipa._Scorer(fam.left.array, fam.right.array, power=8, pairs=shuffled, species_of_left=species)
+    a = entropy_ipa._Scorer(fam.left.array, fam.right.array, beta=5.0, pairs=pairs, species_of_left=species)
+    b = entropy_ipa._Scorer(fam.left.array, fam.right.array, beta=5.0, pairs=shuffled, species_of_left=species)
     rows = np.arange(5)
     np.testing.assert_allclose(a.block_scores(0, rows, rows), b.block_scores(0, rows, rows), atol=1e-9)
     # ... but the other species' pairs do matter
@@ -51,11 +51,11 @@ def test_scores_never_learn_from_the_species_own_pairs():
 def test_repairing_updates_the_counts_like_a_fresh_count():
     fam = _family(seed=1)
     species = np.repeat(np.arange(12), 5)
-    scorer = entropy_ipa._Scorer(fam.left.array, fam.right.array, power=8, pairs={i: i for i in range(60)},
+    scorer = entropy_ipa._Scorer(fam.left.array, fam.right.array, beta=5.0, pairs={i: i for i in range(60)},
                                  species_of_left=species)
     scorer.repair(np.arange(5, 10), np.array([9, 8, 7, -1, 5]))
     pl = np.nonzero(scorer.partner >= 0)[0]
-    fresh = entropy_ipa._Scorer(fam.left.array, fam.right.array, power=8,
+    fresh = entropy_ipa._Scorer(fam.left.array, fam.right.array, beta=5.0,
                                 pairs=dict(zip(pl.tolist(), scorer.partner[pl].tolist())), species_of_left=species)
     np.testing.assert_allclose(scorer.counts, fresh.counts)
     np.testing.assert_allclose(scorer.single_l, fresh.single_l)
@@ -81,7 +81,7 @@ def test_pairs_the_toy_family_deterministically_and_keeps_known_pairs():
 def test_bad_options_are_refused():
     fam = _family()
     for kwargs, match in (({"n_rounds": -1}, "n_rounds"), ({"n_restarts": 0}, "n_restarts"),
-                          ({"identity_power": 0}, "identity_power")):
+                          ({"homology_beta": 0}, "homology_beta")):
         with pytest.raises(PairingInputError, match=match):
             pair_entropy_ipa(fam, **kwargs)
 
