@@ -46,3 +46,11 @@ def test_every_results_file_has_a_script():
     for path in RESULTS.iterdir():
         stem = path.stem
         assert stem in scripts or any(path.name in text for text in scripts.values()), path.name
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda p: p.name)
+def test_results_come_from_a_clean_tree(path):
+    """No results file was written by code that differed from its recorded commit."""
+    report = json.loads(path.read_text())
+    assert report.get("git_dirty") in (False, None), "written from a tree with uncommitted code changes"
+    assert not report.get("dirty_files"), report.get("dirty_files")
