@@ -70,10 +70,10 @@ log = logging.getLogger(__name__)
                    "DiffPALM's context rows (the paper's known pairs). Not for diffpass or random.")
 @click.option("--context-pairs", type=click.Path(exists=True, dir_okay=False), default=None, metavar="TSV",
               help="Pairs of the --context MSAs: left_id<TAB>right_id per line (optional header left_id, right_id).")
-@click.option("--homology-weight", type=click.FloatRange(min=0), default=DEFAULT_HOMOLOGY_WEIGHT, show_default=True,
+@click.option("--homology-weight", type=click.FloatRange(min=0), default=None,
               help="mi-ipa with --context: weight of the homology-transfer score (candidate pairs resembling "
-                   "context pairs score higher), relative to the spread of the PMI scores; 0 = PMI alone, "
-                   "MI-IPA as published.")
+                   f"context pairs score higher), relative to the spread of the PMI scores; 0 = PMI alone, "
+                   f"MI-IPA as published.  [default: {DEFAULT_HOMOLOGY_WEIGHT:g}]")
 @click.option("--known-pairs", type=click.Path(exists=True, dir_okay=False), default=None, metavar="TSV",
               help="Pairs fixed inside the input (left_id<TAB>right_id, each within one shared species): kept as "
                    "given, never reassigned; training pairs for MI-IPA, fixed for the others.")
@@ -126,6 +126,11 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
     if context is not None and method in ("diffpass", "random"):
         raise PairingInputError(f"--context: --method {method} cannot use context pairs; use mi-ipa, entropy-bootstrap, "
                                 "entropy-ipa or diffpalm")
+    if homology_weight is not None and (method != "mi-ipa" or context is None):
+        raise PairingInputError("--homology-weight weighs MI-IPA's use of context pairs: give it with --method mi-ipa "
+                                "and --context CTX_LEFT CTX_RIGHT")
+    if homology_weight is None:
+        homology_weight = DEFAULT_HOMOLOGY_WEIGHT
     if method == "diffpass":  # fail before reading anything when the optional extra is missing
         from protlm.pairing.diffpass import _import_diffpass
 

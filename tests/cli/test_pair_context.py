@@ -58,6 +58,12 @@ def test_context_and_known_pairs_on_the_cli(files, tmp_path):
     res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "neg", "--method", "mi-ipa", "--species-key",
                "field:_:-1", "--context", files["malg_ctx"], files["malk_ctx"], "--homology-weight", "-1"])
     assert res.exit_code == 2 and "--homology-weight" in res.output and not (tmp_path / "neg").exists()
+    for extra in (["--method", "entropy-bootstrap", "--context", files["malg_ctx"], files["malk_ctx"]],
+                  ["--method", "mi-ipa"]):  # a weight nothing would use: refused, nothing written
+        res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "unused", "--species-key", "field:_:-1",
+                   *extra, "--homology-weight", "2"])
+        assert res.exit_code == 2 and "--homology-weight" in res.output, res.output
+        assert not (tmp_path / "unused").exists() and "Traceback" not in res.output
     # same order without --context-pairs; entropy bootstrap takes the context too
     res = run(["pair", files["malg"], files["malk"], "-o", tmp_path / "eb", "--method", "entropy-bootstrap",
                "--species-key", "field:_:-1", "--context", files["malg_ctx"], files["malk_ctx"]])
