@@ -85,6 +85,10 @@ log = logging.getLogger(__name__)
               help="DiffPALM rows per forward pass, context rows included (species are grouped into sub-MSAs, never "
                    "truncated). Default: set by the model and the device's total memory (never the free memory, so "
                    "every run makes the same plan), at most 1024.")
+@click.option("--max-context-rows", type=click.IntRange(min=0), default=None,
+              help="DiffPALM: most --context rows per sub-MSA; a larger context is cut to the pairs most alike the "
+                   "input (logged; report.json method_info.context_pairs_given). Default: all that fit beside "
+                   "the species, else half of --max-depth.")
 @click.option("--max-batch", type=click.IntRange(min=1), default=None,
               help="DiffPALM sub-MSAs of the same depth (and the runs of one) optimised together in one batched "
                    "forward pass, at most this many; the same result as one at a time. Default: on a GPU as many as "
@@ -98,7 +102,8 @@ log = logging.getLogger(__name__)
 @overwrite_option("Replace the outputs of an earlier run in OUTDIR.")
 def pair(left, right, outdir, split_at, method, weights, no_download, runs, steps, preset, seed, device, truth,
          species_key, taxonomy, query_left, query_right, af3_layout, context, context_pairs, homology_weight,
-         known_pairs, max_rows, exclude, max_depth, max_batch, checkpointing, precision, threads, overwrite):
+         known_pairs, max_rows, exclude, max_depth, max_context_rows, max_batch, checkpointing, precision, threads,
+         overwrite):
     """Pair the sequences of LEFT with those of RIGHT inside each species.
 
     LEFT and RIGHT are MSAs (FASTA, A3M, Stockholm, Clustal; gzip/bz2 fine; -
@@ -153,6 +158,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
         "taxonomy": list(taxonomy), "query_left": query_left, "query_right": query_right, "af3_layout": af3_layout,
         "context": list(context) if context else None, "context_pairs": context_pairs, "known_pairs": known_pairs,
         "max_rows": max_rows, "max_batch": max_batch, "homology_weight": homology_weight,
+        "max_context_rows": max_context_rows,
     }
     report["options"] = options
     extra = {}
@@ -160,6 +166,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
         result, extra, device = _run_diffpalm(paired, weights=weights, download=not no_download, runs=runs,
                                               steps=steps, seed=seed, preset=preset, device=device,
                                               max_depth=max_depth, max_batch=max_batch,
+                                              max_context_rows=max_context_rows,
                                               checkpointing=checkpointing, threads=threads,
                                               precision=precision, checkpoint_dir=Path(out) / ".partial", **fixed)
     else:
@@ -225,11 +232,10 @@ def _coverage_line(taxonomy) -> str:
 
 
 def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, device, max_depth, max_batch, checkpointing,
-                  threads,
-                  precision, checkpoint_dir, known_pairs, context):
+                  threads, precision, checkpoint_dir, known_pairs, context, max_context_rows):
     from protlm.models.esm_msa import MAX_COLUMNS, MAX_ROWS
     from protlm.models.weights import resolve_model
-    from protlm.pairing.diffpalm_plan import plan_sub_msas
+    from protlm.pairing.diffpalm_plan import context_rows_that_fit, plan_sub_msas
 
     # everything that can fail does so before the model is loaded (the demo model only when named)
     resolved = resolve_model(weights, task="pair", download=None if download else False)
@@ -242,8 +248,11 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
         )
     if max_depth is not None and max_depth > MAX_ROWS:
         raise ModelLimitError(f"--max-depth {max_depth}: the MSA Transformer takes at most {MAX_ROWS} rows")
-    plan_sub_msas(paired, max_depth=max_depth or MAX_ROWS, known_pairs=known_pairs,
-                  n_context=context.n_pairs if context is not None else 0)
+    depth = max_depth or MAX_ROWS  # the deepest plan: species too deep for it fail here, before the model loads
+    n_context = context_rows_that_fit(paired, max_depth=depth, known_pairs=known_pairs,
+                                      n_context=context.n_pairs if context is not None else 0,
+                                      max_context_rows=max_context_rows)
+    plan_sub_msas(paired, max_depth=depth, known_pairs=known_pairs, n_context=n_context)
 
     import torch
 
@@ -263,7 +272,7 @@ def _run_diffpalm(paired, *, weights, download, runs, steps, seed, preset, devic
                                preset=preset, device=dev, max_depth=max_depth, max_batch=max_batch,
                                checkpointing=checkpointing,
                                precision=precision, callback=cb, known_pairs=known_pairs, context=context,
-                               checkpoint_dir=checkpoint_dir)
+                               max_context_rows=max_context_rows, checkpoint_dir=checkpoint_dir)
     extra = {"weights": {"path": str(resolved.path), "source": resolved.source,
                          "layers": model.args.layers, "embed_dim": model.args.embed_dim}}
     return result, extra, str(dev)

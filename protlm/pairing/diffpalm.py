@@ -28,6 +28,7 @@ from protlm.pairing.diffpalm_plan import (
     _orthologs,
     _validate_pairs,
     default_max_batch,
+    context_rows_that_fit,
     default_max_depth,
     plan_batches,
     plan_sub_msas,
@@ -69,6 +70,7 @@ def pair_diffpalm(
     known_pairs=None,
     context=None,
     context_pairs=None,
+    max_context_rows: int | None = None,
     checkpointing: bool = False,
     precision: str = "auto",
     callback=None,
@@ -123,10 +125,17 @@ def pair_diffpalm(
     context : protlm.io.ContextPairs, optional
         Correctly paired rows of other species (e.g. ``paired.context``),
         prepended to every sub-MSA as unmasked rows: the paper's "known pairs",
-        as the authors' code uses them.  They count against ``max_depth``.
+        as the authors' code uses them.  They count against ``max_depth``; a
+        context of more than ``max_context_rows`` pairs is cut to the ones most
+        alike the input (:func:`protlm.pairing.homology.select_context_pairs`;
+        logged, and ``info["context_pairs_given"]`` keeps the number given).
     context_pairs : dict of int to int, optional
         ``{left_row: right_row}`` pairs of the input itself, outside the species
         being paired, prepended likewise.
+    max_context_rows : int, optional
+        Most context rows (both kinds together) per sub-MSA.  Default
+        (:func:`~protlm.pairing.diffpalm_plan.context_rows_that_fit`): all of
+        them when every species fits beside them, else half of ``max_depth``.
     checkpointing : bool
         Gradient checkpointing: less memory, slower (benchmarks/diffpalm_step.py: 0.3x the peak
         memory, 1.7x the time of a step without it).
@@ -194,6 +203,14 @@ def pair_diffpalm(
     known, context_in = _check_pairs(paired, known_pairs, context_pairs)
     dev = resolve_device(device)
     precision = "fp32" if precision == "auto" and preset == "authors" else resolve_precision(precision, dev)
+    if max_depth is None:
+        max_depth = default_max_depth(model, 1 + paired.left.n_columns + paired.right.n_columns, dev,
+                                      checkpointing=checkpointing)
+        log.info("max depth per forward pass (from the model and the device's total memory): %d rows", max_depth)
+    n_given = context.n_pairs if context is not None else 0
+    context = _fit_context(paired, context, n_input=len(context_in), cap=context_rows_that_fit(
+        paired, max_depth=max_depth, known_pairs=known, n_context=n_given + len(context_in),
+        max_context_rows=max_context_rows))
     n_context = len(context_in) + (context.n_pairs if context is not None else 0)
     max_depth, subs = _plan(paired, model, dev, context=context, known=known, n_context=n_context,
                             max_depth=max_depth, checkpointing=checkpointing)
@@ -240,9 +257,28 @@ def pair_diffpalm(
                  subs=subs, n_context=n_context, known=known, orthologs=orthologs, store=store,
                  checkpointing=checkpointing, precision=precision, seconds=time.perf_counter() - t0,
                  run_info=[run_info[key] for key in sorted(run_info)], max_batch=max_batch, batches=batches)
+    info["context_pairs_given"] = n_given
     if store is not None:
         store.remove()
     return replace(result, history=tally.history(), info=info, device=str(dev))
+
+
+def _fit_context(paired, context, *, n_input: int, cap: int):
+    """``context`` cut to its ``cap - n_input`` pairs most alike the input when it holds more (logged)."""
+    if context is None or context.n_pairs + n_input <= cap:
+        return context
+    from protlm.pairing.homology import select_context_pairs
+    from protlm.pairing.pmi import encode_residues
+
+    rows_l = [l for l, _ in context.pairs]
+    rows_r = [r for _, r in context.pairs]
+    keep = select_context_pairs(encode_residues(paired.left.array), encode_residues(paired.right.array),
+                                encode_residues(context.left.array[rows_l]),
+                                encode_residues(context.right.array[rows_r]), max(cap - n_input, 0))
+    log.warning("DiffPALM: %d context pairs given, %d kept as context rows, those most alike the input "
+                "(--max-context-rows; by default all that fit beside the species, else half of --max-depth)",
+                context.n_pairs, len(keep))
+    return replace(context, pairs=tuple(context.pairs[int(k)] for k in sorted(keep)))
 
 
 def _batches(paired, subs, model, dev, *, runs, n_context, max_batch, checkpointing) -> list:

@@ -4,13 +4,11 @@ A sub-MSA holds whole species (never split, nothing dropped) up to the rows
 one forward pass takes (:func:`default_max_depth`, from the model and the
 device's total memory, so that every run makes the same plan).  Sub-MSAs of
 the same depth (and the runs of one sub-MSA) share a forward pass, as many as
-the same memory plan holds (:func:`plan_batches`, :func:`default_max_batch`).
-Each species
-is a :class:`_SpeciesLayout`: its known pairs first (fixed), then its free left and
-right rows, padded with ``-1`` (all-gap rows) to the same number.
-:class:`_Checkpoints` keeps each finished batch of (run, sub-MSA) under a key of
-everything it depends on, so that a killed run resumes
-(``protlm pair`` uses ``OUTDIR/.partial/``).
+the same memory plan holds (:func:`plan_batches`, :func:`default_max_batch`).  Each species is a
+:class:`_SpeciesLayout`: its known pairs first (fixed), then its free left and right rows, padded with
+``-1`` (all-gap rows) to the same number.  :class:`_Checkpoints` keeps each finished batch of (run,
+sub-MSA) under a key of everything it depends on, so that a killed run resumes (``protlm pair`` uses
+``OUTDIR/.partial/``).  A context too deep to fit is cut (:func:`context_rows_that_fit`).
 """
 
 from __future__ import annotations
@@ -23,7 +21,8 @@ import numpy as np
 from protlm.errors import ModelLimitError, PairingInputError, ProtlmError
 from protlm.pairing.diffpalm_solver import SolverTrace
 
-__all__ = ["plan_sub_msas", "plan_batches", "default_max_depth", "default_max_batch", "device_memory", "MEMORY_SHARE"]
+__all__ = ["MEMORY_SHARE", "context_rows_that_fit", "default_max_batch", "default_max_depth", "device_memory",
+           "plan_batches", "plan_sub_msas"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,42 @@ def _orthologs(paired, known) -> dict:
             if l not in known and r not in known_right:
                 out[i] = (l, r)
     return out
+
+
+def context_rows_that_fit(paired, *, max_depth: int, known_pairs=None, n_context: int,
+                          max_context_rows: int | None = None) -> int:
+    """How many of ``n_context`` context rows a DiffPALM run keeps (the rest are cut, most alike the input kept).
+
+    ``max_context_rows`` when given; else all of them when the plan fits beside them, and half of
+    ``max_depth`` when it does not (the species being paired keep the other half).
+
+    Parameters
+    ----------
+    paired, max_depth, known_pairs
+        As in :func:`plan_sub_msas`.
+    n_context : int
+        Context rows given.
+    max_context_rows : int, optional
+        The user's cap (``--max-context-rows``), >= 0.
+
+    Examples
+    --------
+    >>> from protlm.io import MSA, PairedFamilies
+    >>> fam = PairedFamilies.from_msas(MSA.from_sequences(["AC"] * 4, ids=[f"l{i}_s" for i in range(4)]),
+    ...                                MSA.from_sequences(["KL"] * 4, ids=[f"r{i}_s" for i in range(4)]),
+    ...                                species_key="field:_:-1")  # one species of four paralogs
+    >>> context_rows_that_fit(fam, max_depth=250, n_context=240), context_rows_that_fit(fam, max_depth=242, n_context=240)
+    (240, 121)
+    """
+    if max_context_rows is not None:
+        if max_context_rows < 0:
+            raise PairingInputError(f"max_context_rows must be >= 0, got {max_context_rows}")
+        return min(n_context, int(max_context_rows))
+    try:
+        plan_sub_msas(paired, max_depth=max_depth, known_pairs=known_pairs, n_context=n_context)
+    except ModelLimitError:
+        return min(n_context, max_depth // 2)
+    return n_context
 
 
 def plan_sub_msas(paired, *, max_depth: int, known_pairs=None, n_context: int = 0) -> list:

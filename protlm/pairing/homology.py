@@ -181,3 +181,39 @@ def row_spread(blocks) -> float:
             total += float(((x - x.mean(axis=1, keepdims=True)) ** 2).sum())
             count += x.size
     return (total / count) ** 0.5 if count else 0.0
+
+
+def select_context_pairs(left_codes, right_codes, context_left, context_right, n: int) -> np.ndarray:
+    """Indices of the ``n`` context pairs most alike the input, best first (for a context too deep to keep whole).
+
+    A context pair scores the similarity of its left sequence to the closest
+    input left sequence plus that of its right sequence to the closest input
+    right sequence (mean BLOSUM62 per column, as in
+    :func:`context_homology_scores`); ties keep the input order.
+
+    Parameters
+    ----------
+    left_codes, right_codes : numpy.ndarray of int
+        Residue codes 0..20 of the input's two families.
+    context_left, context_right : numpy.ndarray of int
+        Codes of the context pairs, row ``k`` of each side being pair ``k``.
+    n : int
+        How many to keep (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray of int
+
+    Examples
+    --------
+    >>> from protlm.pairing.pmi import encode_residues
+    >>> enc = lambda *rows: encode_residues(np.array([list(r) for r in rows]))
+    >>> select_context_pairs(enc("WWWW"), enc("CCCC"), enc("KKKK", "WWWF", "WWWW"), enc("DDDD", "CCCC", "CCCA"), 2)
+    array([2, 1])
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    table = _similarity_table()
+    score = _similarities(np.asarray(context_left), np.asarray(left_codes), table).max(axis=1, initial=-np.inf)
+    score += _similarities(np.asarray(context_right), np.asarray(right_codes), table).max(axis=1, initial=-np.inf)
+    return np.argsort(-score, kind="stable")[:n]

@@ -97,3 +97,40 @@ def test_diffpalm_resume_folder_is_removed(files, tmp_path, monkeypatch):
     report = json.loads((out / "report.json").read_text())
     assert report["method_info"]["n_context_rows"] == 200 and report["routes"]["context_pairs"] == 200
     assert not (out / ".partial").exists()
+
+
+def test_diffpalm_cuts_a_deep_context_to_the_pairs_most_alike_the_input(files, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROTLM_OFFLINE", "1")
+    model, _, args = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64, seed=0)
+    weights = save_msa_checkpoint(model, args, tmp_path / "tiny.pt")
+    common = ["pair", files["malg"], files["malk"], "--weights", weights, "--species-key", "field:_:-1", "--steps",
+              "1", "--device", "cpu", "--threads", "1", "--context", files["malg_ctx"], files["malk_ctx"]]
+    # 200 context pairs do not fit in --max-depth 100: cut to half of it (50), the input's 8-row species beside them
+    res = run([*common, "-o", tmp_path / "half", "--max-depth", "100"])
+    assert res.exit_code == 0, res.output
+    info = json.loads((tmp_path / "half" / "report.json").read_text())["method_info"]
+    assert info["n_context_rows"] == 50 and info["context_pairs_given"] == 200
+    res = run([*common, "-o", tmp_path / "few", "--max-depth", "100", "--max-context-rows", "7"])
+    assert res.exit_code == 0, res.output
+    info = json.loads((tmp_path / "few" / "report.json").read_text())["method_info"]
+    assert info["n_context_rows"] == 7 and info["routes"]["context_pairs"] == 7
+
+
+def test_select_context_pairs_ranks_copies_of_the_input_first(files):
+    import numpy as np
+
+    from protlm.io import read_msa
+    from protlm.pairing.homology import select_context_pairs
+    from protlm.pairing.pmi import encode_residues
+
+    left, right = read_msa(files["malg"]), read_msa(files["malk"])
+    ctx_l, ctx_r = read_msa(files["malg_ctx"]), read_msa(files["malk_ctx"])
+    # context = 50 other pairs, then 3 input pairs copied in: the copies must come first
+    cl = np.concatenate([encode_residues(ctx_l.array[:50]), encode_residues(left.array[:3])])
+    cr = np.concatenate([encode_residues(ctx_r.array[:50]), encode_residues(right.array[:3])])
+    top = select_context_pairs(encode_residues(left.array), encode_residues(right.array), cl, cr, 3)
+    assert sorted(top.tolist()) == [50, 51, 52]
+    # the right halves of the copies shuffled away from their left halves: no longer the top three
+    cr_broken = np.concatenate([encode_residues(ctx_r.array[:50]), encode_residues(ctx_r.array[50:53])])
+    top = select_context_pairs(encode_residues(left.array), encode_residues(right.array), cl, cr_broken, 3)
+    assert sorted(top.tolist()) != [50, 51, 52]
