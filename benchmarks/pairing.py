@@ -8,6 +8,8 @@ Protocol (DiffPALM paper, Lupo, Sgarbossa & Bitbol, PNAS 2024):
   of whole species holding 2-100 sequences each; each sample is shuffled within
   species with its own seed;
 * on the same samples: ``diffpalm_family`` (DiffPALM with the family model),
+  ``diffpalm_family_context`` (the same with the training pairs as context rows,
+  :data:`DIFFPALM_CONTEXT_ROWS` of them, those most alike the sample),
   ``mi_ipa_trained`` (MI-IPA given all training pairs as known pairs),
   ``mi_ipa`` (no known pairs) and ``random``;
 * precision = correct pairs / sequences paired; random expectation = species / sequences.
@@ -51,7 +53,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 # model or reader code (or to this script) recomputes them; the model code alone keys the trained models.
 CODE = code_digest(ROOT / "protlm" / "pairing", ROOT / "protlm" / "models", ROOT / "protlm" / "io", Path(__file__))
 MODEL_CODE = code_digest(ROOT / "protlm" / "pairing" / "training.py", ROOT / "protlm" / "models")
-METHODS = ("diffpalm_family", "mi_ipa_trained", "mi_ipa", "entropy_bootstrap", "diffpass", "random")
+METHODS = ("diffpalm_family", "diffpalm_family_context", "mi_ipa_trained", "mi_ipa", "entropy_bootstrap", "diffpass",
+           "random")
+#: diffpalm_family_context: DiffPALM with the family model and the training species' pairs as context rows, cut
+#: to the DIFFPALM_CONTEXT_ROWS pairs most alike each sample (protlm.pairing.homology.select_context_pairs): all
+#: ~4,000 would make every forward pass 80 times deeper than the 50-row sample.  A compute choice, not tuned.
+DIFFPALM_CONTEXT_ROWS = 100
 # --context-table: the weights-free methods with and without the training species' pairs as context
 # (protlm.io.ContextPairs through each method's context= keyword), same samples and seeds; DiffPALM with
 # context needs the trained family models and is not in this table.  mi_ipa_context is MI-IPA with its default
@@ -168,6 +175,17 @@ def run_method(method, sub, *, seed, model=None, alphabet=None, train_pairs=None
         precision = result.precision(sub.truth)
         extra = {"loss_first": result.history["loss"][0], "loss_last": result.history["loss"][-1],
                  "precision_trace": result.history.get("precision")}
+    elif method == "diffpalm_family_context":
+        from protlm.io import ContextPairs
+        from protlm.pairing.diffpalm import pair_diffpalm
+
+        tl, tr = train_pairs
+        context = ContextPairs.from_msas(paired.left[tl], paired.right[tr])
+        result = pair_diffpalm(sub, model=model, alphabet=alphabet, steps=steps, runs=1, seed=seed, device="auto",
+                               context=context, max_context_rows=DIFFPALM_CONTEXT_ROWS)
+        precision = result.precision(sub.truth)
+        extra = {"loss_first": result.history["loss"][0], "loss_last": result.history["loss"][-1],
+                 "n_context_rows": result.info["n_context_rows"], "context_pairs_given": context.n_pairs}
     elif method == "mi_ipa":
         from protlm.pairing.mi_ipa import pair_mi_ipa
 
@@ -261,7 +279,7 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
 
     paired = load_dataset(name)
     train_species, test_species = split_dataset(paired)
-    with_model = "diffpalm_family" in methods
+    with_model = bool({"diffpalm_family", "diffpalm_family_context"} & set(methods))
     training = model = None
     alphabet = Alphabet.from_architecture("msa_transformer")
     if with_model:
@@ -279,7 +297,7 @@ def evaluate_dataset(name: str, cache: Path, *, n_samples: int, steps: int, meth
         record = {"sample": k, "species": list(species), "n_sequences": len(rows_l), "n_species": len(species),
                   "random_expected": len(species) / len(rows_l)}
         for method in methods:
-            tag = (f"steps{steps}_" if method == "diffpalm_family" else "") + CODE
+            tag = (f"steps{steps}_" if method.startswith("diffpalm_family") else "") + CODE
             value = _cached(
                 cache / name / "samples" / f"{k:02d}_{method}_{tag}.json",
                 lambda: run_method(method, sub, seed=k, model=model, alphabet=alphabet, train_pairs=(tl, tr),

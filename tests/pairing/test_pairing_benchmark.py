@@ -88,3 +88,24 @@ def test_depth_window_rejects_impossible_requests():
 def test_group_by_species():
     groups = group_by_species(["x", "y", "x", None])
     assert {k: v.tolist() for k, v in groups.items()} == {"x": [0, 2], "y": [1]}
+
+
+def test_diffpalm_with_context_runs_on_a_sample(bench):
+    """The benchmark's DiffPALM-with-context method, on one HK-RR test sample, with a tiny random model and 1 step."""
+    import torch
+
+    from protlm.models.esm_msa import build_msa_transformer
+
+    torch.set_num_threads(1)
+    paired = bench.load_dataset("hkrr")
+    train, test = bench.split_dataset(paired)
+    species = bench.draw_samples(paired, test, n_samples=1)[0]
+    sub, _, _ = bench.sample_families(paired, species, seed=[0, 0])
+    keep = set(train)
+    tl = np.array(sorted(l for l in paired.truth if paired.left.species[l] in keep))
+    tr = np.array([paired.truth[int(l)] for l in tl])
+    model, alphabet, _ = build_msa_transformer(layers=1, embed_dim=32, heads=4, ffn_dim=64, seed=0)
+    rec = bench.run_method("diffpalm_family_context", sub, seed=0, model=model.eval(), alphabet=alphabet,
+                           train_pairs=(tl, tr), paired=paired, steps=1)
+    assert rec["n_context_rows"] == bench.DIFFPALM_CONTEXT_ROWS and rec["context_pairs_given"] == len(tl) > 1000
+    assert 0.0 <= rec["precision"] <= 1.0
