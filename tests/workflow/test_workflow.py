@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import subprocess
 import sys
@@ -122,9 +124,14 @@ def test_tiny_run_writes_every_result(tiny_run):
         assert (out / rel).stat().st_size > 0, rel
     import pandas as pd
 
-    pairing = pd.read_csv(out / "pairing/summary.tsv", sep="\t")
-    assert list(pairing["name"]) == ["malg_malk"]
-    assert 0.0 <= float(pairing["precision"][0]) <= 1.0
+    pairing = pd.read_csv(out / "pairing/summary.tsv", sep="\t").set_index("name")
+    assert sorted(pairing.index) == ["malg_malk", "malg_malk_context"]
+    assert 0.0 <= float(pairing.loc["malg_malk", "precision"]) <= 1.0
+    # the same 7 test species by MI-IPA with the 704 training species' pairs as context (the demo's strong mode)
+    assert pairing.loc["malg_malk_context", "method"] == "mi-ipa"
+    assert float(pairing.loc["malg_malk_context", "precision"]) >= 0.9
+    report = json.loads((out / "pairing/malg_malk_context/report.json").read_text())
+    assert report["routes"]["context_pairs"] == 3934 and report["method"] == "mi-ipa"
     seq = pd.read_csv(out / "sequencing/summary.tsv", sep="\t")
     assert sorted(seq["name"]) == ["KCYM", "KCYMRHWST"]
     assert [set(k) for k in seq["known"]] == [set(n) for n in seq["name"]]  # reports store the known set sorted

@@ -42,9 +42,14 @@ def split_option(wildcards):
     return f"--split-at {split_at}" if split_at else ""
 
 
+def family_method(wildcards):
+    """A family entry's pairing method: its own ``method`` or the pairing section's."""
+    return family(wildcards).get("method", config["pairing"]["method"])
+
+
 def weights_option(wildcards):
     weights = family(wildcards).get("weights", config["pairing"].get("weights"))
-    return f"--model {weights}" if weights else ""
+    return f"--model {weights}" if weights and family_method(wildcards) == "diffpalm" else ""
 
 
 def family_extra_inputs(wildcards):

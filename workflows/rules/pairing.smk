@@ -34,7 +34,7 @@ rule pair_family:
         f"{OUT}/logs/pair_{{family}}.log",
     params:
         key=lambda wc: family(wc)["species_key"],
-        method=config["pairing"]["method"],
+        method=family_method,
         steps=config["pairing"]["steps"],
         runs=config["pairing"]["runs"],
         seed=config["pairing"]["seed"],
