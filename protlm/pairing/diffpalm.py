@@ -203,17 +203,13 @@ def pair_diffpalm(
     known, context_in = _check_pairs(paired, known_pairs, context_pairs)
     dev = resolve_device(device)
     precision = "fp32" if precision == "auto" and preset == "authors" else resolve_precision(precision, dev)
-    if max_depth is None:
-        max_depth = default_max_depth(model, 1 + paired.left.n_columns + paired.right.n_columns, dev,
-                                      checkpointing=checkpointing)
-        log.info("max depth per forward pass (from the model and the device's total memory): %d rows", max_depth)
+    max_depth = _max_depth(paired, model, dev, context=context, max_depth=max_depth, checkpointing=checkpointing)
     n_given = context.n_pairs if context is not None else 0
     context = _fit_context(paired, context, n_input=len(context_in), cap=context_rows_that_fit(
         paired, max_depth=max_depth, known_pairs=known, n_context=n_given + len(context_in),
         max_context_rows=max_context_rows))
     n_context = len(context_in) + (context.n_pairs if context is not None else 0)
-    max_depth, subs = _plan(paired, model, dev, context=context, known=known, n_context=n_context,
-                            max_depth=max_depth, checkpointing=checkpointing)
+    subs = plan_sub_msas(paired, max_depth=max_depth, known_pairs=known, n_context=n_context)
     orthologs = _orthologs(paired, known)
     if draws is not None and len(subs) != 1:
         raise ProtlmError(f"an explicit `draws` source drives one sub-MSA, but the input needs {len(subs)}")
@@ -395,8 +391,8 @@ def _check_pairs(paired, known_pairs, context_pairs):
     return known, context_in
 
 
-def _plan(paired, model, dev, *, context, known, n_context, max_depth, checkpointing):
-    """Check the model's limits and plan the sub-MSAs: ``(max_depth, subs)``."""
+def _max_depth(paired, model, dev, *, context, max_depth, checkpointing) -> int:
+    """Check the model's limits and the context's columns; the rows per forward pass (the default if None)."""
     from protlm.models.esm_msa import check_msa_limits
 
     n_columns = 1 + paired.left.n_columns + paired.right.n_columns
@@ -407,7 +403,7 @@ def _plan(paired, model, dev, *, context, known, n_context, max_depth, checkpoin
         max_depth = default_max_depth(model, n_columns, dev, checkpointing=checkpointing)
         log.info("max depth per forward pass (from the model and the device's total memory): %d rows", max_depth)
     check_msa_limits(model, max_depth, n_columns, what="--max-depth")
-    return max_depth, plan_sub_msas(paired, max_depth=max_depth, known_pairs=known, n_context=n_context)
+    return max_depth
 
 
 def _log_split(paired, subs, model, dev, *, max_depth, checkpointing) -> None:

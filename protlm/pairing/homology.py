@@ -21,6 +21,8 @@ split again, ``benchmarks/pairing_validation.py``); see the README section
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["DEFAULT_BETA", "DEFAULT_HOMOLOGY_WEIGHT", "context_homology_scores", "row_spread"]
@@ -33,8 +35,9 @@ DEFAULT_HOMOLOGY_WEIGHT = 1.0
 _AA = "ACDEFGHIKLMNPQRSTVWY"  # residue codes 1..20 of protlm.pairing.pmi.encode_residues; 0 = gap
 
 
+@functools.lru_cache(maxsize=1)
 def _similarity_table() -> np.ndarray:
-    """21 x 21 per-column similarity of residue codes: BLOSUM62, gap-gap 1, gap-residue 0."""
+    """21 x 21 per-column similarity of residue codes: BLOSUM62, gap-gap 1, gap-residue 0 (read-only, cached)."""
     from Bio.Align import substitution_matrices
 
     b62 = substitution_matrices.load("BLOSUM62")
@@ -43,6 +46,7 @@ def _similarity_table() -> np.ndarray:
         for j, b in enumerate(_AA, start=1):
             table[i, j] = b62[a][b]
     table[0, 0] = 1.0
+    table.flags.writeable = False
     return table
 
 
