@@ -18,7 +18,7 @@ CHUNK_OUTPUTS = ("scores.tsv", "report.json")
 
 
 def score_chunk(reads_path, outdir, *, chunk: str, known: str, efficiency: float, reference, index_path, errors,
-                threads, seed, overwrite) -> None:
+                threads, seed, overwrite, digest=None) -> None:
     """Search chunk ``I/N`` of the reads against the reference (targets and decoys); write its scores and report."""
     from dataclasses import replace
 
@@ -45,14 +45,15 @@ def score_chunk(reads_path, outdir, *, chunk: str, known: str, efficiency: float
     with progress_callback(desc=f"identification search, chunk {i}/{n}", total=hi - lo, unit="read") as cb:
         # fdr=0: nothing counts as identified inside a chunk (q-values need every chunk), so no alignment is traced
         ids = identify_reads(reads[lo:hi], index, known=known, efficiency=efficiency, errors=errors, fdr=0.0,
-                             callback=cb)
+                             digest=digest, callback=cb)
     scores = replace(ids.scores, info={**ids.scores.info, "n_reads": len(reads), "chunk": i, "n_chunks": n,
                                        "first_read": lo})
     scores.write(out / SCORES_FILE)
     report = base_report(command="sequence", options={"reads": reads_path, "known": known, "efficiency": efficiency,
                                                       "reference": reference, "index": index_path, "chunk": f"{i}/{n}",
                                                       "edman_failure": errors.edman_failure,
-                                                      "false_detection": errors.false_detection, "threads": threads},
+                                                      "false_detection": errors.false_detection, "digest": digest,
+                                                      "threads": threads},
                          seed=seed, device="cpu")
     report.update(chunk={"chunk": i, "n_chunks": n, "first_read": lo, "reads": hi - lo, "total_reads": len(reads)},
                   search={"reads_with_candidates": int((ids.protein >= 0).sum()), "decoy_winners": int(ids.decoy.sum()),

@@ -12,6 +12,7 @@ import click
 
 from protlm.cli._options import (device_option, init_option, model_option, no_download_option, overwrite_option,
                                  seed_option, threads_option)
+from protlm.sequencing.digest import DIGESTS, parse_digest
 from protlm.sequencing.error_model import DEFAULT_FALSE_DETECTION, WHATPROT_EDMAN_FAILURE
 from protlm.sequencing.identify import DEFAULT_FDR
 from protlm.sequencing.result import SEQUENCE_OUTPUTS
@@ -251,6 +252,11 @@ def simulate_command(input_fasta, output, known, efficiency, fragment, min_lengt
               help="With --reference, repeated: the OUTDIR of each --chunk I/N run of these READS; their scores "
                    "replace the search and the q-values are computed over all of them (the gather step: the "
                    "outputs of an unchunked run).")
+@click.option("--digest", type=click.Choice(["none", *DIGESTS], case_sensitive=False), default="none",
+              show_default=True,
+              help="With --reference: the protease that made the reads' peptides; identification places a read "
+                   "only where its peptides start (after a cleavage site, or at a protein's N-terminus). Implies "
+                   "--peptides.")
 @click.option("--peptides", is_flag=True,
               help="Reads are peptides (tryptic or other fragments): their ends are not the protein's termini, "
                    "and the model is not told they are.")
@@ -261,7 +267,8 @@ def simulate_command(input_fasta, output, known, efficiency, fragment, min_lengt
 @seed_option(0, help="Recorded; prediction itself is deterministic.")
 @overwrite_option("Replace outputs already in OUTDIR.")
 def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, esm_weights, refine, reference, index_path,
-                     max_hits, edman_failure, false_detection, fdr, no_identify, chunk, gather_dirs, peptides, batch_tokens,
+                     max_hits, edman_failure, false_detection, fdr, no_identify, chunk, gather_dirs, digest, peptides,
+                     batch_tokens,
                      device, threads, no_download, seed, overwrite):
     """Predict full sequences from partial reads (X or . at unread positions).
 
@@ -274,6 +281,10 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
     from protlm.sequencing.reads import parse_known, read_reads
 
     known = parse_known(known)
+    digest = parse_digest(digest)
+    if digest and (not reference or no_identify):
+        raise click.UsageError("--digest needs --reference (and identification: not --no-identify)")
+    peptides = peptides or digest is not None
     if (chunk or gather_dirs) and (not reference or no_identify):
         raise click.UsageError("--chunk and --gather need --reference (and identification: not --no-identify)")
     if chunk and gather_dirs:
@@ -285,7 +296,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         return score_chunk(reads_path, outdir, chunk=chunk, known=known, efficiency=efficiency, reference=reference,
                            index_path=index_path, errors=ErrorModel(edman_failure=edman_failure,
                                                                     false_detection=false_detection),
-                           threads=threads, seed=seed, overwrite=overwrite)
+                           threads=threads, seed=seed, overwrite=overwrite, digest=digest)
     out = prepare_outdir(outdir, overwrite=overwrite, expected=SEQUENCE_OUTPUTS)
     scores = None
     if gather_dirs:
@@ -319,7 +330,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
         errors = ErrorModel(edman_failure=edman_failure, false_detection=false_detection)
         with progress_callback(desc="reference search", total=len(reads), unit="read") as cb:
             guide = guide_reads(reads, reference, known=known, efficiency=efficiency, index=index_path,
-                                max_hits=max_hits, identify=not no_identify, errors=errors, fdr=fdr, callback=cb,
+                                max_hits=max_hits, identify=not no_identify, errors=errors, fdr=fdr, digest=digest, callback=cb,
                                 scores=scores)
     backend = load_backend(weights, device=device)
     options = {"reads": reads_path, "known": known, "efficiency": efficiency, "truth": truth,
@@ -327,7 +338,7 @@ def sequence_command(reads_path, outdir, known, efficiency, truth, model_path, e
                "batch_tokens": batch_tokens, "threads": threads}
     if guide is not None:
         options.update(reference=reference, index=index_path, max_hits=max_hits, edman_failure=edman_failure,
-                       false_detection=false_detection, fdr=fdr, identify=not no_identify,
+                       false_detection=false_detection, fdr=fdr, identify=not no_identify, digest=digest,
                        gathered_chunks=len(gather_dirs) or None)
     origins = None
     if truth_seqs is not None and guide is not None and guide.identifications is not None:

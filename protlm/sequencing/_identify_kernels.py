@@ -23,12 +23,20 @@ COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_know
 
 
 @njit(cache=True, nogil=True)
-def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slack, choice):
+def _can_start(g, p0, p1, start_ok):
+    """Whether a read can start at reference position ``g``: inside its sequence ``[p0, p1)`` and, unless
+    ``start_ok`` is empty, where it is True (a digest's peptide starts, :func:`protlm.sequencing.digest.start_mask`)."""
+    return p0 <= g < p1 and (len(start_ok) == 0 or start_ok[g])
+
+
+@njit(cache=True, nogil=True)
+def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slack, choice, start_ok):
     """Banded Viterbi of one read against one reference stretch: score, end state and counts along the best path.
 
     State ``d`` (0..span): read position ``i`` over reference position ``first + i - d``; a step to ``d + 1``
     is a failed cycle.  The band spans the voted diagonals, ``slack`` on either side, and room for the most
-    failed cycles expected; the read starts in one of the first ``n_start`` states, inside the protein.  Counts along the best path: letters, letters not explained by the residue under them,
+    failed cycles expected; the read starts in one of the first ``n_start`` states, inside the protein, where
+    ``start_ok`` allows (:func:`_can_start`).  Counts along the best path: letters, letters not explained by the residue under them,
     reference known-type residues aligned, and those shown as nothing.  ``choice`` (L x span+1, or 0 x 0)
     records the moves for a traceback.
     """
@@ -39,7 +47,7 @@ def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slac
     nm = np.zeros(D, np.int64)
     ns = np.zeros(D, np.int64)
     for d in range(D):  # the read starts on any diagonal of the band, inside the protein (Edman starts at a residue)
-        V[d] = 0.0 if d < n_start and p0 <= first - d < p1 else -np.inf
+        V[d] = 0.0 if d < n_start and _can_start(first - d, p0, p1, start_ok) else -np.inf
     n_letters = 0
     trace = choice.shape[0] > 0
     for i in range(L):
@@ -84,13 +92,13 @@ def _align(o, L, p0, p1, first, span, n_start, residues, res, skip, lut, k, slac
 
 
 @njit(cache=True, nogil=True)
-def _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, suffix0):
+def _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, suffix0, start_ok):
     """Score of the failure-free reading of :func:`_forward_score` (one path per start, without the per-cycle
     ``1 - pf``), the likeliest start; starts that provably cannot beat ``bar`` are cut short (second value: any).
     """
     f0, cut = -np.inf, False
     for d0 in range(min(n_start, span + 1)):
-        if not p0 <= first - d0 < p1:
+        if not _can_start(first - d0, p0, p1, start_ok):
             continue
         t = 0.0
         for i in range(L):
@@ -104,7 +112,7 @@ def _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, s
 
 @njit(cache=True, nogil=True)
 def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, seg, col, V, W, st, su, res, log_stay,
-                   mix0, bar, suffix, suffix0):
+                   mix0, bar, suffix, suffix0, start_ok):
     """Log-likelihood ratio of a read against one reference stretch, summed over its alignments (forward).
 
     The states and moves of :func:`_align`, but the score adds up every path
@@ -142,7 +150,7 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
             col[j, t] = eres[j, seg[t]]
     any_start = False
     for d in range(D):  # the read starts on any diagonal of the band, inside the protein
-        ok = d < n_start and p0 <= first - d < p1
+        ok = d < n_start and _can_start(first - d, p0, p1, start_ok)
         V[d] = 1.0 if ok else 0.0
         any_start |= ok
         st[d] = d
@@ -150,7 +158,7 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
         return -np.inf, 0, 0
     f0, cut = -np.inf, False
     if mix0 > 0.0:  # the failure-free component
-        f0, cut = _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, suffix0)
+        f0, cut = _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, bar, suffix0, start_ok)
     # a mixture is at most its larger component: once the forward part cannot beat the bar either, give up
     give_up = f0 <= bar
     log_end = np.log(D)
@@ -192,7 +200,7 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
     score = log_scale + np.log(total)
     if mix0 > 0.0:
         if cut:  # the forward part may beat the bar: the failure-free part's cut starts are needed after all
-            f0, _ = _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, -np.inf, suffix0)
+            f0, _ = _failure_free(o, L, p0, p1, first, span, n_start, seg, res, log_stay, -np.inf, suffix0, start_ok)
         hi_, lo_ = max(score, f0), min(score, f0)
         score = hi_ + np.log(1.0 - mix0 + mix0 * np.exp(lo_ - hi_)) if f0 <= score else \
             hi_ + np.log(mix0 + (1.0 - mix0) * np.exp(lo_ - hi_))
@@ -203,7 +211,7 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
 def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts, db_lengths,
                  residues, res, skip,
                  lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0, floor,
-                 min_vote_fraction, prune, runner_window):
+                 min_vote_fraction, prune, runner_window, start_ok):
     """Best alignment of every read of a batch in one database.
 
     Candidates: the ``max_proteins`` sequences with most votes, and those tied
@@ -216,6 +224,7 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
     winner's (-inf when none; identical copies do not count).  Counts are
     left at -1 for reads whose best score is not above ``floor`` (the targets'
     best, when searching the decoys: such a decoy never wins the read).
+    ``start_ok``: where a read may start (:func:`_can_start`; empty: anywhere).
     """
     n = len(lengths)
     scores = np.full(n, -np.inf)
@@ -232,7 +241,7 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
             _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts,
                          db_lengths, residues, res, skip, lut, budget, seed_span, shifts, bin_, max_proteins, max_tied,
                          slack, log_false, log_pf, mix0, floor, min_vote_fraction, prune, runner_window, offset, empty,
-                         eres, eskip, log_stay, slot, scores, counts, runner)
+                         eres, eskip, log_stay, slot, scores, counts, runner, start_ok)
     return scores, counts, runner
 
 
@@ -240,7 +249,7 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
 def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts, db_lengths,
                  residues, res, skip, lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false,
                  log_pf, mix0, floor, min_vote_fraction, prune, runner_window, offset, empty, eres, eskip, log_stay,
-                 slot, scores, counts, runner):
+                 slot, scores, counts, runner, start_ok):
     """Read ``r`` of :func:`search_batch`: its outputs written in place."""
     L = lengths[r]
     o = flat[offsets[r]: offsets[r] + L]
@@ -278,7 +287,7 @@ def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, ta
         # targets: one more than runner_window below the best so far can be neither winner nor close runner-up
         bar = max(floor[r], scores[r]) if prune else scores[r] - runner_window
         sc, d, d0 = _forward_score(o, L, p0, p1, first, span, span + 1, residues, eres, eskip, seg, col, V, W,
-                                   st, su, res, log_stay, mix0, bar, suffix, suffix0)
+                                   st, su, res, log_stay, mix0, bar, suffix, suffix0, start_ok)
         c_sc[c] = sc
         c_lo[c] = min(max(first - d0, p0), p1)
         c_hi[c] = max(min(first - d0 + L - (d - d0), p1), c_lo[c])
@@ -290,7 +299,7 @@ def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, ta
         span = min(chi[c] - clo[c] + expected[r], drift[r]) + 2 * slack
         p0 = db_starts[cs[c]]
         _, d, d0, nl, nw, nk, nm = _align(o, L, p0, p0 + db_lengths[cs[c]], p0 + chi[c] + slack, span, span + 1,
-                                          residues, res, skip, lut, k, slack, empty)
+                                          residues, res, skip, lut, k, slack, empty, start_ok)
         counts[r, 0], counts[r, 1], counts[r, 2], counts[r, 3] = cs[c], chi[c] + slack - d0, chi[c], clo[c]
         counts[r, 4], counts[r, 5], counts[r, 6], counts[r, 7] = nl, nw, nk, nm
     for c in range(max_tied):
@@ -307,7 +316,7 @@ def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, ta
 
 @njit(cache=True, parallel=True)
 def trace_batch(flat, offsets, lengths, seq, hi, lo, drift, expected, k, db_starts, db_lengths, residues, res, skip, lut,
-                slack):
+                slack, start_ok):
     """Start and failed cycles (a boolean per read position, concatenated like ``flat``) of given alignments."""
     n = len(lengths)
     starts = np.zeros(n, np.int64)
@@ -319,7 +328,7 @@ def trace_batch(flat, offsets, lengths, seq, hi, lo, drift, expected, k, db_star
         p0 = db_starts[seq[r]]
         choice = np.zeros((L, span + 1), np.bool_)
         _, d, d0, _, _, _, _ = _align(o, L, p0, p0 + db_lengths[seq[r]], p0 + hi[r] + slack, span,
-                                      span + 1, residues, res, skip, lut, k, slack, choice)
+                                      span + 1, residues, res, skip, lut, k, slack, choice, start_ok)
         starts[r] = hi[r] + slack - d0
         for i in range(L - 1, -1, -1):
             if choice[i, d]:

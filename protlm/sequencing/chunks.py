@@ -133,7 +133,7 @@ class ReadScores:
                 row = [rid, _FLOAT % self.score[k], str(int(self.decoy[k])), _FLOAT % self.runner[k]]
                 fh.write("\t".join(row + [str(int(v)) for v in self.counts[k]]) + "\n")
 
-    def check(self, read_ids, index, *, known: str, efficiency: float, errors: dict) -> None:
+    def check(self, read_ids, index, *, known: str, efficiency: float, errors: dict, digest: str | None = None) -> None:
         """Raise :class:`~protlm.errors.ChunkError` unless these scores are of ``read_ids`` searched like this.
 
         Parameters
@@ -142,7 +142,7 @@ class ReadScores:
             The reads being identified, in order.
         index : ReferenceIndex
             The index being identified against.
-        known, efficiency, errors
+        known, efficiency, errors, digest
             The identification's options (``errors`` as ``ErrorModel.to_dict()``).
         """
         read_ids = tuple(read_ids)
@@ -153,7 +153,7 @@ class ReadScores:
             raise ChunkError(f"read {k + 1}: {read_ids[k]!r} in the reads but {self.read_ids[k]!r} in the scores")
         want = {"known": known, "efficiency": float(efficiency), "errors": errors,
                 "reference_sequences": index.n_sequences, "reference_residues": index.n_residues,
-                "decoys": index.decoy_method}
+                "decoys": index.decoy_method, "digest": digest}
         for key, value in want.items():
             if self.info.get(key) != value:
                 raise ChunkError(f"the scores were computed with {key} = {self.info.get(key)!r}, this run has {value!r}")

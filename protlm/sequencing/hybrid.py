@@ -328,7 +328,7 @@ class ReferenceGuide:
 
 def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=None, max_hits: int = 5,
                 max_evalue: float = 10.0, cache: bool = True, identify: bool = True, errors=None,
-                fdr: float = DEFAULT_FDR, callback=None, scores=None) -> ReferenceGuide:
+                fdr: float = DEFAULT_FDR, digest: str | None = None, callback=None, scores=None) -> ReferenceGuide:
     """Index (or load) ``reference``, search the reads in it and turn the hits into factors.
 
     Parameters
@@ -352,6 +352,10 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
         Error rates the identification allows for (default: Whatprot's).
     fdr : float
         FDR at which reads count as identified.
+    digest : str, optional
+        The protease that made the reads' peptides: the identification places
+        them only where its peptides start (see
+        :func:`~protlm.sequencing.identify.identify_reads`).
     callback : callable, optional
         Progress of the search, ``callback(reads_done, None)``.
     scores : ReadScores, optional
@@ -384,7 +388,8 @@ def guide_reads(reads, reference, *, known: str, efficiency: float = 1.0, index=
     t_index = time.perf_counter() - t0
     ident = None
     if identify and idx.decoy_residues is not None:
-        ident = identify_reads(reads, idx, known=known, efficiency=efficiency, errors=errors, fdr=fdr, scores=scores)
+        ident = identify_reads(reads, idx, known=known, efficiency=efficiency, errors=errors, fdr=fdr, digest=digest,
+                              scores=scores)
     done = ident.identified() if ident is not None else np.zeros(len(reads), dtype=bool)
     rest = [r for r, d in zip(reads, done) if not d]
     hits = search_reads(rest, idx, known=known, efficiency=efficiency, max_hits=max_hits,

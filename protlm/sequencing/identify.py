@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from protlm.sequencing.digest import parse_digest, start_mask
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.identify_model import (IDENTIFICATION_EPS, _expected_drift, _lut, _max_drift, _seed_prior,
                                               _tables, explained_pvalues)
@@ -273,7 +274,7 @@ class Identifications:
 
 def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: float = 1.0,
                    errors: ErrorModel | None = None, fdr: float = DEFAULT_FDR, batch_reads: int = 20_000,
-                   callback=None, scores: ReadScores | None = None) -> Identifications:
+                   digest: str | None = None, callback=None, scores: ReadScores | None = None) -> Identifications:
     """Identify each read's reference protein, with q-values from a target-decoy search.
 
     Parameters
@@ -293,6 +294,13 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         (their alignments are kept for reconstruction).
     batch_reads : int
         Reads searched together (memory grows with it).
+    digest : str, optional
+        The protease that made the reads' peptides (a key of
+        :data:`~protlm.sequencing.digest.DIGESTS`, e.g. ``"trypsin"``): reads
+        are placed only where its peptides start (after a cleavage site, or
+        at a sequence's N-terminus or after its initiator M), in the targets
+        and the decoys alike.  Where they end is left free (missed
+        cleavages, read-length limits).  None: anywhere.
     callback : callable, optional
         ``callback(reads_done, total)`` after each batch.
     scores : ReadScores, optional
@@ -322,6 +330,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     from protlm.sequencing import _identify_kernels as kern
 
     known = parse_known(known)
+    digest = parse_digest(digest)
     errors = ErrorModel.whatprot() if errors is None else errors
     t0 = time.perf_counter()
     items = [(rid, validate_read(r, known, read_id=rid, record=i)) for i, (rid, r) in enumerate(_read_items(reads))]
@@ -331,25 +340,26 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     res, skip = res.astype(np.float64), skip.astype(np.float64)
     lut, k, shifts = _lut(known), len(known), np.asarray(SPACING_SHIFTS, dtype=np.int64)
     prior = _seed_prior(known, float(efficiency), index.frequencies, errors)
-    dbs = [(db, seed_table(db, known)) for db in (index, decoys)] if scores is None else []
+    dbs = [(db, seed_table(db, known), _starts_of(db, digest)) for db in (index, decoys)] if scores is None else []
     best = np.full(n, -np.inf)
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
     runner = np.full(n, -np.inf)
     reads_only = [r for _, r in items]  # encoded a batch at a time (one array, not one per read)
     if scores is not None:  # searched in chunks: only the q-values and alignments are left to do
-        scores.check([i for i, _ in items], index, known=known, efficiency=efficiency, errors=errors.to_dict())
+        scores.check([i for i, _ in items], index, known=known, efficiency=efficiency, errors=errors.to_dict(),
+                     digest=digest)
         best, counts, is_decoy, runner = scores.score, scores.counts, scores.decoy, scores.runner
     for b0 in range(0, n, batch_reads):
         flat, offsets, lengths = _pack(reads_only[b0: b0 + batch_reads], known)
         drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
-        for is_d, (db, seeds) in enumerate(dbs):
+        for is_d, (db, seeds, start_ok) in enumerate(dbs):
             sc, cn, ru = kern.search_batch(flat, offsets, lengths, drift, expected, k, seeds.keys, seeds.key_bounds(),
                                            seeds.starts, seeds.entry_sequences(db), db.starts, db.lengths, db.residues, res, skip, lut,
                                            SEED_HITS_PER_READ, SEED_SPAN, shifts, DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED,
                                            START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0,
                                            best[b0: b0 + len(lengths)], MIN_VOTE_FRACTION, bool(is_d),
-                                           RUNNER_WINDOW)
+                                           RUNNER_WINDOW, start_ok)
             better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
             best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
             if not is_d:
@@ -360,7 +370,8 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         scores = ReadScores(tuple(i for i, _ in items), best, is_decoy, runner, counts,
                             {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(),
                              "reference": index.source, "reference_sequences": index.n_sequences,
-                             "reference_residues": index.n_residues, "decoys": index.decoy_method, "n_reads": n})
+                             "reference_residues": index.n_residues, "decoys": index.decoy_method, "n_reads": n,
+                             "digest": digest})
     protein, start = counts[:, 0].copy(), counts[:, 1].copy()
     score = np.where(np.isfinite(best), best, np.nan)
     q = q_values(score, is_decoy)
@@ -376,13 +387,14 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         st, sk = kern.trace_batch(flat, offsets, lengths, protein[ident], counts[ident, 2], counts[ident, 3],
                                   _max_drift(lengths, errors.edman_failure),
                                   _expected_drift(lengths, errors.edman_failure), k, index.starts, index.lengths,
-                                  index.residues, res, skip, lut, START_SLACK)
+                                  index.residues, res, skip, lut, START_SLACK, _starts_of(index, digest))
         start[ident] = st
         skipped = {int(i): np.flatnonzero(sk[o: o + ln]) for i, o, ln in zip(ident, offsets, lengths)}
     ids = tuple("" if p < 0 else (decoys.ids[p] if d else index.ids[p]) for p, d in zip(protein.tolist(), is_decoy.tolist()))
     seconds = time.perf_counter() - t0
     info = {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(), "fdr": fdr,
             "identification_eps": IDENTIFICATION_EPS, "explained_alpha": EXPLAINED_ALPHA, "decoys": index.decoy_method,
+            "digest": digest,
             "seconds": round(seconds, 3), "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
     result = Identifications(read_ids=tuple(i for i, _ in items), protein=protein, protein_ids=ids, start=start,
                              score=score, q_value=q, decoy=is_decoy, explained=explained,
@@ -390,6 +402,13 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
                              scores=scores)
     log.info("%r in %.2f s", result, seconds)
     return result
+
+
+def _starts_of(db, digest):
+    """Where reads may start in ``db`` under ``digest`` (:func:`~protlm.sequencing.digest.start_mask`; empty: anywhere)."""
+    if digest is None:
+        return np.zeros(0, dtype=np.bool_)
+    return start_mask(db.residues, db.starts, db.lengths, digest)
 
 
 def _pack(reads, known):

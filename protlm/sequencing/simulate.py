@@ -11,19 +11,16 @@ to the read (``-`` where a cycle removed nothing).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from protlm.models.alphabet import UNKNOWN, encode_residues, known_vector
+from protlm.sequencing.digest import cut_positions
 from protlm.sequencing.error_model import ErrorModel
 from protlm.sequencing.reads import PartialRead, parse_known
 
 __all__ = ["SimulatedReads", "fragment_sequence", "simulate_reads", "mask_sequence", "sidecar_path"]
-
-_TRYPTIC = re.compile(r"(?<=[KR])(?!P)")
-
 
 def fragment_sequence(sequence: str, fragment, *, min_length: int = 1):
     """Cut a protein into ``(start, stop)`` pieces (0-based, stop exclusive).
@@ -49,7 +46,7 @@ def fragment_sequence(sequence: str, fragment, *, min_length: int = 1):
     if fragment is None:
         bounds = [(0, n)]
     elif fragment == "tryptic":
-        cuts = [0] + [m.start() for m in _TRYPTIC.finditer(sequence) if 0 < m.start() < n] + [n]
+        cuts = [0] + cut_positions(sequence, "trypsin") + [n]
         bounds = list(zip(cuts[:-1], cuts[1:]))
     elif isinstance(fragment, (int, np.integer)) and fragment > 0:
         bounds = [(s, min(n, s + int(fragment))) for s in range(0, n, int(fragment))]

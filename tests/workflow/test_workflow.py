@@ -65,6 +65,17 @@ def test_dry_run_scatters_the_identification_into_chunks(tmp_path):
     assert len(gather) == 1 and gather[0].count("--gather") == 3
 
 
+def test_dry_run_of_tryptic_reads_searches_with_the_digest(tmp_path):
+    # tryptic reads: both the scatter and the gather search with --digest trypsin (their scores must agree)
+    cfg = write_config(tmp_path / "c.yaml", tmp_path / "out", sequencing__chunks=2, sequencing__known_sets=["KCYM"],
+                       sequencing__fragment="tryptic")
+    text = "".join(snakemake("-n", "-p", "--configfile", str(cfg)).stdout)
+    commands = [ln for ln in text.splitlines() if "protlm sequence " in ln]
+    assert len(commands) == 3 and all("--digest trypsin" in ln for ln in commands), commands
+    cfg = write_config(tmp_path / "d.yaml", tmp_path / "out2", sequencing__known_sets=["KCYM"])
+    assert "--digest" not in "".join(snakemake("-n", "-p", "--configfile", str(cfg)).stdout)
+
+
 def test_chunked_workflow_gives_the_unchunked_results(tmp_path):
     """chunks: 3 scatters the search into three jobs; the gathered prediction equals the one-job run's."""
     outs = {}

@@ -85,8 +85,12 @@ def family_options(wildcards):
 
 
 def reference_option(wildcards):
-    ref = config["sequencing"].get("reference")
-    return f"--reference {ref}" if ref else ""
+    """--reference, and --digest trypsin for tryptic reads (peptides start after a cleavage site)."""
+    seq = config["sequencing"]
+    ref = seq.get("reference")
+    if not ref:
+        return ""
+    return f"--reference {ref}" + (" --digest trypsin" if seq.get("fragment") == "tryptic" else "")
 
 
 def errors_option(wildcards):
