@@ -12,8 +12,11 @@ with ``--seed``.  On that same shuffled input, in the same process:
   ``protlm-entropy-all-x3``: the same with every fixed-set size (572 iterations, like
   DiffPaSS's bootstrap) instead of 200;
 * ``entropy-ipa``  protlm's entropy IPA (``protlm.pairing.entropy_ipa``), default
-  settings: the 3-restart entropy bootstrap, then re-pairing sweeps on
-  coevolution + phylogeny scores from the other species;
+  settings: five runs (seeds ``--seed`` to ``--seed`` + 4), each the 3-restart entropy
+  bootstrap then re-pairing sweeps on coevolution + phylogeny scores from the other
+  species, combined per species by a Hungarian matching of their votes;
+  ``entropy-ipa-x1``: one run (the default before the runs were combined), the
+  in-run baseline;
 * ``diffpass``  DiffPaSS (``diffpass`` package, optional extra): its
   two-body-entropy ``InformationPairing`` bootstrap with default settings,
   pairing of lowest hard loss.
@@ -77,9 +80,9 @@ from _hkrr import DATA, ROOT, load_hkrr  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = ROOT / "scratch" / "benchmark_cache"  # git-ignored
 FILE = "hkrr_standard_575.fasta"
-DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "protlm-entropy-all-x3", "entropy-ipa",
-                   "diffpass")
-WEIGHTS_FREE_PROTLM = ("mi-ipa", "entropy-ipa")
+DEFAULT_METHODS = ("random", "mi-ipa", "protlm-entropy", "protlm-entropy-x3", "protlm-entropy-all-x3", "entropy-ipa-x1",
+                   "entropy-ipa", "diffpass")
+WEIGHTS_FREE_PROTLM = ("mi-ipa", "entropy-ipa-x1", "entropy-ipa")
 #: Issue 14: protlm's best weights-free method without context.
 TARGET_PRECISION = 0.75
 N_BINS = 10
@@ -152,10 +155,11 @@ def run(method: str, paired, *, seed: int):
         restarts = int(method.rsplit("-x", 1)[1]) if "-x" in method else 1
         iterations = paired.left.n_sequences if "-all" in method else None  # every fixed-set size
         result = pair_entropy_bootstrap(paired, seed=seed, n_restarts=restarts, n_iterations=iterations)
-    elif method == "entropy-ipa":
+    elif method.startswith("entropy-ipa"):
         from protlm.pairing.entropy_ipa import pair_entropy_ipa
 
-        result = pair_entropy_ipa(paired, seed=seed)
+        # entropy-ipa: the default (DEFAULT_RUNS runs combined); entropy-ipa-x1: one run, the earlier default
+        result = pair_entropy_ipa(paired, seed=seed, n_runs=1 if method == "entropy-ipa-x1" else None)
     elif method == "diffpass":
         from protlm.pairing.diffpass import pair_diffpass
 

@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
                    "esm_msa1b_t12_100M_UR50S.pt), the pretrained esm_msa1b_t12_100M_UR50S, or demo, the shipped "
                    "MalG-MalK family model (a small model, used only when named).")
 @no_download_option
-@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Independent DiffPALM runs; pairs.tsv's agreement = fraction of runs choosing the pair.")
+@click.option("--runs", type=click.IntRange(min=1), default=None,
+              help="Independent runs of diffpalm (default 1) or entropy-ipa (default 5: seeds SEED, SEED+1, ...), "
+                   "combined per species by a Hungarian matching of their votes; pairs.tsv's agreement = fraction "
+                   "of runs choosing the pair.")
 @click.option("--steps", type=click.IntRange(min=0), default=100, show_default=True, help="DiffPALM optimisation steps per run.")
 @click.option("--preset", type=click.Choice(["protlm", "authors"]), default="protlm", show_default=True,
               help="protlm: intended lr schedule (factor 0.8, patience 20) and shuffled species blocks; "
@@ -136,6 +138,13 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
                                 "and --context CTX_LEFT CTX_RIGHT")
     if homology_weight is None:
         homology_weight = DEFAULT_HOMOLOGY_WEIGHT
+    if runs is not None and method not in ("diffpalm", "entropy-ipa"):
+        raise PairingInputError(f"--runs: --method {method} makes one run; runs are combined for diffpalm and "
+                                "entropy-ipa")
+    if runs is None:
+        from protlm.pairing.entropy_ipa import DEFAULT_RUNS
+
+        runs = DEFAULT_RUNS if method == "entropy-ipa" else 1
     if method == "diffpass":  # fail before reading anything when the optional extra is missing
         from protlm.pairing.diffpass import _import_diffpass
 
@@ -186,7 +195,7 @@ def pair(left, right, outdir, split_at, method, weights, no_download, runs, step
             from protlm.pairing.entropy_ipa import pair_entropy_ipa
 
             with progress_callback(desc="entropy-ipa", unit="step") as cb:
-                result = pair_entropy_ipa(paired, seed=seed, callback=cb, **fixed)
+                result = pair_entropy_ipa(paired, seed=seed, n_runs=runs, callback=cb, **fixed)
         elif method == "diffpass":
             from protlm.pairing.diffpass import pair_diffpass
 

@@ -25,13 +25,15 @@ CONFIDENCE_DEFINITIONS = {
     "entropy-bootstrap": "fraction of the bootstrap iterations (of the kept restart) whose pairing holds the pair; "
                          "known pairs 1",
     "entropy-ipa": "percentile rank (0, 1] of the pair's assignment-cost gap in its species' last re-pairing "
-                   "(coevolution + phylogeny scores); known pairs and orthologs 1",
+                   "(coevolution + phylogeny scores), averaged over the runs (0 in a run without the pair); known "
+                   "pairs and orthologs 1",
     "diffpass": "fraction of DiffPaSS's bootstrap iterations whose final hard pairing holds the pair",
     "random": "1 / max(left, right sequences) of the species: the chance that a random pair is right",
 }
 
 #: What ``agreement`` means, for every method.
-AGREEMENT_DEFINITION = ("fraction of independent runs (diffpalm --runs, entropy-bootstrap restarts) whose pairing "
+AGREEMENT_DEFINITION = ("fraction of independent runs (diffpalm and entropy-ipa --runs, entropy-bootstrap restarts) "
+                        "whose pairing "
                         "holds the pair; empty (NaN) with a single run or a method without runs")
 
 _PER_ENTRY = ("left_rows", "right_rows", "left_ids", "right_ids", "confidence", "agreement")

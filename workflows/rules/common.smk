@@ -47,6 +47,11 @@ def family_method(wildcards):
     return family(wildcards).get("method", config["pairing"]["method"])
 
 
+def runs_option(wildcards):
+    """--runs for DiffPALM families (the pairing section's ``runs``); other methods keep their own default."""
+    return f"--runs {config['pairing']['runs']}" if family_method(wildcards) == "diffpalm" else ""
+
+
 def weights_option(wildcards):
     weights = family(wildcards).get("weights", config["pairing"].get("weights"))
     return f"--model {weights}" if weights and family_method(wildcards) == "diffpalm" else ""

@@ -36,7 +36,7 @@ rule pair_family:
         key=lambda wc: family(wc)["species_key"],
         method=family_method,
         steps=config["pairing"]["steps"],
-        runs=config["pairing"]["runs"],
+        runs=runs_option,
         seed=config["pairing"]["seed"],
         device=config["pairing"]["device"],
         truth=truth_option,
@@ -51,7 +51,7 @@ rule pair_family:
     shell:
         "protlm pair {input.msas} -o $(dirname {output.pairs}) --overwrite"
         " --method {params.method} --species-key '{params.key}' --steps {params.steps}"
-        " --runs {params.runs} --seed {params.seed} --device {params.device}"
+        " {params.runs} --seed {params.seed} --device {params.device}"
         " {params.weights} {params.truth} {params.split} {params.extra} 2> {log}"
 
 
