@@ -295,12 +295,16 @@ def main(argv=None) -> int:
         if candidates:
             best = max(candidates, key=lambda m: candidates[m]["precision"])
             e = candidates[best]
+            # issue 9: some protlm weights-free method at >= DiffPaSS's precision in <= 1/4 of its wall time
+            met_by = [m for m, c in candidates.items()
+                      if c["precision"] >= dp["precision"] and c["seconds"] <= dp["seconds"] / 4]
             report["target"] = {
                 "best_protlm_weights_free": best,
                 "precision_ratio_vs_diffpass": e["precision"] / dp["precision"],
                 "time_ratio_vs_diffpass": e["seconds"] / dp["seconds"],
                 "cpu_time_ratio_vs_diffpass": e["cpu_seconds"] / dp["cpu_seconds"],
-                "met": bool(e["precision"] >= dp["precision"] and e["seconds"] <= dp["seconds"] / 4),
+                "met": bool(met_by),
+                "met_by": met_by,
                 "best_precision": e["precision"],
                 "precision_0.75_met": bool(e["precision"] >= TARGET_PRECISION),
             }
@@ -331,7 +335,8 @@ def main(argv=None) -> int:
         t = report["target"]
         print(f"target: {t['best_protlm_weights_free']} precision x{t['precision_ratio_vs_diffpass']:.2f}, "
               f"wall time x{t['time_ratio_vs_diffpass']:.3f}, CPU time x{t['cpu_time_ratio_vs_diffpass']:.3f} of "
-              f"DiffPaSS -> {'met' if t['met'] else 'missed'}; precision {t['best_precision']:.3f} vs "
+              f"DiffPaSS; >= DiffPaSS's precision in <= 1/4 of its time: "
+              f"{'met by ' + ', '.join(t['met_by']) if t['met'] else 'missed'}; precision {t['best_precision']:.3f} vs "
               f"{TARGET_PRECISION} -> {'met' if t['precision_0.75_met'] else 'missed'}")
     print(f"wrote {os.path.relpath(out.resolve(), ROOT)}")
     return 0
