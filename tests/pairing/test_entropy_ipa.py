@@ -122,6 +122,16 @@ def test_cli_method_writes_what_the_library_computes(repo_root, tmp_path, monkey
     paired = read_paired_families(args[0], args[1], species_key="field:_:-1", truth="same-order")
     lib = pair_entropy_ipa(paired, seed=0)
     assert report["precision"] == pytest.approx(lib.precision(paired.truth))
+    assert report["options"]["runs"] == entropy_ipa.DEFAULT_RUNS
+    pairs = (tmp_path / "o" / "pairs.tsv").read_text().splitlines()
+    head = pairs[0].split("\t")
+    agreements = {float(line.split("\t")[head.index("agreement")]) for line in pairs[1:]
+                  if line.split("\t")[head.index("agreement")] not in ("", "nan", "NaN")}
+    assert agreements and agreements <= {k / entropy_ipa.DEFAULT_RUNS for k in range(entropy_ipa.DEFAULT_RUNS + 1)}
+    # --runs is refused, in one line, for a method that makes one run; nothing is created
+    res = CliRunner().invoke(main, ["pair", *args, "-o", str(tmp_path / "m"), "--method", "mi-ipa", "--runs", "3"])
+    assert res.exit_code == 2 and "--runs" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.fixture(scope="module")
