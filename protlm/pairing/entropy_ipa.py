@@ -85,12 +85,13 @@ class _Scorer:
     pair counts, updated by differences when a species is re-paired.
     """
 
-    def __init__(self, lc, rc, *, beta, pairs, species_of_left):
+    def __init__(self, lc, rc, *, beta, pairs, species_of_left, kernels=None):
         self.li, dl = _features(lc)
         self.ri, dr = _features(rc)
         self.xl, self.xr = _one_hot(self.li, dl), _one_hot(self.ri, dr)
-        self.kl = similarity_kernel(lc, lc, beta=beta)
-        self.kr = similarity_kernel(rc, rc, beta=beta)
+        # the phylogeny kernels depend on the rows and beta only: runs of one call share them (``kernels``)
+        self.kl, self.kr = kernels if kernels is not None else (similarity_kernel(lc, lc, beta=beta),
+                                                                similarity_kernel(rc, rc, beta=beta))
         self.species = np.asarray(species_of_left)  # block of each left row (-1: context)
         self.partner = np.full(lc.shape[0], -1, dtype=np.int64)
         pl = np.fromiter(pairs.keys(), dtype=np.int64, count=len(pairs))
@@ -214,7 +215,7 @@ def pair_entropy_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, n
     if n_runs < 1:
         raise PairingInputError(f"n_runs must be >= 1, got {n_runs}")
     t0 = time.perf_counter()
-    runs = []
+    runs, shared = [], {}
     for i in range(n_runs):
         def run_callback(step, n_steps, i=i):
             if callback is not None:
@@ -222,7 +223,7 @@ def pair_entropy_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, n
 
         runs.append(_pair_once(paired, known_pairs=known_pairs, context=context, seed=seed + i, n_rounds=n_rounds,
                                n_restarts=n_restarts, n_iterations=n_iterations, homology_beta=homology_beta,
-                               callback=run_callback))
+                               callback=run_callback, shared=shared))
         log.info("entropy IPA run %d/%d done, %.1f s", i + 1, n_runs, time.perf_counter() - t0)
     result = runs[0] if n_runs == 1 else _consensus(paired, runs)
     result.info.update(n_runs=n_runs, run_seeds=[seed + i for i in range(n_runs)],
@@ -259,8 +260,9 @@ def _consensus(paired, runs) -> PairingResult:
 
 
 def _pair_once(paired, *, known_pairs, context, seed, n_rounds, n_restarts, n_iterations, homology_beta,
-               callback) -> PairingResult:
-    """One run of :func:`pair_entropy_ipa`."""
+               callback, shared=None) -> PairingResult:
+    """One run of :func:`pair_entropy_ipa`; ``shared`` (a dict) keeps what the runs of one call have in common."""
+    shared = {} if shared is None else shared
     n_rounds = DEFAULT_ROUNDS if n_rounds is None else int(n_rounds)
     n_restarts = DEFAULT_RESTARTS if n_restarts is None else int(n_restarts)
     beta = DEFAULT_HOMOLOGY_BETA if homology_beta is None else float(homology_beta)
@@ -295,7 +297,8 @@ def _pair_once(paired, *, known_pairs, context, seed, n_rounds, n_restarts, n_it
     species_of = np.full(lc.shape[0], -1, dtype=np.int64)
     species_of[list(block_of)] = list(block_of.values())
     scorer = _Scorer(lc, rc, beta=beta, pairs={**current, **dict(zip(ctx_l.tolist(), ctx_r.tolist()))},
-                     species_of_left=species_of)
+                     species_of_left=species_of, kernels=shared.get("kernels"))
+    shared["kernels"] = (scorer.kl, scorer.kr)
     free = free_rows(blocks, fixed)  # (block index, free left rows, free right rows)
     rng = np.random.default_rng([seed, 1])
     history = {"changed": []}

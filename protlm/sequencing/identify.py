@@ -340,7 +340,9 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     res, skip = res.astype(np.float64), skip.astype(np.float64)
     lut, k, shifts = _lut(known), len(known), np.asarray(SPACING_SHIFTS, dtype=np.int64)
     prior = _seed_prior(known, float(efficiency), index.frequencies, errors)
-    dbs = [(db, seed_table(db, known), _starts_of(db, digest)) for db in (index, decoys)] if scores is None else []
+    target_starts = _starts_of(index, digest)  # for the search and the traceback alike
+    dbs = [(index, seed_table(index, known), target_starts),
+           (decoys, seed_table(decoys, known), _starts_of(decoys, digest))] if scores is None else []
     best = np.full(n, -np.inf)
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
@@ -387,7 +389,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         st, sk = kern.trace_batch(flat, offsets, lengths, protein[ident], counts[ident, 2], counts[ident, 3],
                                   _max_drift(lengths, errors.edman_failure),
                                   _expected_drift(lengths, errors.edman_failure), k, index.starts, index.lengths,
-                                  index.residues, res, skip, lut, START_SLACK, _starts_of(index, digest))
+                                  index.residues, res, skip, lut, START_SLACK, target_starts)
         start[ident] = st
         skipped = {int(i): np.flatnonzero(sk[o: o + ln]) for i, o, ln in zip(ident, offsets, lengths)}
     ids = tuple("" if p < 0 else (decoys.ids[p] if d else index.ids[p]) for p, d in zip(protein.tolist(), is_decoy.tolist()))
