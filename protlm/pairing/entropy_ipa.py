@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -54,6 +55,8 @@ from protlm.pairing.entropy_bootstrap import pair_entropy_bootstrap
 from protlm.pairing.homology import similarity_kernel
 from protlm.pairing.pmi import _features, _one_hot, _pmi_matrix, context_codes, prepare_paired
 from protlm.pairing.result import PairingResult
+from protlm.pairing.soft_refine import (_PSEUDOCOUNT, DEFAULT_DAMPING, DEFAULT_PHYLOGENY_WEIGHT, DEFAULT_SOFT_STEPS,
+                                        DEFAULT_TEMPERATURES, _standardise, soft_refine, vote_start)
 
 __all__ = ["DEFAULT_HOMOLOGY_BETA", "DEFAULT_RESTARTS", "DEFAULT_ROUNDS", "DEFAULT_RUNS", "pair_entropy_ipa"]
 
@@ -70,12 +73,6 @@ DEFAULT_RESTARTS = 3
 #: the five validation sets of ``benchmarks/entropy_ipa_validation.py`` (HK-RR species outside the 575 set): one run
 #: 0.7263 mean precision, the consensus of five 0.7534 (better on four sets, equal on one; their mean 0.7306).
 DEFAULT_RUNS = 5
-_PSEUDOCOUNT = 0.15
-
-
-def _standardise(scores: np.ndarray) -> np.ndarray:
-    sd = scores.std()
-    return (scores - scores.mean()) / sd if sd > 0 else np.zeros_like(scores)
 
 
 class _Scorer:
@@ -135,13 +132,20 @@ class _Scorer:
 
 def pair_entropy_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, n_runs: int | None = None,
                      n_rounds: int | None = None, n_restarts: int | None = None, n_iterations: int | None = None,
-                     homology_beta: float | None = None, callback=None) -> PairingResult:
-    """Pair two families inside each species: entropy bootstrap, then coevolution + phylogeny re-pairing rounds.
+                     homology_beta: float | None = None, n_soft_steps: int | None = None,
+                     callback=None) -> PairingResult:
+    """Pair two families inside each species: entropy bootstrap, coevolution + phylogeny re-pairing rounds, then
+    an annealed soft refinement of the runs' votes.
 
     Each run starts from its own bootstrap and settles in its own
-    self-consistent pairing; ``n_runs`` runs are combined per species by the
+    self-consistent pairing.  The ``n_runs`` runs' votes start
+    :func:`~protlm.pairing.soft_refine.soft_refine`, which re-learns both
+    scores from every species' soft pairing while the temperature falls; each
+    species then takes the Hungarian matching of its last scores.  With two
+    runs or more, the pairs that every run holds are kept as they are.  With
+    ``n_soft_steps=0`` the runs are instead combined per species by the
     Hungarian matching that maximises the runs agreeing on each pair (ties:
-    the higher summed confidence).
+    the higher summed confidence), as before the refinement.
 
     Parameters
     ----------
@@ -171,21 +175,29 @@ def pair_entropy_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, n
     homology_beta : float, optional
         Sharpness of the phylogeny score's soft maximum over the other
         species' pairs (default :data:`DEFAULT_HOMOLOGY_BETA`).
+    n_soft_steps : int, optional
+        Annealing steps of the soft refinement (default
+        :data:`protlm.pairing.soft_refine.DEFAULT_SOFT_STEPS`; 0: none, the
+        runs' vote consensus is the result).
     callback : callable, optional
-        Called as ``callback(step, n_steps)``: the bootstrap's iterations, then
-        one step per round.
+        Called as ``callback(step, n_steps)``: each run's bootstrap iterations
+        and rounds, then one step per refinement step.
 
     Returns
     -------
     PairingResult
         ``method="entropy-ipa"``.  ``confidence``: percentile rank in (0, 1]
-        of the pair's gap in the last round (drop of the species' best total
-        score when the pair is forbidden; known pairs and orthologs 1),
-        averaged over the runs (0 in a run without the pair); ``agreement``:
+        of the pair's gap in the refinement's last scores (drop of the
+        species' best total score when the pair is forbidden; known pairs and
+        orthologs 1); for a pair every run holds (kept by the refinement when
+        ``n_runs > 1``) and without refinement, that rank in each run's last
+        round, averaged over the runs (0 in a run without the pair).  ``agreement``:
         fraction of the runs holding the pair (NaN with one run);
         ``history["changed"]`` pairs changed per round (of the first run;
         ``history["changed_per_run"]`` all), ``info["start"]`` the first
-        run's bootstrap info, ``info["run_seeds"]``.
+        run's bootstrap info, ``info["run_seeds"]``,
+        ``info["soft_refinement"]`` (settings, and the pairs it changed from
+        the runs' vote consensus).
 
     Raises
     ------
@@ -214,18 +226,32 @@ def pair_entropy_ipa(paired, *, known_pairs=None, context=None, seed: int = 0, n
     n_runs = DEFAULT_RUNS if n_runs is None else int(n_runs)
     if n_runs < 1:
         raise PairingInputError(f"n_runs must be >= 1, got {n_runs}")
+    n_soft = DEFAULT_SOFT_STEPS if n_soft_steps is None else int(n_soft_steps)
+    if n_soft < 0:
+        raise PairingInputError(f"n_soft_steps must be >= 0, got {n_soft}")
     t0 = time.perf_counter()
-    runs, shared = [], {}
+    runs, shared, run_steps = [], {}, [1]
     for i in range(n_runs):
         def run_callback(step, n_steps, i=i):
+            run_steps[0] = n_steps
             if callback is not None:
-                callback(i * n_steps + step, n_runs * n_steps)
+                callback(i * n_steps + step, n_runs * n_steps + n_soft)
 
         runs.append(_pair_once(paired, known_pairs=known_pairs, context=context, seed=seed + i, n_rounds=n_rounds,
                                n_restarts=n_restarts, n_iterations=n_iterations, homology_beta=homology_beta,
                                callback=run_callback, shared=shared))
         log.info("entropy IPA run %d/%d done, %.1f s", i + 1, n_runs, time.perf_counter() - t0)
-    result = runs[0] if n_runs == 1 else _consensus(paired, runs)
+    if n_soft:
+        def soft_callback(step, _n):
+            if callback is not None:
+                callback(n_runs * run_steps[0] + step, n_runs * run_steps[0] + n_soft)
+
+        result = _refined(paired, runs, shared["inputs"], shared["kernels"], n_steps=n_soft, seed=seed,
+                          callback=soft_callback)
+        log.info("entropy IPA soft refinement: %d pairs changed from the runs' votes, %.1f s",
+                 result.info["soft_refinement"]["pairs_changed_from_votes"], time.perf_counter() - t0)
+    else:
+        result = runs[0] if n_runs == 1 else _consensus(paired, runs)
     result.info.update(n_runs=n_runs, run_seeds=[seed + i for i in range(n_runs)],
                        seconds=time.perf_counter() - t0)
     result.history["changed_per_run"] = [r.history["changed"] for r in runs]
@@ -259,6 +285,72 @@ def _consensus(paired, runs) -> PairingResult:
                         info=dict(first.info))
 
 
+def _inputs(paired, known_pairs, context) -> SimpleNamespace:
+    """What every run and the refinement share: blocks, residue codes (context rows appended), known and fixed
+    pairs (known pairs and orthologs), the context rows and the block of each left row (-1: context)."""
+    blocks, lc, rc, given = prepare_paired(paired, known_pairs)
+    fixed = {**given, **ortholog_pairs(blocks, given)}
+    n_input = lc.shape[0]
+    ctx = context_codes(context, lc.shape[1], rc.shape[1])
+    ctx_l = ctx_r = np.zeros(0, dtype=np.int64)
+    if ctx is not None:  # context pairs: appended rows, training pairs of every species
+        ctx_l = np.arange(lc.shape[0], lc.shape[0] + len(ctx[0]))
+        ctx_r = np.arange(rc.shape[0], rc.shape[0] + len(ctx[0]))
+        lc, rc = np.concatenate([lc, ctx[0]]), np.concatenate([rc, ctx[1]])
+    block_of = {int(r): k for k, b in enumerate(blocks) for r in b.left}
+    species_of = np.full(lc.shape[0], -1, dtype=np.int64)
+    species_of[list(block_of)] = list(block_of.values())
+    return SimpleNamespace(blocks=blocks, left=lc, right=rc, given=given, fixed=fixed, n_input=n_input,
+                           ctx_l=ctx_l, ctx_r=ctx_r, block_of=block_of, species_of=species_of)
+
+
+def _refined(paired, runs, inp, kernels, *, n_steps, seed, callback) -> PairingResult:
+    """The runs' votes refined by :func:`~protlm.pairing.soft_refine.soft_refine`, then one Hungarian matching per
+    species of its last scores."""
+    from scipy.stats import rankdata
+
+    run_pairs = [r.mapping() for r in runs]
+    unanimous = {}  # with several runs, the pairs every run holds are kept (on HK-RR 575, 90 % of them are right)
+    if len(runs) > 1:
+        unanimous = {l: r for l, r in run_pairs[0].items()
+                     if l not in inp.fixed and all(p.get(l) == r for p in run_pairs[1:])}
+    kept = {**inp.fixed, **unanimous}
+    free = free_rows(inp.blocks, kept)
+    fixed = {**kept, **dict(zip(inp.ctx_l.tolist(), inp.ctx_r.tolist()))}
+    scores = soft_refine(inp.left, inp.right, free, fixed, vote_start(free, run_pairs),
+                         species_of_left=inp.species_of, kernels=kernels, n_steps=n_steps, callback=callback)
+    sigmas, gaps = assign_with_gaps([square_costs(sc) for sc in scores], np.random.default_rng([seed, 2]))
+    matchings = [{l: r for l, r in kept.items() if inp.block_of.get(l) == k} for k in range(len(inp.blocks))]
+    run_conf = [dict(zip(r.left_rows.tolist(), r.confidence.tolist())) for r in runs]
+    confidences = [{l: 1.0 if l in inp.fixed else float(np.mean([c[l] for c in run_conf])) for l in m}
+                   for m in matchings]
+    pair_gaps = {}
+    for (k, fl, fr), sigma, gap in zip(free, sigmas, gaps):
+        for i, l in enumerate(fl.tolist()):
+            if sigma[i] < len(fr):
+                matchings[k][l] = int(fr[sigma[i]])
+                pair_gaps[l] = float(gap[i])
+    if pair_gaps:
+        ranked = list(pair_gaps)
+        pct = rankdata([pair_gaps[l] for l in ranked], method="average") / len(ranked)
+        for l, c in zip(ranked, pct.tolist()):
+            confidences[inp.block_of[l]][l] = c
+    agreements = None
+    if len(runs) > 1:
+        agreements = {l: sum(p.get(l) == r for p in run_pairs) / len(runs) for m in matchings for l, r in m.items()}
+    first = runs[0]
+    result = build_result("entropy-ipa", inp.blocks, matchings, confidences, agreements=agreements,
+                          left_ids=paired.left.ids, right_ids=paired.right.ids, history=dict(first.history),
+                          info=dict(first.info))
+    votes = runs[0] if len(runs) == 1 else _consensus(paired, runs)
+    before, after = votes.mapping(), result.mapping()
+    result.info["soft_refinement"] = {"steps": n_steps, "temperatures": list(DEFAULT_TEMPERATURES),
+                                      "phylogeny_weight": DEFAULT_PHYLOGENY_WEIGHT, "damping": DEFAULT_DAMPING,
+                                      "pairs_changed_from_votes": sum(before.get(l) != r for l, r in after.items()),
+                                      "unanimous_pairs_kept": len(unanimous)}
+    return result
+
+
 def _pair_once(paired, *, known_pairs, context, seed, n_rounds, n_restarts, n_iterations, homology_beta,
                callback, shared=None) -> PairingResult:
     """One run of :func:`pair_entropy_ipa`; ``shared`` (a dict) keeps what the runs of one call have in common."""
@@ -273,8 +365,10 @@ def _pair_once(paired, *, known_pairs, context, seed, n_rounds, n_restarts, n_it
     if not beta > 0:
         raise PairingInputError(f"homology_beta must be > 0, got {beta}")
     t0 = time.perf_counter()
-    blocks, lc, rc, given = prepare_paired(paired, known_pairs)
-    fixed = {**given, **ortholog_pairs(blocks, given)}
+    inp = shared["inputs"] if "inputs" in shared else _inputs(paired, known_pairs, context)
+    shared["inputs"] = inp
+    blocks, lc, rc, given, fixed = inp.blocks, inp.left, inp.right, inp.given, inp.fixed
+    ctx_l, ctx_r, species_of, block_of, n_input = inp.ctx_l, inp.ctx_r, inp.species_of, inp.block_of, inp.n_input
     n_steps = None
 
     def start_callback(i, n):
@@ -286,16 +380,6 @@ def _pair_once(paired, *, known_pairs, context, seed, n_rounds, n_restarts, n_it
     start = pair_entropy_bootstrap(paired, known_pairs=known_pairs, context=context, seed=seed,
                                    n_restarts=n_restarts, n_iterations=n_iterations, callback=start_callback)
     current = start.mapping()
-    n_input = lc.shape[0]
-    ctx = context_codes(context, lc.shape[1], rc.shape[1])
-    ctx_l = ctx_r = np.zeros(0, dtype=np.int64)
-    if ctx is not None:  # context pairs: appended rows, training pairs of every species
-        ctx_l = np.arange(lc.shape[0], lc.shape[0] + len(ctx[0]))
-        ctx_r = np.arange(rc.shape[0], rc.shape[0] + len(ctx[0]))
-        lc, rc = np.concatenate([lc, ctx[0]]), np.concatenate([rc, ctx[1]])
-    block_of = {int(r): k for k, b in enumerate(blocks) for r in b.left}
-    species_of = np.full(lc.shape[0], -1, dtype=np.int64)
-    species_of[list(block_of)] = list(block_of.values())
     scorer = _Scorer(lc, rc, beta=beta, pairs={**current, **dict(zip(ctx_l.tolist(), ctx_r.tolist()))},
                      species_of_left=species_of, kernels=shared.get("kernels"))
     shared["kernels"] = (scorer.kl, scorer.kr)

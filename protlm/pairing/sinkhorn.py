@@ -55,8 +55,9 @@ def log_sinkhorn(log_alpha, n_iter: int = 10):
 
     Parameters
     ----------
-    log_alpha : torch.Tensor
-        Square score matrix (log domain).
+    log_alpha : torch.Tensor or numpy.ndarray
+        Square score matrix (log domain); a NumPy array gives a NumPy array
+        (no torch needed: entropy IPA's soft refinement uses it).
     n_iter : int
         Sinkhorn rounds.
 
@@ -66,7 +67,16 @@ def log_sinkhorn(log_alpha, n_iter: int = 10):
     >>> s = log_sinkhorn(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), 50)
     >>> [round(float(v), 4) for v in s.sum(0)]
     [1.0, 1.0]
+    >>> [round(float(v), 4) for v in log_sinkhorn(np.array([[2.0, 0.0], [0.0, 1.0]]), 50).sum(1)]
+    [1.0, 1.0]
     """
+    if isinstance(log_alpha, np.ndarray):
+        from scipy.special import logsumexp
+
+        for _ in range(n_iter):
+            log_alpha = log_alpha - logsumexp(log_alpha, axis=-1, keepdims=True)
+            log_alpha = log_alpha - logsumexp(log_alpha, axis=-2, keepdims=True)
+        return np.exp(log_alpha)
     import torch
 
     for _ in range(n_iter):

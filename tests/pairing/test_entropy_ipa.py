@@ -81,8 +81,8 @@ def test_pairs_the_toy_family_deterministically_and_keeps_known_pairs():
 def test_runs_are_combined_by_their_votes():
     fam = _family(seed=4, n_species=10, n_paralogs=6)
     truth = {i: i for i in range(60)}
-    runs = [pair_entropy_ipa(fam, seed=s, n_restarts=1, n_runs=1) for s in (5, 6, 7)]
-    combined = pair_entropy_ipa(fam, seed=5, n_restarts=1, n_runs=3)
+    runs = [pair_entropy_ipa(fam, seed=s, n_restarts=1, n_runs=1, n_soft_steps=0) for s in (5, 6, 7)]
+    combined = pair_entropy_ipa(fam, seed=5, n_restarts=1, n_runs=3, n_soft_steps=0)
     assert combined.info["run_seeds"] == [5, 6, 7] and combined.info["n_runs"] == 3
     assert len(combined.history["changed_per_run"]) == 3
     maps = [r.mapping() for r in runs]
@@ -97,14 +97,22 @@ def test_runs_are_combined_by_their_votes():
         if major:
             assert tuple(combined.mapping()[x] for x in rows) == major[0]
     assert combined.precision(truth) >= min(r.precision(truth) for r in runs)
-    one = pair_entropy_ipa(fam, seed=5, n_restarts=1, n_runs=1)
+    one = pair_entropy_ipa(fam, seed=5, n_restarts=1, n_runs=1, n_soft_steps=0)
     assert one.mapping() == maps[0] and np.all(np.isnan(one.agreement))
+    # the refinement starts from the same runs' votes: its agreements are still the separate runs' votes
+    refined = pair_entropy_ipa(fam, seed=5, n_restarts=1, n_runs=3)
+    assert refined.info["soft_refinement"]["steps"] > 0
+    for l, r, a in zip(refined.left_rows.tolist(), refined.right_rows.tolist(), refined.agreement.tolist()):
+        if l >= 0 and r >= 0:
+            assert a == pytest.approx(sum(m.get(l) == r for m in maps) / 3)
+    assert refined.precision(truth) >= 0.9
 
 
 def test_bad_options_are_refused():
     fam = _family()
     for kwargs, match in (({"n_rounds": -1}, "n_rounds"), ({"n_restarts": 0}, "n_restarts"),
-                          ({"homology_beta": 0}, "homology_beta"), ({"n_runs": 0}, "n_runs")):
+                          ({"homology_beta": 0}, "homology_beta"), ({"n_runs": 0}, "n_runs"),
+                          ({"n_soft_steps": -1}, "n_soft_steps")):
         with pytest.raises(PairingInputError, match=match):
             pair_entropy_ipa(fam, **kwargs)
 
@@ -143,8 +151,16 @@ def hkrr575(data):
 
 def test_rounds_improve_on_their_entropy_bootstrap_start_on_hkrr575(hkrr575):
     start = pair_entropy_bootstrap(hkrr575, seed=0)
-    result = pair_entropy_ipa(hkrr575, seed=0, n_restarts=1, n_runs=1)
+    result = pair_entropy_ipa(hkrr575, seed=0, n_restarts=1, n_runs=1, n_soft_steps=0)
     assert result.info["start"]["best_entropy"] == pytest.approx(start.info["best_entropy"])  # the same start
     # measured: start 0.511, after the rounds 0.562 (with the default 3 restarts: 0.602 -> 0.667)
     assert result.precision(hkrr575.truth) >= start.precision(hkrr575.truth) + 0.04
     assert result.history["changed"][-1] == 0 or len(result.history["changed"]) == entropy_ipa.DEFAULT_ROUNDS
+
+
+def test_soft_refinement_improves_on_its_run_on_hkrr575(hkrr575):
+    plain = pair_entropy_ipa(hkrr575, seed=0, n_restarts=1, n_runs=1, n_soft_steps=0)
+    refined = pair_entropy_ipa(hkrr575, seed=0, n_restarts=1, n_runs=1)
+    assert refined.info["soft_refinement"]["pairs_changed_from_votes"] > 0
+    # measured: 0.572 -> 0.647 (one run of one restart)
+    assert refined.precision(hkrr575.truth) >= plain.precision(hkrr575.truth) + 0.04
