@@ -15,15 +15,15 @@ two scores are re-learnt from everyone's soft pairs:
   its candidates and summed, the phylogeny weighted by ``phylogeny_weight``;
 * every species then takes ``sinkhorn(scores / T)`` (:func:`~protlm.pairing.sinkhorn.log_sinkhorn`),
   damped: ``P <- (1 - damping) P + damping sinkhorn(...)``, all species at
-  once, while ``T`` falls geometrically from ``t_start`` to ``t_end``;
+  once, while ``T`` falls geometrically over ``temperatures`` (first, last);
 * the caller assigns each species by a Hungarian matching of its last scores.
 
 Known pairs, orthologs and context pairs keep weight 1 throughout.  The
 defaults were chosen on the five validation sets of
 ``benchmarks/entropy_ipa_validation.py`` (HK-RR species outside the 575 set;
 exploratory runs, mean precision): from the votes of five runs 0.7534 (the
-votes alone) -> 0.789 (``t_start`` 2, ``t_end`` 0.4, 30 steps, phylogeny
-weight 3), 0.785 with ``t_start`` 1, 0.781 / 0.784 with phylogeny weight 2 /
+votes alone) -> 0.789 (``T`` 2 -> 0.4, 30 steps, phylogeny weight 3),
+0.785 from ``T`` 1, 0.781 / 0.784 with phylogeny weight 2 /
 5; from one run 0.726 -> 0.762; keeping the pairs all five runs hold
 (what :func:`~protlm.pairing.entropy_ipa.pair_entropy_ipa` does) 0.791
 against 0.789 refining every pair.  Annealing from a uniform start instead of
