@@ -112,7 +112,7 @@ def test_bad_options_are_refused():
     fam = _family()
     for kwargs, match in (({"n_rounds": -1}, "n_rounds"), ({"n_restarts": 0}, "n_restarts"),
                           ({"homology_beta": 0}, "homology_beta"), ({"n_runs": 0}, "n_runs"),
-                          ({"n_soft_steps": -1}, "n_soft_steps")):
+                          ({"n_soft_steps": -1}, "n_soft_steps"), ({"top_column_pairs": -1}, "top_column_pairs")):
         with pytest.raises(PairingInputError, match=match):
             pair_entropy_ipa(fam, **kwargs)
 
@@ -135,7 +135,8 @@ def test_cli_method_writes_what_the_library_computes(repo_root, tmp_path, monkey
     head = pairs[0].split("\t")
     agreements = {float(line.split("\t")[head.index("agreement")]) for line in pairs[1:]
                   if line.split("\t")[head.index("agreement")] not in ("", "nan", "NaN")}
-    assert agreements and agreements <= {k / entropy_ipa.DEFAULT_RUNS for k in range(entropy_ipa.DEFAULT_RUNS + 1)}
+    n = entropy_ipa.DEFAULT_RUNS  # pairs.tsv writes 4 decimals
+    assert agreements and {round(a * n, 2) for a in agreements} <= set(range(n + 1))
     # --runs is refused, in one line, for a method that makes one run; nothing is created
     res = CliRunner().invoke(main, ["pair", *args, "-o", str(tmp_path / "m"), "--method", "mi-ipa", "--runs", "3"])
     assert res.exit_code == 2 and "--runs" in res.output and "Traceback" not in res.output
