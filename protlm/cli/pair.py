@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
                    "MalG-MalK family model (a small model, used only when named).")
 @no_download_option
 @click.option("--runs", type=click.IntRange(min=1), default=None,
-              help="Independent runs of diffpalm (default 1) or entropy-ipa (default 5: seeds SEED, SEED+1, ...), "
+              help="Independent runs of diffpalm (default 1) or entropy-ipa (default 7: seeds SEED, SEED+1, ...), "
                    "combined per species by a Hungarian matching of their votes; pairs.tsv's agreement = fraction "
                    "of runs choosing the pair.")
 @click.option("--steps", type=click.IntRange(min=0), default=100, show_default=True, help="DiffPALM optimisation steps per run.")
