@@ -83,11 +83,12 @@ def _square_sinkhorn(logits: np.ndarray) -> np.ndarray:
     return log_sinkhorn(padded - padded.max(), _SINKHORN_ITERATIONS)[: logits.shape[0], : logits.shape[1]]
 
 
-def _state_columns(codes: np.ndarray) -> np.ndarray:
-    """Column of each (column, residue) state of :func:`~protlm.pairing.pmi._features` (gaps excluded)."""
-    length = codes.shape[1]
-    feat = np.arange(length, dtype=np.int64) * _Q + codes.astype(np.int64)
-    return np.unique(feat[codes > 0]) // _Q
+def _state_columns(index: np.ndarray, n_states: int) -> np.ndarray:
+    """Column of each state, from the ``(index, n_states)`` of :func:`~protlm.pairing.pmi._features`."""
+    columns = np.zeros(n_states, dtype=np.int64)
+    rows, cols = np.nonzero(index >= 0)
+    columns[index[rows, cols]] = cols
+    return columns
 
 
 def top_column_mask(counts, single_l, single_r, total, columns_l, columns_r, shape, k) -> np.ndarray:
@@ -123,7 +124,7 @@ def top_column_mask(counts, single_l, single_r, total, columns_l, columns_r, sha
     >>> right[:, 1] = left[:, 0]
     >>> (li, dl), (ri, dr) = _features(left), _features(right)
     >>> xl, xr = _one_hot(li, dl), _one_hot(ri, dr)
-    >>> cl, cr = _state_columns(left), _state_columns(right)
+    >>> cl, cr = _state_columns(li, dl), _state_columns(ri, dr)
     >>> m = top_column_mask(xl.T @ xr, xl.sum(0), xr.sum(0), 200.0, cl, cr, (3, 2), 1)
     >>> sorted({(int(cl[u]), int(cr[v])) for u, v in zip(*np.nonzero(m))})
     [(0, 1)]
@@ -133,8 +134,8 @@ def top_column_mask(counts, single_l, single_r, total, columns_l, columns_r, sha
         return np.ones((len(columns_l), len(columns_r)), dtype=np.float32)
     pmi = _pmi_matrix(counts, np.maximum(single_l, 0), np.maximum(single_r, 0), total, _PSEUDOCOUNT)
     joint = (1.0 - _PSEUDOCOUNT) * np.maximum(counts, 0) / total + _PSEUDOCOUNT / _Q**2
-    mi = np.zeros((n_l, n_r))
-    np.add.at(mi, (columns_l[:, None], columns_r[None, :]), joint * pmi)
+    pair = (columns_l[:, None] * n_r + columns_r[None, :]).ravel()  # column pair of each state pair
+    mi = np.bincount(pair, weights=(joint * pmi).ravel(), minlength=n_l * n_r).reshape(n_l, n_r)
     mean = mi.mean()
     if mean > 0:  # average product correction (Dunn et al. 2008)
         mi = mi - np.outer(mi.mean(axis=1), mi.mean(axis=0)) / mean
@@ -266,7 +267,7 @@ def soft_refine(left_codes, right_codes, free, fixed, start, *, species_of_left,
     # each block's own rows: its free rows and any fixed pair inside it (the block learns from the others only)
     own_fixed = [np.nonzero(species[fixed_l] == k)[0] for k, _, _ in free]
     scores = [np.zeros_like(m) for m in soft]
-    columns = (_state_columns(left_codes), _state_columns(right_codes))
+    columns = (_state_columns(li, dl), _state_columns(ri, dr))
     shape = (left_codes.shape[1], right_codes.shape[1])
     for step, temp in enumerate(np.geomspace(t_start, t_end, n_steps)):
         weights = np.concatenate([np.ones(len(fixed_l))] + [m.ravel() for m in soft])

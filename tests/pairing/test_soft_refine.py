@@ -73,7 +73,7 @@ def test_column_pair_selection_finds_the_coupled_columns():
     left, right, free, species, kernels = _toy(seed=4, n_species=40)
     (li, dl), (ri, dr) = _features(left), _features(right)
     xl, xr = _one_hot(li, dl), _one_hot(ri, dr)
-    cl, cr = _state_columns(left), _state_columns(right)
+    cl, cr = _state_columns(li, dl), _state_columns(ri, dr)
     args = (xl.T @ xr, xl.sum(0), xr.sum(0), float(len(left)), cl, cr, (14, 14))
     mask = top_column_mask(*args, 14)
     assert {(int(cl[u]), int(cr[v])) for u, v in zip(*np.nonzero(mask))} == {(c, 13 - c) for c in range(14)}
