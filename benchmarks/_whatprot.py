@@ -17,7 +17,10 @@ What each tool knows beyond the letters: Whatprot classifies against the tryptic
 of every tryptic peptide >= 6 residues of the reference proteins, truncated to the 30 cycles read),
 so it knows the cleavage; protlm searches every window of the proteins, and its reads end where the
 peptide (or cycle 30) ends, so it knows the read's length.  The ``protlm, letters only`` rows strip
-each read after its last letter, which leaves protlm less than the radiometry holds.
+each read after its last letter, which leaves protlm less than the radiometry holds.  The ``protlm, trypsin
+digest`` rows search with ``digest="trypsin"`` (reads placed only where tryptic peptides start), so protlm
+knows the cleavage as Whatprot does; with ``letters only`` as well, it is told neither the read's length
+nor, unlike Whatprot's radiometry, the letters beyond cycle 30.
 
 Correct, for both: the named protein is the read's own or holds the read's residues (Whatprot names
 the lowest-numbered peptide of its dye-seq, as its output does).  Ceilings: protlm's oracle ceiling
@@ -151,11 +154,13 @@ def compare(binary, proteins, *, name, errors, n_reads, ceiling, known="KCYM", e
     numba.set_num_threads(1)
     try:
         identify_reads([(r.id, r.read) for r in reads[:5]], index, known=known, efficiency=efficiency, errors=search)
-        for label, rr in (("protlm", [(r.id, r.read) for r in reads]),
-                          ("protlm, letters only", [(r.id, r.read[: max(i for i, a in enumerate(r.read) if a in known) + 1])
-                                                    for r in reads])):
+        full = [(r.id, r.read) for r in reads]
+        letters = [(r.id, r.read[: max(i for i, a in enumerate(r.read) if a in known) + 1]) for r in reads]
+        for label, rr, digest in (("protlm", full, None), ("protlm, letters only", letters, None),
+                                  ("protlm, trypsin digest", full, "trypsin"),
+                                  ("protlm, trypsin digest, letters only", letters, "trypsin")):
             t0 = time.perf_counter()
-            ids = identify_reads(rr, index, known=known, efficiency=efficiency, errors=search)
+            ids = identify_reads(rr, index, known=known, efficiency=efficiency, errors=search, digest=digest)
             sec = time.perf_counter() - t0
             ev = evaluate_identifications(ids, origins, index)
             right = np.array([(not d) and p >= 0 and (pid == origins[rid][0] or origins[rid][1] in index.sequence(int(p)))
@@ -166,7 +171,8 @@ def compare(binary, proteins, *, name, errors, n_reads, ceiling, known="KCYM", e
                          "correct_at_1pct": round((ev["identified_at_0.01"] - ev["false_at_0.01"]) / len(reads), 4),
                          "observed_fdp_at_0.01": round(ev["fdp_at_0.01"], 4), "fdr_from": "target-decoy q-values",
                          "oracle_threshold_identified_at_1pct": round(k / len(reads), 4),
-                         "reads_per_second": round(len(reads) / sec, 1), "seconds": round(sec, 2)})
+                         "reads_per_second": round(len(reads) / sec, 1), "seconds": round(sec, 2),
+                         "digest": digest})
     finally:
         numba.set_num_threads(before)
     rows.append({**common, **_run_whatprot(binary, reads, origins, groups, errors=errors, efficiency=efficiency,

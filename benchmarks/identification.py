@@ -311,7 +311,7 @@ def whatprot_comparison(args, ecoli):
         for errors in (ErrorModel(), ErrorModel.whatprot()):
             rows += _whatprot.compare(args.whatprot, proteins, name=name, errors=errors, n_reads=args.whatprot_reads,
                                       ceiling=oracle_ceiling)
-            print(rows[-3:], flush=True)
+            print(rows[-5:], flush=True)
     section = {"build": _whatprot.build_info(args.whatprot), "rows": rows,
                "method": _whatprot.__doc__.split("\n\n", 1)[1].replace("\n", " ")}
     cols = ["reference", "errors", "tool", "threads", "n_reads", "top1_accuracy", "identified_at_1pct",
