@@ -21,7 +21,10 @@ holding the read's own residues.  Tryptic reads are searched with ``digest="tryp
 tryptic peptides start); the same reads searched without it are the in-run baseline
 (``no_digest_identified_at_1pct``), and ``digest_oracle_ceiling`` counts only windows where a tryptic
 peptide starts (the ceiling of a search that knows the digest).  Every (b) read is of a protein absent from its reference, so its
-identified fraction is the absent-protein rate (``absent_proteins``).  False identifications at q <= 0.01
+identified fraction is the absent-protein rate (``absent_proteins``).  For the error-free tryptic (a) rows,
+``bayes_identified_at_1pct`` is the Bayes ceiling at 1 % FDR (:mod:`_bayes_ceiling`: exact closed-world
+posteriors over the digest's windows, reads taken while their mean posterior error is <= 1 %; with its
+observed FDP), and ``bayes_all_windows_*`` the same over every window.  False identifications at q <= 0.01
 are split by the identity of the read's residues to the window they were placed on: at least
 :data:`HOMOLOG_IDENTITY` is a homologue's peptide (``false_to_homologous_windows_at_0.01``, with the median
 identity of all false ones), so ``absent_proteins`` also gives the absent-protein rate without them.  Throughput: protlm's identification
@@ -272,6 +275,8 @@ def run_row(index, proteins, *, known, fragment, errors, name):
                  "no_digest_observed_fdp_at_0.01": round(plain["fdp_at_0.01"], 4),
                  "digest_oracle_ceiling": round(dc, 4),
                  "identified_over_digest_ceiling": round(ident / dc, 3) if dc else None}
+    if digest and errors.is_error_free and name.startswith("(a)"):  # what exact closed-world posteriors allow
+        extra.update(bayes_row(sim, index, known, clean, ident, digest=digest))
     return {"reference": name, "reads": "protein" if fragment is None else fragment, "known": known,
             "errors": "whatprot" if not errors.is_error_free else "none", "n_reads": len(sim),
             "identified_at_1pct": round(ident, 4), "observed_fdp_at_0.01": round(ev["fdp_at_0.01"], 4),
@@ -281,6 +286,22 @@ def run_row(index, proteins, *, known, fragment, errors, name):
             "false_to_other_windows_at_0.01": homolog["other"],
             "false_window_identity_median": homolog["identity_median"],
             "reads_per_second": round(len(sim) / sec, 1), "digest": digest, **extra}
+
+
+def bayes_row(sim, index, known, clean, ident, *, digest):
+    """The Bayes ceiling at 1 % FDR (:mod:`_bayes_ceiling`) over the digest's windows and over all windows."""
+    import _bayes_ceiling as B
+
+    out = {}
+    for label, dg in (("bayes", digest), ("bayes_all_windows", None)):
+        peps, best = B.read_peps([r.read for r in sim.reads], index, known, efficiency=0.9, digest=dg)
+        take = B.identified_at(peps)
+        right = np.array([b >= 0 and (index.ids[b] == o[0] or t in index.sequence(int(b)))
+                          for b, o, t in zip(best.tolist(), sim.origins, clean)])
+        out[f"{label}_identified_at_1pct"] = round(float(take.mean()), 4)
+        out[f"{label}_observed_fdp_at_0.01"] = round(float((~right[take]).mean()), 4) if take.any() else 0.0
+        out[f"identified_over_{label}"] = round(ident / take.mean(), 3) if take.any() else None
+    return out
 
 
 def _arguments(argv):
@@ -441,7 +462,9 @@ def main(argv=None):
     cols = ["reference", "reads", "known", "errors", "n_reads", "identified_at_1pct", "observed_fdp_at_0.01",
             "false_to_homologous_windows_at_0.01", "false_window_identity_median", "oracle_ceiling",
             "identified_over_ceiling", "digest", "no_digest_identified_at_1pct", "digest_oracle_ceiling",
-            "identified_over_digest_ceiling", "reads_per_second"]
+            "identified_over_digest_ceiling", "bayes_identified_at_1pct", "bayes_observed_fdp_at_0.01",
+            "identified_over_bayes", "bayes_all_windows_identified_at_1pct", "identified_over_bayes_all_windows",
+            "reads_per_second"]
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
     md.append("")
