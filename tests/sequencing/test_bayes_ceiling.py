@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from protlm.sequencing.index import build_index
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def bc():
-    spec = importlib.util.spec_from_file_location("_bayes_ceiling", ROOT / "benchmarks" / "_bayes_ceiling.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bc(benchmark_module):
+    return benchmark_module("_bayes_ceiling")
 
 
 def test_a_missed_letter_shares_the_posterior_by_the_likelihood_ratio(bc):

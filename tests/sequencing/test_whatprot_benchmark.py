@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def wp():
-    spec = importlib.util.spec_from_file_location("_whatprot", ROOT / "benchmarks" / "_whatprot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def wp(benchmark_module):
+    return benchmark_module("_whatprot")
 
 
 def _letters_back(rad, known, timesteps):
