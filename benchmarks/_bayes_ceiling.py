@@ -32,14 +32,13 @@ def _kernel():
     import numba
 
     @numba.njit
-    def window_loglik(read, letters, blanks, starts, lab, seq_of, log_e, log_miss):
+    def window_loglik(read, letters, blanks, starts, lab, end_of, log_e, log_miss):
         """Log-likelihood of ``read`` (label codes, -1 blank) over each start; -inf where impossible."""
         n = len(read)
         out = np.full(len(starts), -np.inf)
-        total = len(lab)
         for j in range(len(starts)):
             s = starts[j]
-            if s + n > total or seq_of[s] != seq_of[s + n - 1]:
+            if s + n > end_of[s]:  # the window runs past its sequence's end
                 continue
             ok = True
             ll = 0.0
@@ -57,6 +56,17 @@ def _kernel():
         return out
 
     return window_loglik
+
+
+def prefix_hashes(values):
+    """``(powers, prefix)`` of a polynomial hash modulo 2**64: ``powers[i] = B**(i + 1)`` and
+    ``prefix[i] = sum(values[j] * powers[j] for j < i)``.  The window ``[s, s + n)`` hashes to
+    ``(prefix[s + n] - prefix[s]) * powers[::-1][s]`` (``B**len(values)`` times its hash from offset 0),
+    the same for the same values at any offset."""
+    with np.errstate(over="ignore"):  # the hashes wrap on purpose
+        powers = np.cumprod(np.full(len(values), np.uint64(1_000_003), dtype=np.uint64))
+        prefix = np.concatenate([[np.uint64(0)], np.cumsum(np.asarray(values).astype(np.uint64) * powers)])
+    return powers, prefix
 
 
 def read_peps(reads, index, known, *, efficiency, digest=None):
@@ -90,30 +100,21 @@ def read_peps(reads, index, known, *, efficiency, digest=None):
     >>> [round(float(p), 3) for p in peps], best.tolist()
     ([0.0, 0.0, 1.0], [0, 2, -1])
     """
-    from protlm.models.alphabet import AMINO_ACIDS
     from protlm.sequencing.digest import start_mask
+    from protlm.sequencing.identify_model import _lut
 
     kernel = _kernel()
-    code_of = {a: AMINO_ACIDS.index(a) for a in known}
-    lut = np.full(int(index.residues.max()) + 1, -1, dtype=np.int64)
-    for j, a in enumerate(known):
-        lut[code_of[a]] = j
-    lab = lut[index.residues]
-    seq_of = -1 - np.arange(len(index.residues), dtype=np.int64)  # separators belong to no sequence
-    inside = np.zeros(len(index.residues), dtype=bool)
-    for k, (s, ln) in enumerate(zip(index.starts, index.lengths)):
-        seq_of[s: s + ln] = k
-        inside[s: s + ln] = True
+    lab = _lut(known)[index.residues]
+    position = np.arange(len(index.residues))
+    seq_of = index.sequence_of(position)
+    end_of = (index.starts + index.lengths)[np.maximum(seq_of, 0)]
+    inside = (seq_of >= 0) & (position < end_of)  # not a separator
     if digest is None:
         starts = np.flatnonzero(inside)
     else:
         starts = np.flatnonzero(start_mask(index.residues, index.starts, index.lengths, digest) & inside)
     starts = starts.astype(np.int64)
-    # window residue hashes: windows with the same residues count once
-    base = np.uint64(1_000_003)
-    with np.errstate(over="ignore"):
-        powers = np.cumprod(np.full(len(index.residues), base, dtype=np.uint64))
-        prefix = np.concatenate([[np.uint64(0)], np.cumsum(index.residues.astype(np.uint64) * powers)])
+    powers, prefix = prefix_hashes(index.residues)  # windows with the same residues count once
     log_e, log_miss = float(np.log(efficiency)), float(np.log1p(-efficiency))
     letter_code = {a: j for j, a in enumerate(known)}
     peps = np.ones(len(reads))
@@ -123,7 +124,7 @@ def read_peps(reads, index, known, *, efficiency, digest=None):
         letters = np.flatnonzero(codes >= 0)
         if len(letters) == 0:
             continue
-        ll = kernel(codes, letters, np.flatnonzero(codes < 0), starts, lab, seq_of, log_e, log_miss)
+        ll = kernel(codes, letters, np.flatnonzero(codes < 0), starts, lab, end_of, log_e, log_miss)
         hit = np.flatnonzero(np.isfinite(ll))
         if len(hit) == 0:
             continue
@@ -132,7 +133,7 @@ def read_peps(reads, index, known, *, efficiency, digest=None):
         with np.errstate(over="ignore"):  # same scaled hash for the same residues at any offset
             h = (prefix[s + n] - prefix[s]) * powers[::-1][s]
         w = np.exp(ll[hit] - ll[hit].max())
-        uniq, inv = np.unique(h, return_inverse=True)
+        inv = np.unique(h, return_inverse=True)[1]
         mass = np.bincount(inv, weights=w)  # a string's posterior: all its windows (uniform prior over windows)
         post = mass / mass.sum()
         # each protein: the strings it holds, each once

@@ -55,6 +55,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _provenance import ROOT, Clock, provenance, rel  # noqa: E402
 from sequencing_reference import near_identical  # noqa: E402
+from _bayes_ceiling import prefix_hashes  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "proteomes"
 N = 400
@@ -198,10 +199,8 @@ def oracle_ceiling(index, truths, known, *, digest=None):
 
     lab = label_codes(index.residues, known)
     allowed = None if digest is None else start_mask(index.residues, index.starts, index.lengths, digest)
-    base = np.uint64(1_000_003)
     n = len(lab)
-    powers = np.cumprod(np.full(n, base, dtype=np.uint64))  # base^(i+1), wrapping
-    prefix = np.concatenate([[np.uint64(0)], np.cumsum(lab * powers)])  # sum lab_i base^(i+1)
+    powers, prefix = prefix_hashes(lab)  # base^(i+1) and sum lab_i base^(i+1), wrapping
     enc = {a: i for i, a in enumerate(AMINO_ACIDS)}
     ok = 0
     np.seterr(over="ignore")  # hashes wrap modulo 2**64 on purpose
