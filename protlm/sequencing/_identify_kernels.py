@@ -207,16 +207,27 @@ def _forward_score(o, L, p0, p1, first, span, n_start, residues, eres, eskip, se
     return score, best, st[best]
 
 
+@njit(cache=True, nogil=True)
+def _candidates(L, max_proteins, max_tied, align_residues, max_candidates):
+    """Candidates aligned (most voted, most in all with ties) for a read of length ``L``: ``max_proteins`` and
+    ``max_tied``, or for a short read ``align_residues // L`` (at most ``max_candidates``) and four times that."""
+    mp = max(max_proteins, min(max_candidates, align_residues // max(L, 1)))
+    return mp, max(max_tied, 4 * mp)
+
+
 @njit(cache=True, parallel=True)
 def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts, db_lengths,
                  residues, res, skip,
                  lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false, log_pf, mix0, floor,
-                 min_vote_fraction, prune, runner_window, start_ok):
+                 min_vote_fraction, prune, runner_window, start_ok, align_residues, max_candidates):
     """Best alignment of every read of a batch in one database.
 
     Candidates: the ``max_proteins`` sequences with most votes, and those tied
     with the last of them (up to ``max_tied`` in all): paralogs that share a
-    short read's seeds all get aligned.
+    short read's seeds all get aligned.  A short read gets more: up to
+    ``align_residues // L`` (at most ``max_candidates``), and four times as
+    many tied, since its seeds' votes hardly tell its protein from one with a
+    repeat of its letters (:func:`_candidates`).
 
     Returns the scores (float64, -inf when no candidate), an int64 array of
     :data:`COUNT_COLUMNS` per read, and the runner-up score: the best score of
@@ -241,7 +252,7 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
             _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts,
                          db_lengths, residues, res, skip, lut, budget, seed_span, shifts, bin_, max_proteins, max_tied,
                          slack, log_false, log_pf, mix0, floor, min_vote_fraction, prune, runner_window, offset, empty,
-                         eres, eskip, log_stay, slot, scores, counts, runner, start_ok)
+                         eres, eskip, log_stay, slot, scores, counts, runner, start_ok, align_residues, max_candidates)
     return scores, counts, runner
 
 
@@ -249,9 +260,10 @@ def search_batch(flat, offsets, lengths, drift, expected, k, keys, bounds, tab_s
 def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, tab_starts, tab_seq, db_starts, db_lengths,
                  residues, res, skip, lut, budget, seed_span, shifts, bin_, max_proteins, max_tied, slack, log_false,
                  log_pf, mix0, floor, min_vote_fraction, prune, runner_window, offset, empty, eres, eskip, log_stay,
-                 slot, scores, counts, runner, start_ok):
+                 slot, scores, counts, runner, start_ok, align_residues, max_candidates):
     """Read ``r`` of :func:`search_batch`: its outputs written in place."""
     L = lengths[r]
+    max_proteins, max_tied = _candidates(L, max_proteins, max_tied, align_residues, max_candidates)
     o = flat[offsets[r]: offsets[r] + L]
     hseq, hdiag = _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, seed_span, shifts,
                              offset, log_false, log_pf)

@@ -133,7 +133,8 @@ class ReadScores:
                 row = [rid, _FLOAT % self.score[k], str(int(self.decoy[k])), _FLOAT % self.runner[k]]
                 fh.write("\t".join(row + [str(int(v)) for v in self.counts[k]]) + "\n")
 
-    def check(self, read_ids, index, *, known: str, efficiency: float, errors: dict, digest: str | None = None) -> None:
+    def check(self, read_ids, index, *, known: str, efficiency: float, errors: dict, digest: str | None = None,
+              search: dict | None = None) -> None:
         """Raise :class:`~protlm.errors.ChunkError` unless these scores are of ``read_ids`` searched like this.
 
         Parameters
@@ -144,6 +145,9 @@ class ReadScores:
             The index being identified against.
         known, efficiency, errors, digest
             The identification's options (``errors`` as ``ErrorModel.to_dict()``).
+        search : dict, optional
+            The search's settings (checked when given: chunks searched by
+            another version of the search are not gathered).
         """
         read_ids = tuple(read_ids)
         if read_ids != self.read_ids:
@@ -154,6 +158,8 @@ class ReadScores:
         want = {"known": known, "efficiency": float(efficiency), "errors": errors,
                 "reference_sequences": index.n_sequences, "reference_residues": index.n_residues,
                 "decoys": index.decoy_method, "digest": digest}
+        if search is not None:
+            want["search"] = search
         for key, value in want.items():
             if self.info.get(key) != value:
                 raise ChunkError(f"the scores were computed with {key} = {self.info.get(key)!r}, this run has {value!r}")

@@ -81,3 +81,26 @@ def test_shifted_reads_score_close_to_error_free(ecoli, half_index):
     assert (np.array(clean.protein_ids)[ok] == np.array(shifted.protein_ids)[ok]).mean() > 0.9  # identical copies (insertion elements) tie
     assert (shifted.start[ok] == 0).mean() > 0.9
     assert np.median(shifted.score[ok] / clean.score[ok]) > 0.5
+
+
+def test_short_read_finds_its_protein_among_better_voted_repeats(monkeypatch):
+    """Six proteins with a run of four Ys get more seed votes (from the shifted and skipped readings) than
+    the read's own protein; a short read aligns enough candidates to find it, three would not."""
+    import io
+
+    from protlm.sequencing import identify
+
+    rng = np.random.default_rng(0)
+
+    def background(n):
+        return "".join(rng.choice(list("ADEFGILNPQSTVW"), n))
+
+    own = background(40) + "R" + "WSIVGAYYYDTNANK" + background(40)
+    repeats = [background(10) + "RGAYYYYDTNANKNK" + background(13) for _ in range(6)]
+    text = ">own\n" + own + "\n" + "".join(f">rep{i}\n{s}\n" for i, s in enumerate(repeats))
+    idx = build_index(io.StringIO(text))
+    read = [("r", "XXXXXXYYYXXXXXK")]
+    ids = identify_reads(read, idx, known="KCYM", efficiency=0.9)
+    assert ids.protein_ids[0] == "own" and int(ids.start[0]) == 41
+    monkeypatch.setattr(identify, "ALIGN_RESIDUES", 0)  # the three most voted only
+    assert identify_reads(read, idx, known="KCYM", efficiency=0.9).protein_ids[0].startswith("rep")

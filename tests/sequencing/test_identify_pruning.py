@@ -66,7 +66,7 @@ def test_cut_short_alignments_change_no_identification(reads_and_index, monkeypa
     full_search = kern.search_batch
 
     def uncut(*args):  # the same search without cutting anything short
-        return full_search(*args[:-3], False, np.inf, args[-1])
+        return full_search(*args[:-5], False, np.inf, *args[-3:])  # prune, runner_window off
 
     monkeypatch.setattr(kern, "search_batch", uncut)
     full = identify_reads(reads, index, known="KCYM", efficiency=0.9)
