@@ -18,6 +18,12 @@ from numba import njit, prange
 
 from protlm.sequencing._seed_kernels import _seed_hits, _top_proteins
 
+#: SHA-256 (first 16 hex digits) of ``_seed_kernels.py``, whose functions are compiled into this file's.  numba
+#: invalidates a cached function only when its *own* file changes, so a change there (a ``git pull`` that
+#: touches only that file) would leave this file's cached machine code stale.  The value is checked by
+#: ``tests/sequencing/test_kernel_cache.py``: updating it changes this file, and so its cache.
+SEED_KERNELS_SHA256 = "dfab6126bfb67bf5"
+
 #: Per-read outputs of :func:`search_batch`, columns of its integer array.
 COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_known", "n_missed")
 

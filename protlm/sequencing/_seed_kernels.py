@@ -228,8 +228,10 @@ def _top_proteins(hseq, hdiag, offset, max_drift, bin_, max_proteins, slot):
         c = hits[i]
         if c <= out_votes[worst]:  # this and every later one has no more hits than the votes to beat
             break
-        if c == 1:  # one hit: one vote, the band of the window from its diagonal
-            best, hi = 1, diag[start[i]] + 2 * (bin_ // 2)
+        if c == 1:  # one hit: one vote; the read starts at its diagonal plus the failed cycles before it
+            # (at most max_drift): the band goes no further up, or the aligned band, capped at max_drift
+            # diagonals below its top, would miss the diagonal itself
+            best, hi = 1, diag[start[i]] + min(2 * (bin_ // 2), max_drift)
             hi, lo = max(hi, 0), min(diag[start[i]], max(hi, 0))
         else:
             seg = diag[start[i]: start[i + 1]]

@@ -104,3 +104,18 @@ def test_short_read_finds_its_protein_among_better_voted_repeats(monkeypatch):
     assert ids.protein_ids[0] == "own" and int(ids.start[0]) == 41
     monkeypatch.setattr(identify, "ALIGN_RESIDUES", 0)  # the three most voted only
     assert identify_reads(read, idx, known="KCYM", efficiency=0.9).protein_ids[0].startswith("rep")
+
+
+@pytest.mark.parametrize("errors", [ErrorModel(), None], ids=["no-errors", "default"])
+def test_read_with_one_seed_hit_aligned_at_its_diagonal(errors):
+    """A three-letter read has one seed hit; the aligned band must hold its diagonal even when few failed
+    cycles are expected (the band once reached 32 diagonals up and, capped at the drift, missed it)."""
+    import io
+
+    rng = np.random.default_rng(1)
+    peptide = "EAEGSHIMLGAQNVDLNLSGAFTGETSAAMLK"
+    own = "".join(rng.choice(list("ADEFGILNPQSTVW"), 50)) + "R" + peptide + "".join(rng.choice(list("ADEFGILNPQSTVW"), 50))
+    idx = build_index(io.StringIO(f">own\n{own}\n"))
+    read = "".join(c if c in "KCYM" else "X" for c in peptide)
+    ids = identify_reads([("r", read)], idx, known="KCYM", efficiency=0.9, errors=errors, digest="trypsin")
+    assert ids.protein_ids[0] == "own" and int(ids.start[0]) == 51 and ids.score[0] > 5
