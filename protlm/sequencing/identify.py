@@ -63,9 +63,12 @@ window.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -99,14 +102,10 @@ SPACING_SHIFTS = (0, 1, 2)
 MAX_PROTEINS = 3
 #: Most proteins aligned per read when more tie on votes with the last of the MAX_PROTEINS (paralogs).
 MAX_TIED = 12
-#: A read of length L has up to ``ALIGN_RESIDUES // L`` most voted candidates aligned (at most
-#: MAX_CANDIDATES, and four times as many tied), if that is more than MAX_PROTEINS.  A short read's seed
-#: votes hardly rank its protein: one with a repeat of its letters collects more votes from the shifted
-#: and skipped readings (an error-free 4-letter tryptic read had its protein 6th of 12 on votes).  Chosen on
-#: E. coli reads of another sample (seed 7) than the benchmark's: tryptic, at 1 % FDR, KCYM 0.059 -> 0.073,
-#: KCYMRHWST 0.384 -> 0.477 (with errors 0.335 -> 0.399), whole proteins unchanged or better; 20k-sample
-#: fragments (30 residues to whole) 0.517 -> 0.543 at 15 % fewer reads/s; absent KCYMRHWST tryptic reads
-#: identified 4.2 % -> 4.8 % (homologs' windows found more often).
+#: A read of length L aligns up to ``ALIGN_RESIDUES // L`` most voted candidates (at most MAX_CANDIDATES, and
+#: four times as many tied) if that is more than MAX_PROTEINS: a short read's votes hardly rank its protein
+#: (one with a repeat of its letters gets more from the shifted and skipped readings; README "Short reads find
+#: their own protein" has the measurements).
 ALIGN_RESIDUES = 720
 MAX_CANDIDATES = 48
 #: Candidates with fewer seed votes than this fraction of the read's most voted protein are not aligned.
@@ -418,11 +417,21 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
 
 
 def _search_settings() -> dict:
-    """The search's settings that its scores depend on (chunks searched with others are not gathered)."""
-    return {"seed_hits": SEED_HITS_PER_READ, "shifts": list(SPACING_SHIFTS), "max_proteins": MAX_PROTEINS,
-            "max_tied": MAX_TIED, "align_residues": ALIGN_RESIDUES, "max_candidates": MAX_CANDIDATES,
-            "min_vote_fraction": MIN_VOTE_FRACTION, "runner_window": RUNNER_WINDOW, "start_slack": START_SLACK,
-            "failure_free_weight": FAILURE_FREE_WEIGHT, "eps": IDENTIFICATION_EPS}
+    """The search's settings and code digest, which its scores depend on (chunks searched otherwise are refused)."""
+    return {"code": _search_code_digest(), "seed_hits": SEED_HITS_PER_READ, "shifts": list(SPACING_SHIFTS),
+            "max_proteins": MAX_PROTEINS, "max_tied": MAX_TIED, "align_residues": ALIGN_RESIDUES,
+            "max_candidates": MAX_CANDIDATES, "min_vote_fraction": MIN_VOTE_FRACTION, "runner_window": RUNNER_WINDOW,
+            "start_slack": START_SLACK, "failure_free_weight": FAILURE_FREE_WEIGHT, "eps": IDENTIFICATION_EPS}
+
+
+@functools.lru_cache(maxsize=1)
+def _search_code_digest() -> str:
+    """SHA-256 (16 hex digits) of the search's source files: this module, its kernels and its seed and score tables."""
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ("identify.py", "identify_model.py", "_identify_kernels.py", "_seed_kernels.py", "seeds.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _starts_of(db, digest):

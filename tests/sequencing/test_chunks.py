@@ -136,3 +136,21 @@ def test_gather_of_other_reads_is_one_line_exit_2(experiment, tiny_model_path, t
     res = CliRunner().invoke(main, ["sequence", str(reads), "-o", str(tmp_path / "g"), "--known", "KCYM",
                                     "--chunk", "1/2", "--model", str(tiny_model_path)])
     assert res.exit_code == 2 and "need --reference" in res.output
+
+
+def test_scores_of_another_search_are_refused(experiment, monkeypatch):
+    """Scores record the search's settings and code digest; gathering them into another search fails."""
+    from protlm.io import iter_fasta
+    from protlm.sequencing import identify
+    from protlm.sequencing.index import build_index
+
+    d, reads, ref = experiment
+    items = [(r.id, r.sequence) for r in iter_fasta(reads)][:20]
+    idx = build_index(ref)
+    ids = identify.identify_reads(items, idx, known="KCYM", efficiency=0.9)
+    assert ids.scores.info["search"]["code"] == identify._search_code_digest()
+    again = identify.identify_reads(items, idx, known="KCYM", efficiency=0.9, scores=ids.scores)
+    np.testing.assert_array_equal(again.q_value, ids.q_value)
+    monkeypatch.setattr(identify, "MAX_CANDIDATES", 7)
+    with pytest.raises(ChunkError, match="computed with search"):
+        identify.identify_reads(items, idx, known="KCYM", efficiency=0.9, scores=ids.scores)
