@@ -1,10 +1,16 @@
 """The shipped default sequencer: what it is, what it was trained on, and that it knows more than residue counts."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from protlm.models.sequencer import load_sequencer, resolve_sequencer_weights
-from protlm.sequencing.backends import FrequencyBackend, ModelBackend, residue_frequencies
+from protlm.sequencing.backends import (
+    FrequencyBackend,
+    ModelBackend,
+    residue_frequencies,
+)
 from protlm.sequencing.evaluate import evaluate_prediction
 from protlm.sequencing.predictor import predict_reads
 from protlm.sequencing.simulate import simulate_reads
@@ -35,6 +41,13 @@ def test_shipped_weights_are_small_and_documented(shipped):
     assert "--arch conv" in first["command"] and "--init runs/sequencer/best.pt" in second["command"]
     assert not {"arch", "d_model", "n_layers"} & set(second["training_config"])  # shape came from stage 1
     assert meta["valid_loss"] == second["valid_loss"] < 2.7  # the frequency baseline scores about 2.688
+    # the commands name the data folder $P, which input_files says how to make from what a user can get
+    # (no path into ../shared, which a user's clone does not have)
+    assert "../shared" not in repr(meta)
+    assert all(f"$P/{name}" in first["command"] for name in meta["input_files"]["files"])
+    ecoli = meta["input_files"]["files"]["ecoli_k12_UP000000625.fasta"]
+    assert (Path(__file__).resolve().parents[2] / "data" / "ecoli_k12_UP000000625.fasta.gz").exists()
+    assert "data/ecoli_k12_UP000000625.fasta.gz" in ecoli["make"] and len(ecoli["sha256"]) == 64
 
 
 def test_sequencer_env_var_naming_a_missing_file_is_an_error(monkeypatch, tmp_path):
