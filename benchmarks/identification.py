@@ -21,7 +21,10 @@ holding the read's own residues.  Tryptic reads are searched with ``digest="tryp
 tryptic peptides start); the same reads searched without it are the in-run baseline
 (``no_digest_identified_at_1pct``), and ``digest_oracle_ceiling`` counts only windows where a tryptic
 peptide starts (the ceiling of a search that knows the digest).  Every (b) read is of a protein absent from its reference, so its
-identified fraction is the absent-protein rate (``absent_proteins``).  For the error-free tryptic (a) rows,
+identified fraction is the absent-protein rate (``absent_proteins``), and ``absent_oracle_floor`` is the fraction of
+its reads whose error-free label pattern occurs in the reference over one residue string that is not theirs (a
+homologue's peptide, say): a search that identified every read whose pattern is unique, which meeting the oracle
+ceiling takes, would identify these too, since the read cannot tell them from a read of that peptide.  For the error-free tryptic (a) rows,
 ``bayes_identified_at_1pct`` is the Bayes ceiling at 1 % FDR (:mod:`_bayes_ceiling`: exact closed-world
 posteriors over the digest's windows, reads taken while their mean posterior error is <= 1 %; with its
 observed FDP), and ``bayes_all_windows_*`` the same over every window.  False identifications at q <= 0.01
@@ -190,9 +193,10 @@ def label_codes(seq_codes, known):
     return lut[seq_codes] + np.uint64(1)
 
 
-def oracle_ceiling(index, truths, known, *, digest=None):
-    """Fraction of residue strings whose label pattern occurs in the index only over those same residues
-    (with ``digest``: only windows where a peptide of it starts count)."""
+def pattern_matches(index, truths, known, *, digest=None):
+    """For each residue string: whether its label pattern occurs in the index, and whether every window holding it
+    (with ``digest``: only where a peptide of it starts) holds one and the same residue string, and that string's
+    equality to the read's own (``(occurs, one_string, own)``, in order)."""
     from protlm.models.alphabet import AMINO_ACIDS
 
     from protlm.sequencing.digest import start_mask
@@ -201,35 +205,48 @@ def oracle_ceiling(index, truths, known, *, digest=None):
     allowed = None if digest is None else start_mask(index.residues, index.starts, index.lengths, digest)
     n = len(lab)
     powers, prefix = prefix_hashes(lab)  # base^(i+1) and sum lab_i base^(i+1), wrapping
+    rpowers, rprefix = prefix_hashes(index.residues)  # the same over residues: windows holding one string
     enc = {a: i for i, a in enumerate(AMINO_ACIDS)}
-    ok = 0
-    np.seterr(over="ignore")  # hashes wrap modulo 2**64 on purpose
+    out = [None] * len(truths)
     by_len = {}
-    for t in truths:
-        by_len.setdefault(min(len(t), 40), []).append(t)
-    for L, group in by_len.items():
-        # hash of window [i, i+L) scaled to base^(n)... compare h_i * base^(n - i) instead of dividing
-        win = (prefix[L:] - prefix[:-L]) * powers[::-1][: n - L + 1]
-        where = np.arange(n - L + 1) if allowed is None else np.flatnonzero(allowed[: n - L + 1])
-        order = where[np.argsort(win[where])]
-        sw = win[order]
-        for t in group:
-            codes = np.array([enc.get(a, 20) for a in t], dtype=np.int64)
-            lt = label_codes(codes, known)
-            h = (np.cumsum(lt[:L] * powers[:L])[-1]) * powers[n - 1]
-            lo, hi = np.searchsorted(sw, h, "left"), np.searchsorted(sw, h, "right")
-            starts = order[lo:hi]
-            good = len(starts) > 0
-            for s in starts:
+    for j, t in enumerate(truths):
+        by_len.setdefault(min(len(t), 40), []).append(j)
+    with np.errstate(over="ignore"):  # hashes wrap modulo 2**64 on purpose
+        for L, group in by_len.items():
+            # hash of window [i, i+L) scaled to base^(n)... compare h_i * base^(n - i) instead of dividing
+            win = (prefix[L:] - prefix[:-L]) * powers[::-1][: n - L + 1]
+            where = np.arange(n - L + 1) if allowed is None else np.flatnonzero(allowed[: n - L + 1])
+            order = where[np.argsort(win[where])]
+            sw = win[order]
+            for j in group:
+                t = truths[j]
+                codes = np.array([enc.get(a, 20) for a in t], dtype=np.int64)
+                lt = label_codes(codes, known)
+                h = (np.cumsum(lt[:L] * powers[:L])[-1]) * powers[n - 1]
+                starts = order[np.searchsorted(sw, h, "left"): np.searchsorted(sw, h, "right")]
+                starts = starts[starts + len(t) <= n]
                 if len(t) > L:  # verify the whole pattern beyond the hashed prefix
-                    if s + len(t) > n or not np.array_equal(label_codes(index.residues[s: s + len(t)], known), lt):
-                        continue
-                window = "".join((AMINO_ACIDS + "XX")[c] for c in index.residues[s: s + len(t)])
-                if window != t:
-                    good = False
-                    break
-            ok += good
-    return ok / max(len(truths), 1)
+                    starts = np.array([s for s in starts
+                                       if np.array_equal(label_codes(index.residues[s: s + len(t)], known), lt)],
+                                      dtype=np.int64)
+                strings = np.unique((rprefix[starts + len(t)] - rprefix[starts]) * rpowers[::-1][starts])
+                own = (np.cumsum(codes.astype(np.uint64) * rpowers[: len(t)])[-1]) * rpowers[n - 1]
+                out[j] = (len(starts) > 0, len(strings) == 1, len(strings) == 1 and strings[0] == own)
+    return out
+
+
+def oracle_ceiling(index, truths, known, *, digest=None):
+    """Fraction of residue strings whose label pattern occurs in the index only over those same residues
+    (with ``digest``: only windows where a peptide of it starts count)."""
+    return sum(own for _, _, own in pattern_matches(index, truths, known, digest=digest)) / max(len(truths), 1)
+
+
+def absent_oracle_floor(index, truths, known, *, digest=None):
+    """Fraction of residue strings (of proteins absent from the index) whose label pattern occurs in the index over
+    one residue string that is not theirs: an oracle that identifies every read whose pattern is unique, and so
+    meets :func:`oracle_ceiling`, identifies these reads too, all falsely (the read cannot tell them apart)."""
+    return (sum(one and not own for _, one, own in pattern_matches(index, truths, known, digest=digest))
+            / max(len(truths), 1))
 
 
 def homolog_windows(ids, index, origins, truths, *, threshold=HOMOLOG_IDENTITY):
@@ -264,6 +281,7 @@ def run_row(index, proteins, *, known, fragment, errors, name):
     ev = evaluate_identifications(ids, origins, index)
     clean = [t.replace("-", "") for t in sim.truths]
     ceiling = oracle_ceiling(index, clean, known) if name.startswith("(a)") else 0.0
+    floor = _absent_floor(index, clean, known, digest) if name.startswith("(b)") else None
     ident = ev["identified_at_0.01"] / len(sim)
     homolog = homolog_windows(ids, index, origins, clean)
     extra = {}
@@ -281,10 +299,22 @@ def run_row(index, proteins, *, known, fragment, errors, name):
             "identified_at_1pct": round(ident, 4), "observed_fdp_at_0.01": round(ev["fdp_at_0.01"], 4),
             "observed_fdp_at_0.05": round(ev["fdp_at_0.05"], 4), "oracle_ceiling": round(ceiling, 4),
             "identified_over_ceiling": round(ident / ceiling, 3) if ceiling else None,
+            **({} if floor is None else {"absent_oracle_floor": round(floor, 4)}),
             "false_to_homologous_windows_at_0.01": homolog["homologous"],
             "false_to_other_windows_at_0.01": homolog["other"],
             "false_window_identity_median": homolog["identity_median"],
             "reads_per_second": round(len(sim) / sec, 1), "digest": digest, **extra}
+
+
+_FLOORS = {}
+
+
+def _absent_floor(index, clean, known, digest):
+    """:func:`absent_oracle_floor`, computed once for the same reads' residues (the rows with and without errors)."""
+    key = (id(index), known, digest, hash(tuple(clean)))
+    if key not in _FLOORS:
+        _FLOORS[key] = absent_oracle_floor(index, clean, known, digest=digest)
+    return _FLOORS[key]
 
 
 def bayes_row(sim, index, known, clean, ident, *, digest):
@@ -444,7 +474,7 @@ def main(argv=None):
               "reference_sequences": len(sample), "reference_residues": int(sum(len(r.sequence) for r in sample)),
               "seconds": index_seconds_cli, "peak_rss_mb": index_rss}
     absent = [{"known": r["known"], "reads": r["reads"], "errors": r["errors"], "n_reads": r["n_reads"],
-               "identified_at_1pct": r["identified_at_1pct"],
+               "identified_at_1pct": r["identified_at_1pct"], "absent_oracle_floor": r["absent_oracle_floor"],
                "no_digest_identified_at_1pct": r.get("no_digest_identified_at_1pct"),
                "identified_to_other_than_homologous_windows_at_1pct":
                    round((r["identified_at_1pct"] * r["n_reads"] - r["false_to_homologous_windows_at_0.01"])
@@ -460,7 +490,7 @@ def main(argv=None):
     Path(args.out).write_text(json.dumps(report, indent=1))
     cols = ["reference", "reads", "known", "errors", "n_reads", "identified_at_1pct", "observed_fdp_at_0.01",
             "false_to_homologous_windows_at_0.01", "false_window_identity_median", "oracle_ceiling",
-            "identified_over_ceiling", "digest", "no_digest_identified_at_1pct", "digest_oracle_ceiling",
+            "identified_over_ceiling", "absent_oracle_floor", "digest", "no_digest_identified_at_1pct", "digest_oracle_ceiling",
             "identified_over_digest_ceiling", "bayes_identified_at_1pct", "bayes_observed_fdp_at_0.01",
             "identified_over_bayes", "bayes_all_windows_identified_at_1pct", "identified_over_bayes_all_windows",
             "reads_per_second"]
