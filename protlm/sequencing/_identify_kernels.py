@@ -22,7 +22,7 @@ from protlm.sequencing._seed_kernels import _seed_hits, _top_proteins
 #: invalidates a cached function only when its *own* file changes, so a change there (a ``git pull`` that
 #: touches only that file) would leave this file's cached machine code stale.  The value is checked by
 #: ``tests/sequencing/test_kernel_cache.py``: updating it changes this file, and so its cache.
-SEED_KERNELS_SHA256 = "dfab6126bfb67bf5"
+SEED_KERNELS_SHA256 = "be17d5a6f570579b"
 
 #: Per-read outputs of :func:`search_batch`, columns of its integer array.
 COUNT_COLUMNS = ("seq", "start", "hi", "lo", "n_letters", "n_wrong", "n_ref_known", "n_missed")
@@ -272,7 +272,7 @@ def _search_read(r, flat, offsets, lengths, drift, expected, k, keys, bounds, ta
     max_proteins, max_tied = _candidates(L, max_proteins, max_tied, align_residues, max_candidates)
     o = flat[offsets[r]: offsets[r] + L]
     hseq, hdiag = _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, seed_span, shifts,
-                             offset, log_false, log_pf)
+                             offset, log_false, log_pf, start_ok, drift[r])
     cs, cv, chi, clo = _top_proteins(hseq, hdiag, offset, drift[r], bin_, max_tied, slot)
     least = np.sort(cv)[::-1][min(max_proteins, max_tied) - 1]  # votes of the last of the top max_proteins
     c_sc = np.full(max_tied, -np.inf)

@@ -13,7 +13,8 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, span, shifts, offset, log_false, log_pf):
+def _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, span, shifts, offset, log_false, log_pf,
+               start_ok, max_drift):
     """Sequence and diagonal (plus ``offset``) of the hits of a read's seeds, likeliest per hit first, up to ``budget``.
 
     A seed is one reading of three read letters: consecutive or skipping one
@@ -29,6 +30,9 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, sp
     the entries of key ``x``, two reads per seed instead of two binary searches over the table (cache misses
     dominated); empty: binary searches.  ``tab_seq``: the sequence of each table entry
     (:meth:`protlm.sequencing.seeds._Seeds.entry_sequences`).  The hits come in seed order, unsorted.
+    ``start_ok`` (non-empty with a digest): a hit is kept only if the read can start where a peptide does,
+    at most ``max_drift`` failed cycles (and no more than the seed's read position) before the seed, so
+    that the votes go to the windows a digest allows.
     """
     m = 0
     for i in range(L):
@@ -106,8 +110,18 @@ def _seed_hits(o, L, k, keys, bounds, tab_starts, tab_seq, db_starts, budget, sp
     for jj in range(last):
         s = order[jj]
         base = offset + shear[sq[s]] - sq[s]
+        before = min(sq[s], max_drift)  # failed cycles that can precede the seed's first letter
         for t in range(lo[s], hi[s]):
             q = tab_seq[t]
+            if len(start_ok):  # a digest: the read must start where one of its peptides does
+                g0 = np.int64(tab_starts[t]) - sq[s]
+                ok = False
+                for g in range(max(g0, db_starts[q]), g0 + before + 1):
+                    if start_ok[g]:
+                        ok = True
+                        break
+                if not ok:
+                    continue
             hseq[h] = q
             hdiag[h] = np.int64(tab_starts[t]) - db_starts[q] + base
             h += 1

@@ -119,3 +119,26 @@ def test_read_with_one_seed_hit_aligned_at_its_diagonal(errors):
     read = "".join(c if c in "KCYM" else "X" for c in peptide)
     ids = identify_reads([("r", read)], idx, known="KCYM", efficiency=0.9, errors=errors, digest="trypsin")
     assert ids.protein_ids[0] == "own" and int(ids.start[0]) == 51 and ids.score[0] > 5
+
+
+def test_with_a_digest_seed_hits_vote_only_where_a_peptide_can_start(monkeypatch):
+    """Sixty proteins hold the read's letters where no tryptic peptide starts (after an A); with the digest
+    their hits do not vote, so the read's own protein is among the few candidates aligned."""
+    import io
+
+    from protlm.sequencing import identify
+
+    rng = np.random.default_rng(2)
+
+    def background(n):
+        return "".join(rng.choice(list("ADEFGILNPQSTVW"), n))
+
+    peptide = "GAYDDCTNANK"
+    repeats = [background(12) + "A" + peptide + background(12) for _ in range(60)]
+    own = background(30) + "R" + peptide + background(30)
+    text = "".join(f">rep{i}\n{s}\n" for i, s in enumerate(repeats)) + ">own\n" + own + "\n"
+    idx = build_index(io.StringIO(text))
+    read = [("r", "".join(c if c in "KCYM" else "X" for c in peptide))]
+    monkeypatch.setattr(identify, "ALIGN_RESIDUES", 0)  # three candidates, and twelve when tied
+    ids = identify_reads(read, idx, known="KCYM", efficiency=0.9, digest="trypsin")
+    assert ids.protein_ids[0] == "own" and int(ids.start[0]) == 31
