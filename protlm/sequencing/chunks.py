@@ -107,6 +107,9 @@ class ReadScores:
         index it ran against (``reference``, ``reference_sequences``,
         ``reference_residues``, ``decoys``) and the chunk (``chunk``, ``n_chunks``,
         ``first_read``).
+    competitors : numpy.ndarray or None
+        Log of the summed likelihood ratios of the read's other candidates, targets and decoys (searched with a
+        digest; -inf: none), for :func:`~protlm.sequencing.identify_model.posterior_scores`.  None: all -inf.
     """
 
     read_ids: tuple
@@ -115,6 +118,11 @@ class ReadScores:
     runner: np.ndarray
     counts: np.ndarray
     info: dict = field(default_factory=dict)
+    competitors: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.competitors is None:
+            object.__setattr__(self, "competitors", np.full(len(self.read_ids), -np.inf))
 
     def __len__(self) -> int:
         return len(self.read_ids)
@@ -128,9 +136,10 @@ class ReadScores:
 
         with atomic_write(path) as fh:
             fh.write("# " + json.dumps(self.info, sort_keys=True) + "\n")
-            fh.write("\t".join(("read_id", "score", "decoy", "runner") + _COUNTS) + "\n")
+            fh.write("\t".join(("read_id", "score", "decoy", "runner", "competitors") + _COUNTS) + "\n")
             for k, rid in enumerate(self.read_ids):
-                row = [rid, _FLOAT % self.score[k], str(int(self.decoy[k])), _FLOAT % self.runner[k]]
+                row = [rid, _FLOAT % self.score[k], str(int(self.decoy[k])), _FLOAT % self.runner[k],
+                       _FLOAT % self.competitors[k]]
                 fh.write("\t".join(row + [str(int(v)) for v in self.counts[k]]) + "\n")
 
     def check(self, read_ids, index, *, known: str, efficiency: float, errors: dict, digest: str | None = None,
@@ -193,7 +202,7 @@ def read_scores(path) -> ReadScores:
     >>> back.read_ids, float(back.score[0]), back.counts[0].tolist(), back.info
     (('r1',), 3.25, [0, 4, 0, 1, 5, 0, 6, 1], {'chunk': 1})
     """
-    ids, score, decoy, runner, counts = [], [], [], [], []
+    ids, score, decoy, runner, competitors, counts = [], [], [], [], [], []
     with open(path, encoding="utf-8") as fh:
         first = fh.readline()
         if not first.startswith("# "):
@@ -205,19 +214,21 @@ def read_scores(path) -> ReadScores:
         fh.readline()
         for line_no, line in enumerate(fh, start=3):
             parts = line.rstrip("\n").split("\t")
-            if len(parts) != 4 + len(_COUNTS):
-                raise ChunkError(f"{path}, line {line_no}: {len(parts)} columns, expected {4 + len(_COUNTS)}")
+            if len(parts) != 5 + len(_COUNTS):
+                raise ChunkError(f"{path}, line {line_no}: {len(parts)} columns, expected {5 + len(_COUNTS)}")
             try:
                 score.append(float(parts[1]))
                 decoy.append(parts[2] == "1")
                 runner.append(float(parts[3]))
-                counts.append([int(v) for v in parts[4:]])
+                competitors.append(float(parts[4]))
+                counts.append([int(v) for v in parts[5:]])
             except ValueError:
                 raise ChunkError(f"{path}, line {line_no}: a score or count is not a number") from None
             ids.append(parts[0])
     return ReadScores(tuple(ids), np.array(score, dtype=np.float64), np.array(decoy, dtype=bool),
                       np.array(runner, dtype=np.float64),
-                      np.array(counts, dtype=np.int64).reshape(len(ids), len(_COUNTS)), info)
+                      np.array(counts, dtype=np.int64).reshape(len(ids), len(_COUNTS)), info,
+                      np.array(competitors, dtype=np.float64))
 
 
 def gather_scores(paths) -> ReadScores:
@@ -263,4 +274,4 @@ def gather_scores(paths) -> ReadScores:
             raise ChunkError(f"chunk {s.info['chunk']} does not start where chunk {s.info['chunk'] - 1} ends")
     return ReadScores(tuple(r for s in parts for r in s.read_ids), np.concatenate([s.score for s in parts]),
                       np.concatenate([s.decoy for s in parts]), np.concatenate([s.runner for s in parts]),
-                      np.concatenate([s.counts for s in parts]), base)
+                      np.concatenate([s.counts for s in parts]), base, np.concatenate([s.competitors for s in parts]))

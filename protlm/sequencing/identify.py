@@ -37,7 +37,11 @@ reference sequences reversed or shuffled, stored in the index; see
    compete; the winner is its identification.  Over all reads sorted by
    score, ``FDR(t) = (decoys >= t + 1) / (targets >= t)`` and the q-value is
    its running minimum (:func:`q_values`), which controls the FDR (He et al.,
-   2015; Levitt's "+1").
+   2015; Levitt's "+1").  With a digest the score is the winner's log
+   posterior odds against the read's other candidates (the runners-up of
+   targets and decoys, and the other side's best) and a background of the
+   digest's windows (:func:`~protlm.sequencing.identify_model.posterior_scores`):
+   a short read that another peptide explains as well ranks lower.
 
 4. **Explained reads.**  Decoys model chance matches, not related proteins:
    a homolog of an absent protein outscores every decoy.  An identification
@@ -55,10 +59,11 @@ Steps 1-2 run compiled (numba, :mod:`protlm.sequencing._identify_kernels`),
 reads in parallel threads, most voted candidate first.  An alignment is cut
 short as soon as its score provably cannot matter (an upper bound: what is
 scored so far plus the best every remaining read position could add): a decoy
-that cannot beat the read's best target or best decoy, a target more than
-:data:`RUNNER_WINDOW` below the read's best.  Scores, q-values and
-identifications are those of the full search; margins are exact below the
-window.
+that cannot beat the read's best target or best decoy (with a digest: more
+than :data:`RUNNER_WINDOW` below the best decoy, as its runner-up counts), a
+target more than :data:`RUNNER_WINDOW` below the read's best.  Scores,
+q-values and identifications are those of the full search; margins are exact
+below the window.
 """
 
 from __future__ import annotations
@@ -74,8 +79,8 @@ import numpy as np
 
 from protlm.sequencing.digest import parse_digest, start_mask
 from protlm.sequencing.error_model import ErrorModel
-from protlm.sequencing.identify_model import (IDENTIFICATION_EPS, _expected_drift, _lut, _max_drift, _seed_prior,
-                                              _tables, explained_pvalues)
+from protlm.sequencing.identify_model import (BACKGROUND_OFFSET, IDENTIFICATION_EPS, _expected_drift, _lut, _max_drift,
+                                              _seed_prior, _tables, explained_pvalues, posterior_scores, q_values)
 from protlm.sequencing.index import ReferenceIndex
 from protlm.sequencing.reads import parse_known, validate_read
 from protlm.sequencing.chunks import ReadScores
@@ -122,45 +127,6 @@ EXPLAINED_ALPHA = 1e-3
 _COLUMNS = ["read_id", "protein_id", "start", "score", "q_value", "decoy", "explained", "margin"]
 
 
-def q_values(scores, decoy) -> np.ndarray:
-    """Target-decoy q-values: the least ``(decoys + 1) / targets`` over thresholds at or below each score.
-
-    Reads without a score (NaN) get q = 1.  Tied scores share a q-value.
-
-    Parameters
-    ----------
-    scores : array-like of float
-        Each read's best identification score (higher is better; NaN: none).
-    decoy : array-like of bool
-        Whether that best match is a decoy.
-
-    Returns
-    -------
-    numpy.ndarray
-        The q-value of each read (float64, in input order, at most 1).
-
-    Examples
-    --------
-    >>> q_values([9.0, 8.0, 7.0, 6.0, 5.0], [False, False, True, False, True]).round(3).tolist()
-    [0.5, 0.5, 0.667, 0.667, 1.0]
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    decoy = np.asarray(decoy, dtype=bool)
-    q = np.ones(len(scores))
-    ok = np.flatnonzero(~np.isnan(scores))
-    if not len(ok):
-        return q
-    order = ok[np.argsort(-scores[ok], kind="stable")]
-    s = scores[order]
-    n_dec = np.cumsum(decoy[order])
-    n_tar = np.cumsum(~decoy[order])
-    last = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]  # last index of each tie group
-    fdr_at = (n_dec[last] + 1) / np.maximum(n_tar[last], 1)
-    fdr = np.repeat(fdr_at, np.diff(np.r_[-1, last]))
-    q[order] = np.minimum(np.minimum.accumulate(fdr[::-1])[::-1], 1.0)
-    return q
-
-
 @dataclass(frozen=True, eq=False)
 class Identifications:
     """The best reference protein of every read, with target-decoy q-values.
@@ -176,7 +142,8 @@ class Identifications:
     start : numpy.ndarray
         0-based reference offset of the read's first residue (-1 when none).
     score, q_value : numpy.ndarray
-        Log-likelihood ratio (nats; NaN when none) and q-value (1 when none).
+        Log-likelihood ratio (nats; NaN when none; with a digest, the log posterior odds of
+        :func:`~protlm.sequencing.identify_model.posterior_scores`) and q-value (1 when none).
     decoy : numpy.ndarray of bool
     margin : numpy.ndarray
         Score minus the best score of another target protein aligned to the
@@ -357,11 +324,14 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
     runner = np.full(n, -np.inf)
+    side = np.full((2, 2, n), -np.inf)  # (target, decoy) x (best, runner-up), for the competitors (digest)
+    competitors = np.full(n, -np.inf)
     reads_only = [r for _, r in items]  # encoded a batch at a time (one array, not one per read)
     if scores is not None:  # searched in chunks: only the q-values and alignments are left to do
         scores.check([i for i, _ in items], index, known=known, efficiency=efficiency, errors=errors.to_dict(),
                      digest=digest, search=_search_settings())
         best, counts, is_decoy, runner = scores.score, scores.counts, scores.decoy, scores.runner
+        competitors = scores.competitors
     for b0 in range(0, n, batch_reads):
         flat, offsets, lengths = _pack(reads_only[b0: b0 + batch_reads], known)
         drift, expected = _max_drift(lengths, errors.edman_failure), _expected_drift(lengths, errors.edman_failure)
@@ -370,12 +340,20 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
                                            seeds.starts, seeds.entry_sequences(db), db.starts, db.lengths, db.residues, res, skip, lut,
                                            SEED_HITS_PER_READ, SEED_SPAN, shifts, DIAGONAL_BIN, MAX_PROTEINS, MAX_TIED,
                                            START_SLACK, *prior, FAILURE_FREE_WEIGHT if errors.edman_failure > 0 else 0.0,
-                                           best[b0: b0 + len(lengths)], MIN_VOTE_FRACTION, bool(is_d),
-                                           RUNNER_WINDOW, start_ok, ALIGN_RESIDUES, MAX_CANDIDATES)
+                                           best[b0: b0 + len(lengths)], MIN_VOTE_FRACTION,
+                                           bool(is_d) and digest is None, RUNNER_WINDOW, start_ok, ALIGN_RESIDUES,
+                                           MAX_CANDIDATES)
             better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
             best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
+            side[is_d, 0, b0: b0 + len(lengths)], side[is_d, 1, b0: b0 + len(lengths)] = sc, ru
             if not is_d:
                 runner[b0: b0 + len(lengths)] = ru
+        if digest is not None and dbs:  # the winner's side's runner-up and the other side's best and runner-up
+            w, sl = is_decoy[b0: b0 + len(lengths)].astype(int), slice(b0, b0 + len(lengths))
+            own_runner = np.where(w == 1, side[1, 1, sl], side[0, 1, sl])
+            other = np.logaddexp(np.where(w == 1, side[0, 0, sl], side[1, 0, sl]),
+                                 np.where(w == 1, side[0, 1, sl], side[1, 1, sl]))
+            competitors[sl] = np.logaddexp(own_runner, other)
         if callback is not None:
             callback(min(b0 + batch_reads, n), n)
     if scores is None:
@@ -383,9 +361,11 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
                             {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(),
                              "reference": index.source, "reference_sequences": index.n_sequences,
                              "reference_residues": index.n_residues, "decoys": index.decoy_method, "n_reads": n,
-                             "digest": digest, "search": _search_settings()})
+                             "digest": digest, "search": _search_settings()}, competitors)
     protein, start = counts[:, 0].copy(), counts[:, 1].copy()
-    score = np.where(np.isfinite(best), best, np.nan)
+    llr = np.where(np.isfinite(best), best, np.nan)
+    score = llr if digest is None else posterior_scores(  # against the other candidates and the digest's windows
+        best, competitors, int(target_starts.sum()) + int(_starts_of(decoys, digest).sum()))
     q = q_values(score, is_decoy)
     has = protein >= 0
     explained = np.ones(n)
@@ -410,7 +390,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
             "seconds": round(seconds, 3), "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
     result = Identifications(read_ids=tuple(i for i, _ in items), protein=protein, protein_ids=ids, start=start,
                              score=score, q_value=q, decoy=is_decoy, explained=explained,
-                             margin=np.where(is_decoy, np.inf, score - runner), skipped=skipped, info=info,
+                             margin=np.where(is_decoy, np.inf, llr - runner), skipped=skipped, info=info,
                              scores=scores)
     log.info("%r in %.2f s", result, seconds)
     return result
@@ -421,7 +401,8 @@ def _search_settings() -> dict:
     return {"code": _search_code_digest(), "seed_hits": SEED_HITS_PER_READ, "shifts": list(SPACING_SHIFTS),
             "max_proteins": MAX_PROTEINS, "max_tied": MAX_TIED, "align_residues": ALIGN_RESIDUES,
             "max_candidates": MAX_CANDIDATES, "min_vote_fraction": MIN_VOTE_FRACTION, "runner_window": RUNNER_WINDOW,
-            "start_slack": START_SLACK, "failure_free_weight": FAILURE_FREE_WEIGHT, "eps": IDENTIFICATION_EPS}
+            "start_slack": START_SLACK, "failure_free_weight": FAILURE_FREE_WEIGHT, "eps": IDENTIFICATION_EPS,
+            "background_offset": BACKGROUND_OFFSET}
 
 
 @functools.lru_cache(maxsize=1)

@@ -82,11 +82,12 @@ def test_per_chunk_q_values_would_differ(experiment):
 
 def test_scores_round_trip_bit_for_bit(tmp_path):
     s = ReadScores(("a", "b", "c"), np.array([1 / 3, -np.inf, 2e-300]), np.array([False, False, True]),
-                   np.array([-np.inf, np.pi, 0.1]), np.arange(24).reshape(3, 8) - 1, {"chunk": 2, "n_chunks": 2})
+                   np.array([-np.inf, np.pi, 0.1]), np.arange(24).reshape(3, 8) - 1, {"chunk": 2, "n_chunks": 2},
+                   np.array([np.e, -np.inf, -1e-310]))
     s.write(tmp_path / "s.tsv")
     back = read_scores(tmp_path / "s.tsv")
     assert back.read_ids == s.read_ids and back.info == s.info
-    for a in ("score", "decoy", "runner", "counts"):
+    for a in ("score", "decoy", "runner", "counts", "competitors"):
         np.testing.assert_array_equal(getattr(back, a), getattr(s, a))
 
 

@@ -142,3 +142,29 @@ def test_with_a_digest_seed_hits_vote_only_where_a_peptide_can_start(monkeypatch
     monkeypatch.setattr(identify, "ALIGN_RESIDUES", 0)  # three candidates, and twelve when tied
     ids = identify_reads(read, idx, known="KCYM", efficiency=0.9, digest="trypsin")
     assert ids.protein_ids[0] == "own" and int(ids.start[0]) == 31
+
+
+def test_with_a_digest_a_read_two_peptides_explain_scores_below_one_that_one_explains():
+    """Two reads of the same length and letters: the first's pattern is one protein's, the second's two
+    proteins' (with other residues).  Their log-likelihood ratios are alike; the posterior odds are not."""
+    import io
+
+    rng = np.random.default_rng(3)
+
+    def background(n):
+        return "".join(rng.choice(list("ADEFGILNPQSTVW"), n))
+
+    def peptide(pattern):  # letters where the pattern has them, random other residues elsewhere
+        return "".join(c if c != "X" else str(rng.choice(list("ADEFGILNPQSTVW"))) for c in pattern)
+
+    one, two = "XXKXXCXXXYX", "XXXKXXCXYXX"
+    seqs = {"u": background(30) + "R" + peptide(one) + background(30)}
+    seqs.update({name: background(30) + "R" + peptide(two) + background(30) for name in ("a", "b")})
+    idx = build_index(io.StringIO("".join(f">{n}\n{s}\n" for n, s in seqs.items())))
+    reads = [("r1", one), ("r2", two)]
+    plain = identify_reads(reads, idx, known="KCYM", efficiency=0.9, errors=ErrorModel())
+    assert abs(plain.score[0] - plain.score[1]) < 0.5  # the likelihood ratios alone do not tell them apart
+    ids = identify_reads(reads, idx, known="KCYM", efficiency=0.9, errors=ErrorModel(), digest="trypsin")
+    assert ids.protein_ids[0] == "u" and ids.protein_ids[1] in ("a", "b")
+    assert ids.score[1] < ids.score[0] - 1.0
+    assert not ids.is_unambiguous()[1]  # and the margin criterion still sees the tie
