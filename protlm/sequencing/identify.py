@@ -146,8 +146,8 @@ class Identifications:
         :func:`~protlm.sequencing.identify_model.posterior_scores`) and q-value (1 when none).
     decoy : numpy.ndarray of bool
     margin : numpy.ndarray
-        Score minus the best score of another target protein aligned to the
-        read whose residues under the alignment differ (inf when none; an
+        Log-likelihood ratio minus that of another target protein aligned to
+        the read whose residues under the alignment differ (the best one) (inf when none; an
         identical copy does not count); a read counts as identified only when
         it is > 0.  None: every read unambiguous.
     explained : numpy.ndarray
