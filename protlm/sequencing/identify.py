@@ -386,7 +386,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     seconds = time.perf_counter() - t0
     info = {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(), "fdr": fdr,
             "identification_eps": IDENTIFICATION_EPS, "explained_alpha": EXPLAINED_ALPHA, "decoys": index.decoy_method,
-            "digest": digest,
+            "digest": digest, "score": "log_likelihood_ratio" if digest is None else "log_posterior_odds",
             "seconds": round(seconds, 3), "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
     result = Identifications(read_ids=tuple(i for i, _ in items), protein=protein, protein_ids=ids, start=start,
                              score=score, q_value=q, decoy=is_decoy, explained=explained,

@@ -168,3 +168,4 @@ def test_with_a_digest_a_read_two_peptides_explain_scores_below_one_that_one_exp
     assert ids.protein_ids[0] == "u" and ids.protein_ids[1] in ("a", "b")
     assert ids.score[1] < ids.score[0] - 1.0
     assert not ids.is_unambiguous()[1]  # and the margin criterion still sees the tie
+    assert ids.info["score"] == "log_posterior_odds" and plain.info["score"] == "log_likelihood_ratio"
