@@ -22,7 +22,7 @@ __all__ = ["IDENTIFICATION_EPS", "BACKGROUND_OFFSET", "explained_pvalues", "post
 #: Substitution probability of the identification score (same protein, variants).
 IDENTIFICATION_EPS = 0.01
 #: Nats below log(windows) of the background of :func:`posterior_scores`: prior odds of about 1 in 7.4 that a
-#: read matches no window.  Chosen on validation reads (E. coli seeds 7 and 8; 0 and -4 were also tried).
+#: read matches no window.  Chosen on validation reads (E. coli seeds 7 and 8; 4, 0 and -2 were also tried).
 BACKGROUND_OFFSET = 2.0
 
 
