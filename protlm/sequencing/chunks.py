@@ -214,6 +214,9 @@ def read_scores(path) -> ReadScores:
         fh.readline()
         for line_no, line in enumerate(fh, start=3):
             parts = line.rstrip("\n").split("\t")
+            if len(parts) == 4 + len(_COUNTS):  # before the competitors column
+                raise ChunkError(f"{path}, line {line_no}: scores of an older protlm (no competitors column); "
+                                 "search the chunks again with this version")
             if len(parts) != 5 + len(_COUNTS):
                 raise ChunkError(f"{path}, line {line_no}: {len(parts)} columns, expected {5 + len(_COUNTS)}")
             try:

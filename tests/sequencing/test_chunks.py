@@ -155,3 +155,11 @@ def test_scores_of_another_search_are_refused(experiment, monkeypatch):
     monkeypatch.setattr(identify, "MAX_CANDIDATES", 7)
     with pytest.raises(ChunkError, match="computed with search"):
         identify.identify_reads(items, idx, known="KCYM", efficiency=0.9, scores=ids.scores)
+
+
+def test_scores_of_an_older_protlm_are_refused_with_what_to_do(tmp_path):
+    old = tmp_path / "scores.tsv"
+    old.write_text('# {"chunk": 1}\nread_id\tscore\tdecoy\trunner\tseq\tstart\thi\tlo\tn_letters\tn_wrong\t'
+                   'n_ref_known\tn_missed\nr1\t3.5\t0\t-inf\t0\t4\t0\t1\t5\t0\t6\t1\n')
+    with pytest.raises(ChunkError, match=r"scores.tsv, line 3: scores of an older protlm .*search the chunks again"):
+        read_scores(old)
