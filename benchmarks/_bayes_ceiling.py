@@ -153,11 +153,10 @@ def _max_failures(n, pf, tail=FAILURE_TAIL):
     return int(min(n - 1, binom.isf(tail, n - 1, pf) + 1))
 
 
-def _error_logliks(codes, starts, lab, end_of, known, efficiency, errors, kernels):
-    """Log-likelihood of one read over every start under ``errors`` (-inf: impossible or pruned)."""
-    letter_bounds, forward = kernels
+def _error_tables(known, efficiency, errors):
+    """``(emit, fail_emit)`` of :func:`_error_kernels`'s ``forward``: the simulator's observation probabilities."""
     k = len(known)
-    e, f, pf = float(efficiency), float(errors.false_detection), float(errors.edman_failure)
+    e, f = float(efficiency), float(errors.false_detection)
     emit = np.zeros((k + 1, k + 1))
     emit[0, 0] = 1.0 - f  # nothing over a residue of no known type
     emit[1:, 0] = f / k
@@ -165,7 +164,15 @@ def _error_logliks(codes, starts, lab, end_of, known, efficiency, errors, kernel
         emit[0, r + 1] = (1.0 - e) * (1.0 - f)
         emit[1:, r + 1] = (1.0 - e) * f / k
         emit[r + 1, r + 1] += e
-    fail_emit = emit[:, 0].copy()
+    return emit, emit[:, 0].copy()
+
+
+def _error_logliks(codes, starts, lab, end_of, tables, errors, kernels):
+    """Log-likelihood of one read over every start under ``errors`` (-inf: impossible or pruned)."""
+    letter_bounds, forward = kernels
+    emit, fail_emit = tables
+    k = emit.shape[0] - 1
+    f, pf = float(errors.false_detection), float(errors.edman_failure)
     fmax = _max_failures(len(codes), pf)
     letters = np.flatnonzero(codes >= 0)
     with np.errstate(divide="ignore"):
@@ -222,6 +229,7 @@ def read_peps(reads, index, known, *, efficiency, digest=None, errors=None):
     if with_errors and errors.cycles is not None:
         raise ValueError("read_peps models no read-length limit (errors.cycles)")
     kernel = _error_kernels() if with_errors else _kernel()
+    tables = _error_tables(known, efficiency, errors) if with_errors else None
     lab = _lut(known)[index.residues]
     position = np.arange(len(index.residues))
     seq_of = index.sequence_of(position)
@@ -243,7 +251,7 @@ def read_peps(reads, index, known, *, efficiency, digest=None, errors=None):
         if len(letters) == 0:
             continue
         if with_errors:
-            ll = _error_logliks(codes, starts, lab, end_of, known, efficiency, errors, kernel)
+            ll = _error_logliks(codes, starts, lab, end_of, tables, errors, kernel)
         else:
             ll = kernel(codes, letters, np.flatnonzero(codes < 0), starts, lab, end_of, log_e, log_miss)
         hit = np.flatnonzero(np.isfinite(ll))

@@ -146,8 +146,8 @@ class Identifications:
         :func:`~protlm.sequencing.identify_model.posterior_scores`) and q-value (1 when none).
     decoy : numpy.ndarray of bool
     margin : numpy.ndarray
-        Log-likelihood ratio minus that of another target protein aligned to
-        the read whose residues under the alignment differ (the best one) (inf when none; an
+        Log-likelihood ratio minus the best one of another target protein
+        aligned to the read whose residues under the alignment differ (inf when none; an
         identical copy does not count); a read counts as identified only when
         it is > 0.  None: every read unambiguous.
     explained : numpy.ndarray
@@ -318,13 +318,14 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     lut, k, shifts = _lut(known), len(known), np.asarray(SPACING_SHIFTS, dtype=np.int64)
     prior = _seed_prior(known, float(efficiency), index.frequencies, errors)
     target_starts = _starts_of(index, digest)  # for the search and the traceback alike
+    decoy_starts = _starts_of(decoys, digest)
     dbs = [(index, seed_table(index, known), target_starts),
-           (decoys, seed_table(decoys, known), _starts_of(decoys, digest))] if scores is None else []
+           (decoys, seed_table(decoys, known), decoy_starts)] if scores is None else []
     best = np.full(n, -np.inf)
     counts = np.full((n, len(kern.COUNT_COLUMNS)), -1, dtype=np.int64)
     is_decoy = np.zeros(n, dtype=bool)
-    runner = np.full(n, -np.inf)
-    side = np.full((2, 2, n), -np.inf)  # (target, decoy) x (best, runner-up), for the competitors (digest)
+    side = np.full((2, 2, n), -np.inf)  # (target, decoy) x (best, runner-up)
+    runner = side[0, 1]  # the targets' runner-up (margins)
     competitors = np.full(n, -np.inf)
     reads_only = [r for _, r in items]  # encoded a batch at a time (one array, not one per read)
     if scores is not None:  # searched in chunks: only the q-values and alignments are left to do
@@ -346,17 +347,12 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
             better = np.flatnonzero(sc > best[b0: b0 + len(lengths)])
             best[b0 + better], counts[b0 + better], is_decoy[b0 + better] = sc[better], cn[better], bool(is_d)
             side[is_d, 0, b0: b0 + len(lengths)], side[is_d, 1, b0: b0 + len(lengths)] = sc, ru
-            if not is_d:
-                runner[b0: b0 + len(lengths)] = ru
-        if digest is not None and dbs:  # the winner's side's runner-up and the other side's best and runner-up
-            w, sl = is_decoy[b0: b0 + len(lengths)].astype(int), slice(b0, b0 + len(lengths))
-            own_runner = np.where(w == 1, side[1, 1, sl], side[0, 1, sl])
-            other = np.logaddexp(np.where(w == 1, side[0, 0, sl], side[1, 0, sl]),
-                                 np.where(w == 1, side[0, 1, sl], side[1, 1, sl]))
-            competitors[sl] = np.logaddexp(own_runner, other)
         if callback is not None:
             callback(min(b0 + batch_reads, n), n)
     if scores is None:
+        if digest is not None:  # the winner's side's runner-up and the other side's best and runner-up
+            other = np.logaddexp(np.where(is_decoy, side[0, 0], side[1, 0]), np.where(is_decoy, side[0, 1], side[1, 1]))
+            competitors = np.logaddexp(np.where(is_decoy, side[1, 1], side[0, 1]), other)
         scores = ReadScores(tuple(i for i, _ in items), best, is_decoy, runner, counts,
                             {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(),
                              "reference": index.source, "reference_sequences": index.n_sequences,
@@ -365,7 +361,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     protein, start = counts[:, 0].copy(), counts[:, 1].copy()
     llr = np.where(np.isfinite(best), best, np.nan)
     score = llr if digest is None else posterior_scores(  # against the other candidates and the digest's windows
-        best, competitors, int(target_starts.sum()) + int(_starts_of(decoys, digest).sum()))
+        best, competitors, int(target_starts.sum()) + int(decoy_starts.sum()))
     q = q_values(score, is_decoy)
     has = protein >= 0
     explained = np.ones(n)

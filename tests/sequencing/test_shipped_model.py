@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 
 from protlm.models.sequencer import load_sequencer, resolve_sequencer_weights
-from protlm.sequencing.backends import (
-    FrequencyBackend,
-    ModelBackend,
-    residue_frequencies,
-)
+from protlm.sequencing.backends import FrequencyBackend, ModelBackend, residue_frequencies
 from protlm.sequencing.evaluate import evaluate_prediction
 from protlm.sequencing.predictor import predict_reads
 from protlm.sequencing.simulate import simulate_reads
