@@ -364,6 +364,9 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
         best, competitors, int(target_starts.sum()) + int(decoy_starts.sum()))
     q = q_values(score, is_decoy)
     has = protein >= 0
+    least_q = float(q[has & ~is_decoy].min()) if (has & ~is_decoy).any() else 1.0
+    if n and 0 < fdr < least_q:  # (a chunk searches at fdr 0: its q-values come when gathered)
+        log.warning(_too_few_message(score, is_decoy, fdr, least_q))
     explained = np.ones(n)
     explained[has] = explained_pvalues(counts[has, 4], counts[has, 5], counts[has, 6], counts[has, 7], known=known,
                                        efficiency=efficiency, errors=errors, frequencies=index.frequencies)
@@ -383,6 +386,7 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
     info = {"known": known, "efficiency": float(efficiency), "errors": errors.to_dict(), "fdr": fdr,
             "identification_eps": IDENTIFICATION_EPS, "explained_alpha": EXPLAINED_ALPHA, "decoys": index.decoy_method,
             "digest": digest, "score": "log_likelihood_ratio" if digest is None else "log_posterior_odds",
+            "least_q_value": round(least_q, 6),
             "seconds": round(seconds, 3), "reads_per_second": round(n / seconds, 1) if seconds > 0 else None}
     result = Identifications(read_ids=tuple(i for i, _ in items), protein=protein, protein_ids=ids, start=start,
                              score=score, q_value=q, decoy=is_decoy, explained=explained,
@@ -390,6 +394,16 @@ def identify_reads(reads, index: ReferenceIndex, *, known: str, efficiency: floa
                              scores=scores)
     log.info("%r in %.2f s", result, seconds)
     return result
+
+
+def _too_few_message(score, is_decoy, fdr, least_q) -> str:
+    """Why no read reaches ``q <= fdr``: how many targets outscore the first decoy, against the ``1 / fdr`` needed."""
+    ok = np.flatnonzero(~np.isnan(score))
+    ranked = is_decoy[ok[np.argsort(-score[ok], kind="stable")]]
+    ahead = int(np.argmax(ranked)) if ranked.any() else len(ranked)
+    return (f"no read reaches q <= {fdr:g} (least q-value {least_q:.3g}): {ahead} reads outscore the best decoy, and "
+            f"the estimate (decoys + 1) / targets needs at least {int(np.ceil(1 / fdr - 1e-9))} for that; a larger "
+            f"experiment, or a looser FDR (--fdr), gives identifications")
 
 
 def _search_settings() -> dict:

@@ -67,6 +67,24 @@ def test_present_identified_absent_not_and_fdr_calibrated(ecoli, half_index, err
     assert ev["fdp_at_0.01"] <= 0.02 and ev["fdp_at_0.05"] <= 0.08
     assert ids.to_dataframe().columns.tolist() == ["read_id", "protein_id", "start", "score", "q_value", "decoy", "explained",
                                                   "margin"]
+    assert ids.info["least_q_value"] <= 0.01
+
+
+def test_no_read_at_the_fdr_is_explained_in_the_log(caplog):
+    """Too few reads for q <= 0.01 (it takes 100 targets ahead of the first decoy): the log says so, with the count."""
+    import io
+    import logging
+
+    idx = build_index(io.StringIO(">p1\nMAKLCEEYAGKWLMQAACDEKKLPYTRAMC\n>p2\nKAACAYAAAMKKAACAAYAAAMAAACAAKY\n"))
+    with caplog.at_level(logging.WARNING, logger="protlm.sequencing.identify"):
+        ids = identify_reads([("r1", "MXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")], idx, known="KCYM")
+    assert ids.q_value[0] == 1.0 and not ids.identified().any() and ids.info["least_q_value"] == 1.0
+    assert "no read reaches q <= 0.01 (least q-value 1): 1 reads outscore the best decoy" in caplog.text
+    assert "needs at least 100" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="protlm.sequencing.identify"):
+        identify_reads([("r1", "MXKXCXXYXXKXXMXXXXXXKKXXYXXXMC")], idx, known="KCYM", fdr=1.0)
+    assert "no read reaches" not in caplog.text
 
 
 def test_shifted_reads_score_close_to_error_free(ecoli, half_index):
