@@ -153,7 +153,8 @@ def scale_run(n):
     t0, c0 = time.perf_counter(), time.process_time()
     ids = identify_reads(sim.reads, index, known="KCYM", efficiency=0.9)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    origins = {r.id: (r.id.split("|")[1], t.replace("-", "")) for r, t in zip(sim.reads, sim.truths)}
+    # the read id is f<i>|<protein id>|<start>, and a UniProt protein id holds "|" itself (tr|ACC|NAME)
+    origins = {r.id: (r.id.split("|", 1)[1].rsplit("|", 1)[0], t.replace("-", "")) for r, t in zip(sim.reads, sim.truths)}
     ev = evaluate_identifications(ids, origins, index)
     lengths = np.array([len(t.replace("-", "")) for t in sim.truths])
     return {"reads": len(sim), "reads_of": "fragments of proteins in the reference, length log-uniform from "
