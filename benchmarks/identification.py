@@ -286,15 +286,16 @@ def run_row(index, proteins, *, known, fragment, errors, name):
     origins = {r.id: (o[0], t.replace("-", "")) for r, o, t in zip(sim.reads, sim.origins, sim.truths)}
     ev = evaluate_identifications(ids, origins, index)
     clean = [t.replace("-", "") for t in sim.truths]
-    ceiling = oracle_ceiling(index, clean, known) if name.startswith("(a)") else 0.0
+    ceiling = once_per_peptides(oracle_ceiling, index, clean, known) if name.startswith("(a)") else 0.0
     # whole proteins: their patterns are too long to recur (near-identical relatives were removed from (b))
-    floor = _absent_floor(index, clean, known, digest) if name.startswith("(b)") and digest else None
+    floor = (once_per_peptides(absent_oracle_floor, index, clean, known, digest)
+             if name.startswith("(b)") and digest else None)
     ident = ev["identified_at_0.01"] / len(sim)
     homolog = homolog_windows(ids, index, origins, clean)
     extra = {}
     if digest:  # the in-run baseline: the same reads placed anywhere, and the ceiling over the digest's windows
         plain = evaluate_identifications(identify_reads(sim.reads, index, known=known, efficiency=0.9), origins, index)
-        dc = oracle_ceiling(index, clean, known, digest=digest) if name.startswith("(a)") else 0.0
+        dc = once_per_peptides(oracle_ceiling, index, clean, known, digest) if name.startswith("(a)") else 0.0
         extra = {"no_digest_identified_at_1pct": round(plain["identified_at_0.01"] / len(sim), 4),
                  "no_digest_observed_fdp_at_0.01": round(plain["fdp_at_0.01"], 4),
                  "digest_oracle_ceiling": round(dc, 4),
@@ -313,15 +314,16 @@ def run_row(index, proteins, *, known, fragment, errors, name):
             "reads_per_second": round(len(sim) / sec, 1), "digest": digest, **extra}
 
 
-_FLOORS = {}
+_PER_PEPTIDES = {}
 
 
-def _absent_floor(index, clean, known, digest):
-    """:func:`absent_oracle_floor`, computed once for the same reads' residues (the rows with and without errors)."""
-    key = (id(index), known, digest, hash(tuple(clean)))
-    if key not in _FLOORS:
-        _FLOORS[key] = absent_oracle_floor(index, clean, known, digest=digest)
-    return _FLOORS[key]
+def once_per_peptides(fn, index, clean, known, digest=None):
+    """``fn(index, clean, known, digest=digest)`` (:func:`oracle_ceiling`, :func:`absent_oracle_floor`), computed
+    once for the same reads' residues: the rows with and without errors simulate the same peptides."""
+    key = (fn.__name__, id(index), known, digest, hash(tuple(clean)))
+    if key not in _PER_PEPTIDES:
+        _PER_PEPTIDES[key] = fn(index, clean, known, digest=digest)
+    return _PER_PEPTIDES[key]
 
 
 def bayes_row(sim, index, known, clean, identified, *, digest, errors):

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _provenance import ROOT, Clock, provenance, rel
-from identification import DATA, N, oracle_ceiling
+from identification import DATA, N, once_per_peptides, oracle_ceiling
 
 SEEDS = (0, 7, 8, 9)
 TARGET = 0.9
@@ -43,7 +43,7 @@ def _rows(seeds, knowns):
 
     fasta = DATA / "ecoli_k12_UP000000625.fasta"
     ecoli, index = list(iter_fasta(fasta)), build_index(fasta)
-    ceilings, rows = {}, []
+    rows = []
     for seed in seeds:
         picked = [ecoli[i] for i in np.random.default_rng(seed).choice(len(ecoli), N, replace=False)]
         for known in knowns:
@@ -55,16 +55,13 @@ def _rows(seeds, knowns):
                 seconds = time.perf_counter() - t0
                 origins = {r.id: (o[0], t.replace("-", "")) for r, o, t in zip(sim.reads, sim.origins, sim.truths)}
                 ev = evaluate_identifications(ids, origins, index)
-                clean = [t.replace("-", "") for t in sim.truths]
-                key = (known, hash(tuple(clean)))
-                if key not in ceilings:  # the same peptides with and without errors: computed once
-                    ceilings[key] = oracle_ceiling(index, clean, known)
+                ceiling = once_per_peptides(oracle_ceiling, index, [t.replace("-", "") for t in sim.truths], known)
                 ident = ev["identified_at_0.01"] / len(sim)
-                ratio = ident / ceilings[key] if ceilings[key] else None
+                ratio = ident / ceiling if ceiling else None
                 rows.append({"seed": seed, "known": known, "errors": "none" if errors.is_error_free else "whatprot",
                              "n_reads": len(sim), "identified_at_1pct": round(ident, 4),
                              "observed_fdp_at_0.01": round(ev["fdp_at_0.01"], 4),
-                             "oracle_ceiling": round(ceilings[key], 4),
+                             "oracle_ceiling": round(ceiling, 4),
                              "identified_over_ceiling": None if ratio is None else round(ratio, 3),
                              "target_met": ratio is not None and ratio >= TARGET,
                              "identify_seconds": round(seconds, 1)})
